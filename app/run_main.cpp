@@ -1,0 +1,70 @@
+// tensorpoly-run — the headless runner (GPU boxes, clusters, scripts).
+// Subcommands live in app/run/*.cpp and register themselves (run/command.h).
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "run/command.h"
+#include "tensorpoly/runtime.h"
+
+namespace {
+
+void print_help() {
+  using namespace tensorpoly::app;
+  std::cout << "usage: tensorpoly-run COMMAND [options]\n"
+               "       tensorpoly-run --version | --help | help COMMAND\n\ncommands:\n";
+  for (const auto& [name, command] : commands()) {
+    std::cout << "  " << name << std::string(name.size() < 10 ? 10 - name.size() : 1, ' ')
+              << command.summary << "\n";
+  }
+  std::cout << "\nexit codes:\n"
+               "  0  success\n"
+               "  1  the run failed (an error while running)\n"
+               "  2  bad command line or configuration (the message names the field)\n"
+               "  3  training diverged (NaN/Inf in loss or gradients)\n"
+               "  4  stopped before the end (SIGINT/SIGTERM or a stop request)\n"
+               "  5  the SQLite store could not be opened or written\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace tensorpoly::app;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    print_help();
+    return args.empty() ? kExitUsage : kExitOk;
+  }
+  std::string name = args[0];
+  if (name == "--version") name = "version";
+  if (name == "help") {
+    if (args.size() > 1 && commands().count(args[1])) {
+      std::cout << commands()[args[1]].usage << "\n";
+      return kExitOk;
+    }
+    print_help();
+    return kExitOk;
+  }
+  auto found = commands().find(name);
+  if (found == commands().end()) {
+    std::cerr << "tensorpoly-run: unknown command '" << name << "' (see tensorpoly-run --help)\n";
+    return kExitUsage;
+  }
+  args.erase(args.begin());
+  if (has_flag(args, "help")) {
+    std::cout << found->second.usage << "\n";
+    return kExitOk;
+  }
+  try {
+    tensorpoly::configure_threads(std::stoi(option_value(args, "threads", "0")));
+    return found->second.run(args);
+  } catch (const std::invalid_argument& error) {
+    std::cerr << "tensorpoly-run " << name << ": " << error.what() << "\n";
+    return kExitUsage;
+  } catch (const std::exception& error) {
+    std::cerr << "tensorpoly-run " << name << ": " << error.what() << "\n";
+    return kExitFailure;
+  }
+}

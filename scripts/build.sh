@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Configures and builds TensorPoly Studio into build/ (or $TENSORPOLY_BUILD_DIR).
+# Extra arguments go to CMake's configure step, e.g. -DTENSORPOLY_GUI=OFF.
+# SPDX-License-Identifier: GPL-3.0-or-later
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build_dir=${TENSORPOLY_BUILD_DIR:-$root/build}
+generator=()
+command -v ninja >/dev/null && [[ ! -f "$build_dir/Makefile" ]] && generator=(-G Ninja)
+cmake -S "$root" -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DTENSORPOLY_WERROR=ON "$@"
+cmake --build "$build_dir" --parallel "${TENSORPOLY_JOBS:-$(nproc)}"

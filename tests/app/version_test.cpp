@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+namespace {
+
+struct Result {
+  int exit_code;
+  std::string output;
+};
+
+Result run(const std::string& command) {
+  Result result{-1, {}};
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) return result;
+  std::array<char, 4096> buffer{};
+  size_t n = 0;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+TEST(TensorpolyRun, VersionNamesEveryComponent) {
+  const Result result = run(std::string("'") + TENSORPOLY_RUN_EXE + "' --version");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  for (const char* expected : {"LibTorch 1", "SQLite 3", "CUDA ", "BLAS /", "Qt "}) {
+    EXPECT_NE(result.output.find(expected), std::string::npos)
+        << "missing '" << expected << "' in:\n" << result.output;
+  }
+}
+
+TEST(TensorpolyRun, UnknownCommandIsAUsageError) {
+  const Result result = run(std::string("'") + TENSORPOLY_RUN_EXE + "' frobnicate");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.output.find("unknown command 'frobnicate'"), std::string::npos);
+}
+
+#ifdef TENSORPOLY_STUDIO_EXE
+// The GUI starts under Xvfb and shows its window: xwininfo must find a mapped
+// top-level window titled "TensorPoly Studio" on the virtual display.
+TEST(TensorpolyStudio, ShowsItsWindowUnderXvfb) {
+  const std::string script = std::string(TENSORPOLY_SOURCE_DIR) + "/tests/app/gui_smoke.sh";
+  const Result result = run("bash '" + script + "' '" + TENSORPOLY_STUDIO_EXE + "'");
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("\"TensorPoly Studio\""), std::string::npos) << result.output;
+}
+#endif
+
+}  // namespace
