@@ -86,6 +86,17 @@ struct CheckpointSaved {
   std::string path;
 };
 
+// Progress of a preparatory stage that is not part of the run's step count: building
+// (pre-training) the cached base model, few-shot adaptation. `step` of `total_steps`.
+struct StageProgress {
+  std::string stage;                   // "base", "few_shot"
+  int64_t step = 0;
+  int64_t total_steps = 0;
+  double loss = 0.0;                   // mean training loss of the step, NaN when none
+  double wall_time_s = 0.0;            // since the stage started
+  std::string message;                 // e.g. "copy stage", "cached base loaded from ..."
+};
+
 struct RunEnded {
   RunStatus status = RunStatus::kFinished;
   int64_t step = 0;                    // last completed step
@@ -101,6 +112,8 @@ class EventSink {
   virtual void on_routing(const RoutingSnapshot& event) = 0;
   virtual void on_checkpoint(const CheckpointSaved& event) = 0;
   virtual void on_run_ended(const RunEnded& event) = 0;
+  // Optional: stage progress (base pre-training, few-shot adaptation). Default: ignored.
+  virtual void on_progress(const StageProgress& /*event*/) {}
 };
 
 // Forwards every event to several sinks, in order.
@@ -113,6 +126,7 @@ class FanOutSink : public EventSink {
   void on_routing(const RoutingSnapshot& e) override { for (auto* s : sinks_) s->on_routing(e); }
   void on_checkpoint(const CheckpointSaved& e) override { for (auto* s : sinks_) s->on_checkpoint(e); }
   void on_run_ended(const RunEnded& e) override { for (auto* s : sinks_) s->on_run_ended(e); }
+  void on_progress(const StageProgress& e) override { for (auto* s : sinks_) s->on_progress(e); }
 
  private:
   std::vector<EventSink*> sinks_;

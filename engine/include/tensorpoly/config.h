@@ -1,0 +1,142 @@
+// The configuration of one experiment (DESIGN.md, "Data flow"): model preset, base
+// model and its pre-training, adapter method, task suite, training hyper-parameters,
+// device and seed — torch-free, so that the GUI form and tensorpoly-run parse,
+// validate and show it without LibTorch.
+//
+// JSON form (every field optional; defaults are the CPU setup of the issue):
+//   {"name": "...", "seed": 0, "device": "auto", "threads": 0, "model": "t5-mini",
+//    "adapter":  {AdapterConfig, see adapter_config.h; n_tasks is set from the suite},
+//    "suite":    {SuiteConfig, see suite_config.h},
+//    "train":    {"steps": 2000, "batch_size": 32, "adapter_learning_rate": 1e-3,
+//                 "router_learning_rate": 0.1, "base_learning_rate": 1e-4,
+//                 "weight_decay": 0.01, "warmup_fraction": 0.06, "max_grad_norm": 1.0,
+//                 "eval_every": 250, "eval_examples": 0, "eval_batch_size": 64,
+//                 "routing_every": 100, "checkpoint_every": 500, "checkpoint_dir": "",
+//                 "resume_from": ""},
+//    "base":     {"checkpoint": "", "cache_dir": "", "pretrain_steps": 3000,
+//                 "copy_steps": 400, "learning_rate": 1e-3, "batch_size": 64,
+//                 "unfreeze": false, "data": {PretrainDataConfig}},
+//    "few_shot": {"steps": 0, "learning_rate": 0.1, "train_adapters": false,
+//                 "batch_size": 16}}
+// Errors name the field and what is allowed: "train.steps: must be >= 0, got -5".
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "tensorpoly/adapter_config.h"
+#include "tensorpoly/events.h"
+#include "tensorpoly/suite_config.h"
+
+namespace tensorpoly {
+
+// A configuration that failed to parse or validate; what() lists every problem, one per
+// line, each starting with the field path.
+class ConfigError : public std::invalid_argument {
+ public:
+  explicit ConfigError(std::vector<std::string> problems);
+  const std::vector<std::string>& problems() const { return problems_; }
+
+ private:
+  std::vector<std::string> problems_;
+};
+
+struct TrainingConfig {
+  int64_t steps = 2000;                 // optimiser steps; 0 = evaluate only
+  int64_t batch_size = 32;              // examples per step, each of a uniformly drawn task
+  double adapter_learning_rate = 1e-3;  // adapter weights (lora_a/b, weight_leafs_a/b, LN affines)
+  double router_learning_rate = 0.1;    // router logits (module_logits)
+  double base_learning_rate = 1e-4;     // base weights, when base.unfreeze or method "none"
+  double weight_decay = 0.01;           // AdamW, decoupled; router logits are not decayed
+  double warmup_fraction = 0.06;        // linear warm-up over this share of steps, then linear decay
+  double max_grad_norm = 1.0;           // global-norm clipping; 0 = off
+  int64_t eval_every = 250;             // evaluation on validation; 0 = only at start and end
+  int64_t eval_examples = 0;            // validation examples per task; 0 = all
+  int64_t eval_batch_size = 64;
+  int64_t routing_every = 100;          // routing snapshots; 0 = only at start and end
+  int64_t checkpoint_every = 500;       // 0 = only at the end and on stop
+  std::string checkpoint_dir;           // empty: <cache>/runs/<name>-<time>
+  std::string resume_from;              // a training checkpoint to continue from
+};
+
+// The base model: a cached checkpoint pre-trained on copying and span denoising over the
+// suite's alphabet (a curriculum: copy-only on short lower-case strings for copy_steps,
+// then the `data` mix), or an explicit checkpoint, or (pretrain_steps 0) random weights.
+struct BaseModelConfig {
+  std::string checkpoint;               // a base checkpoint to load; skips pre-training
+  std::string cache_dir;                // empty: <cache>/base ($TENSORPOLY_CACHE_DIR, XDG)
+  int64_t pretrain_steps = 3000;        // total pre-training steps; 0 = random base
+  int64_t copy_steps = 400;             // first stage: copy only, lower case, short strings
+  double learning_rate = 1e-3;
+  int64_t batch_size = 64;
+  bool unfreeze = false;                // train the base together with the adapters
+  PretrainDataConfig data;              // the second stage's mix (upper case, infilling, ...)
+};
+
+// Few-shot adaptation to the suite's held-out tasks after multi-task training: their
+// router rows (and, with train_adapters, the adapters) are trained on the few-shot
+// examples, then evaluated (split "heldout").
+struct FewShotConfig {
+  int64_t steps = 0;                    // 0 = off
+  double learning_rate = 0.1;           // router logits; adapters use train.adapter_learning_rate
+  bool train_adapters = false;
+  int64_t batch_size = 16;
+};
+
+struct ExperimentConfig {
+  std::string name = "experiment";
+  uint64_t seed = 0;
+  std::string device = "auto";          // auto, cpu, cuda, cuda:N
+  int threads = 0;                      // intra-op threads; 0 = one per core
+  std::string model = "t5-mini";        // a ModelPreset name (model_preset.h)
+  AdapterConfig adapter;
+  SuiteConfig suite;
+  TrainingConfig train;
+  BaseModelConfig base;
+  FewShotConfig few_shot;
+};
+
+// Parse and validate. Unknown fields are errors (usually typos). Throws ConfigError
+// listing every problem with its field path.
+ExperimentConfig config_from_json(const nlohmann::json& json);
+ExperimentConfig config_from_json_text(const std::string& text);
+// Reads a JSON file; errors start with the file name (and line for syntax errors).
+ExperimentConfig config_from_file(const std::string& path);
+// Checks an already-built config (the GUI form); throws ConfigError.
+void validate(const ExperimentConfig& config);
+
+// Every field, so a stored run shows exactly what it used; config_from_json inverts it.
+nlohmann::json to_json(const ExperimentConfig& config);
+std::string to_json_text(const ExperimentConfig& config, int indent = 2);
+
+// Applies "path.to.field=value" overrides ("train.steps=200", "adapter.method=poly",
+// "suite.alphabet=abcd"). A value is read as JSON when it parses (numbers, true/false,
+// null, arrays, quoted strings), else as a plain string. Throws ConfigError naming the
+// override that does not fit.
+ExperimentConfig apply_overrides(const ExperimentConfig& config,
+                                 const std::vector<std::string>& overrides);
+
+// Experiment presets (resources/presets/*.json): the folder is $TENSORPOLY_PRESETS, else
+// the source tree's resources/presets.
+std::string preset_directory();
+std::vector<std::string> preset_names();          // sorted, without ".json"
+ExperimentConfig load_preset(const std::string& name);
+
+// The cache root: $TENSORPOLY_CACHE_DIR, else $XDG_CACHE_HOME/tensorpoly, else
+// ~/.cache/tensorpoly.
+std::string cache_directory();
+
+// Number of tasks the suite will have (synthetic: n_tasks + n_heldout; JSONL: the
+// distinct task names of the training file, read without LibTorch).
+int64_t expected_task_count(const ExperimentConfig& config);
+
+// Parameter counts of the configured model in closed form (adapters.md §5 and
+// base_parameter_count), without building it: what the GUI form shows.
+ParameterCounts estimate_parameters(const ExperimentConfig& config);
+
+}  // namespace tensorpoly
