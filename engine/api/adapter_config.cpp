@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "tensorpoly/adapter_config.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace tensorpoly {
+namespace {
+
+template <typename T>
+std::string join(const std::vector<T>& values) {
+  std::ostringstream out;
+  for (size_t i = 0; i < values.size(); ++i) out << (i ? ", " : "") << values[i];
+  return out.str();
+}
+
+[[noreturn]] void refuse(const std::string& field, const std::string& message) {
+  throw AdapterConfigError(field, message);
+}
+
+void require_at_least(const std::string& field, int64_t value, int64_t minimum,
+                      const std::string& method) {
+  if (value < minimum) {
+    refuse(field, field + " must be >= " + std::to_string(minimum) + " for method '" + method +
+                      "' (got " + std::to_string(value) + ")");
+  }
+}
+
+bool contains(const std::vector<std::string>& values, const std::string& value) {
+  return std::find(values.begin(), values.end(), value) != values.end();
+}
+
+// base^exponent, saturating at int64 max (only the comparison with n matters).
+int64_t saturating_power(int64_t base, int64_t exponent) {
+  int64_t result = 1;
+  for (int64_t i = 0; i < exponent; ++i) {
+    if (result > std::numeric_limits<int64_t>::max() / base) {
+      return std::numeric_limits<int64_t>::max();
+    }
+    result *= base;
+  }
+  return result;
+}
+
+// Q of the router: rows of module_logits per task are Q·S.
+int64_t router_blocks(const AdapterConfig& config) {
+  if (config.method == "poly" || config.method == "mhr") return config.n_splits;
+  if (config.method == "tensorpoly-2") return config.order;
+  return 1;
+}
+
+}  // namespace
+
+AdapterConfigError::AdapterConfigError(std::string field, const std::string& message)
+    : std::invalid_argument("adapter config: " + message), field_(std::move(field)) {}
+
+const std::vector<std::string>& adapter_methods() {
+  static const std::vector<std::string> methods = {"lora", "tlora",        "poly",        "mhr",
+                                                   "tensorpoly-1", "tensorpoly-2", "none"};
+  return methods;
+}
+
+const std::vector<std::string>& router_granularities() {
+  static const std::vector<std::string> values = {"layer", "block", "model"};
+  return values;
+}
+
+const std::vector<int64_t>& supported_tensor_orders() {
+  static const std::vector<int64_t> orders = {1, 2, 4};
+  return orders;
+}
+
+bool is_tensor_method(const std::string& method) {
+  return method == "tlora" || method == "tensorpoly-1" || method == "tensorpoly-2";
+}
+
+bool is_routed_method(const std::string& method) {
+  return method == "poly" || method == "mhr" || method == "tensorpoly-1" ||
+         method == "tensorpoly-2";
+}
+
+void validate_fields(const AdapterConfig& config) {
+  const std::string& method = config.method;
+  if (!contains(adapter_methods(), method)) {
+    refuse("method", "method must be one of " + join(adapter_methods()) + " (got '" + method + "')");
+  }
+  if (method == "none") return;
+  require_at_least("rank", config.rank, 1, method);
+  if (is_tensor_method(method)) {
+    const auto& orders = supported_tensor_orders();
+    if (std::find(orders.begin(), orders.end(), config.order) == orders.end()) {
+      refuse("order", "order must be one of " + join(orders) + " for method '" + method +
+                          "' (got " + std::to_string(config.order) + ")");
+    }
+  }
+  if (!is_routed_method(method)) return;
+
+  require_at_least("n_skills", config.n_skills, 1, method);
+  require_at_least("n_tasks", config.n_tasks, 1, method);
+  require_at_least("n_splits", config.n_splits, 1, method);
+  if ((method == "poly" || method == "tensorpoly-1") && config.n_splits != 1) {
+    refuse("n_splits", "n_splits must be 1 for method '" + method + "' (got " +
+                           std::to_string(config.n_splits) + ")" +
+                           (method == "poly" ? "; use method 'mhr' for several splits" : ""));
+  }
+  if (method == "mhr" && config.n_splits < 2) {
+    refuse("n_splits", "n_splits must be >= 2 for method 'mhr' (got " +
+                           std::to_string(config.n_splits) + "; one split is method 'poly')");
+  }
+  if (method == "tensorpoly-2" && config.n_splits != config.order) {
+    refuse("n_splits", "n_splits must equal order (" + std::to_string(config.order) +
+                           ") for method 'tensorpoly-2' (got " + std::to_string(config.n_splits) +
+                           ")");
+  }
+  if (!(config.temperature > 0.0) || !std::isfinite(config.temperature)) {
+    std::ostringstream got;
+    got << config.temperature;
+    refuse("temperature", "temperature must be a finite number > 0 (got " + got.str() + ")");
+  }
+  if (!contains(router_granularities(), config.router_granularity)) {
+    refuse("router_granularity", "router_granularity must be one of " +
+                                     join(router_granularities()) + " (got '" +
+                                     config.router_granularity + "')");
+  }
+  for (const auto& [field, pattern] :
+       {std::pair<std::string, std::string>{"module_regex", config.module_regex},
+        std::pair<std::string, std::string>{"layer_regex", config.layer_regex}}) {
+    if (pattern.empty()) refuse(field, field + " must not be empty");
+    try {
+      std::regex compiled(pattern);
+    } catch (const std::regex_error& error) {
+      refuse(field, field + " is not a valid regular expression ('" + pattern +
+                        "'): " + error.what());
+    }
+  }
+}
+
+void validate(const AdapterConfig& config, int64_t in_features, int64_t out_features) {
+  validate_fields(config);
+  if (in_features < 1 || out_features < 1) {
+    refuse("in_features", "layer size must be positive (got in " + std::to_string(in_features) +
+                              ", out " + std::to_string(out_features) + ")");
+  }
+  if (config.method == "mhr" &&
+      (in_features % config.n_splits != 0 || out_features % config.n_splits != 0)) {
+    refuse("n_splits", "n_splits (" + std::to_string(config.n_splits) +
+                           ") must divide in_features (" + std::to_string(in_features) +
+                           ") and out_features (" + std::to_string(out_features) +
+                           ") for method 'mhr'");
+  }
+}
+
+int64_t leaf_size(int64_t n, int64_t order) {
+  if (n < 1) throw std::invalid_argument("leaf_size: n must be >= 1, got " + std::to_string(n));
+  if (order < 1) {
+    throw std::invalid_argument("leaf_size: order must be >= 1, got " + std::to_string(order));
+  }
+  if (order == 1) return n;
+  // A floating-point guess, then exact integer correction on both sides.
+  auto d = std::max<int64_t>(
+      1, static_cast<int64_t>(std::llround(std::pow(static_cast<double>(n), 1.0 / order))));
+  while (d > 1 && saturating_power(d - 1, order) >= n) --d;
+  while (saturating_power(d, order) < n) ++d;
+  return d;
+}
+
+int64_t router_parameters(const AdapterConfig& config) {
+  if (!is_routed_method(config.method)) return 0;
+  return config.n_tasks * router_blocks(config) * config.n_skills;
+}
+
+int64_t adapter_weight_parameters(const AdapterConfig& config, int64_t in_features,
+                                  int64_t out_features) {
+  const int64_t r = config.rank;
+  const std::string& method = config.method;
+  if (method == "lora") return r * (in_features + out_features);
+  if (method == "poly" || method == "mhr") return config.n_skills * r * (in_features + out_features);
+  if (!is_tensor_method(method)) return 0;
+  const int64_t k = config.order;
+  const int64_t leaves = leaf_size(in_features, k) + leaf_size(out_features, k);
+  const int64_t skills = method == "tlora" ? 1 : config.n_skills;
+  return k * skills * r * leaves;
+}
+
+int64_t layer_norm_parameters(const AdapterConfig& config, int64_t in_features,
+                              int64_t out_features) {
+  if (!is_tensor_method(config.method) || config.order == 1) return 0;
+  const int64_t d_a = leaf_size(in_features, config.order);
+  const int64_t d_b = leaf_size(out_features, config.order);
+  const int64_t l2 = config.rank * (d_a * d_a + d_b * d_b);
+  const bool second_pair = config.method == "tensorpoly-2" && config.order == 4;
+  return (second_pair ? 4 : 2) * l2;
+}
+
+int64_t trainable_parameters_per_layer(const AdapterConfig& config, int64_t in_features,
+                                       int64_t out_features) {
+  return adapter_weight_parameters(config, in_features, out_features) +
+         (config.train_layer_norms ? layer_norm_parameters(config, in_features, out_features)
+                                   : 0) +
+         router_parameters(config);
+}
+
+std::string router_scope(const std::string& layer_name, const std::string& granularity) {
+  if (granularity == "layer") return layer_name;
+  if (granularity == "model") return "model";
+  if (granularity == "block") {
+    static const std::regex block_component(R"((^|\.)block\.\d+(?=\.|$))");
+    std::smatch match;
+    if (!std::regex_search(layer_name, match, block_component)) {
+      refuse("router_granularity", "router_granularity 'block' needs a layer name containing "
+                                   "'block.<index>' (layer '" + layer_name + "')");
+    }
+    return layer_name.substr(0, static_cast<size_t>(match.position(0) + match.length(0)));
+  }
+  refuse("router_granularity", "router_granularity must be one of " +
+                                   join(router_granularities()) + " (got '" + granularity + "')");
+}
+
+int64_t trainable_parameters(const AdapterConfig& config,
+                             const std::vector<AdaptedLayerShape>& layers) {
+  int64_t total = 0;
+  std::set<std::string> scopes;
+  for (const auto& layer : layers) {
+    total += trainable_parameters_per_layer(config, layer.in_features, layer.out_features) -
+             router_parameters(config);
+    if (is_routed_method(config.method)) {
+      scopes.insert(router_scope(layer.name, config.router_granularity));
+    }
+  }
+  return total + static_cast<int64_t>(scopes.size()) * router_parameters(config);
+}
+
+// ---- JSON ----
+
+nlohmann::json adapter_config_to_json(const AdapterConfig& config) {
+  return nlohmann::json{{"method", config.method},
+                        {"rank", config.rank},
+                        {"order", config.order},
+                        {"n_skills", config.n_skills},
+                        {"n_splits", config.n_splits},
+                        {"n_tasks", config.n_tasks},
+                        {"relaxed_bernoulli", config.relaxed_bernoulli},
+                        {"temperature", config.temperature},
+                        {"router_granularity", config.router_granularity},
+                        {"module_regex", config.module_regex},
+                        {"layer_regex", config.layer_regex},
+                        {"train_layer_norms", config.train_layer_norms}};
+}
+
+namespace {
+
+void read_field(const nlohmann::json& json, const std::string& field, std::string& value) {
+  if (!json.is_string()) refuse(field, field + " must be a string (got " + json.dump() + ")");
+  value = json.get<std::string>();
+}
+
+void read_field(const nlohmann::json& json, const std::string& field, int64_t& value) {
+  if (!json.is_number_integer()) {
+    refuse(field, field + " must be an integer (got " + json.dump() + ")");
+  }
+  value = json.get<int64_t>();
+}
+
+void read_field(const nlohmann::json& json, const std::string& field, double& value) {
+  if (!json.is_number()) refuse(field, field + " must be a number (got " + json.dump() + ")");
+  value = json.get<double>();
+}
+
+void read_field(const nlohmann::json& json, const std::string& field, bool& value) {
+  if (!json.is_boolean()) {
+    refuse(field, field + " must be true or false (got " + json.dump() + ")");
+  }
+  value = json.get<bool>();
+}
+
+}  // namespace
+
+AdapterConfig adapter_config_from_json(const nlohmann::json& json) {
+  if (!json.is_object()) refuse("", "an adapter config must be a JSON object");
+  AdapterConfig config;
+  for (const auto& [key, value] : json.items()) {
+    if (key == "method") read_field(value, key, config.method);
+    else if (key == "rank") read_field(value, key, config.rank);
+    else if (key == "order") read_field(value, key, config.order);
+    else if (key == "n_skills") read_field(value, key, config.n_skills);
+    else if (key == "n_splits") read_field(value, key, config.n_splits);
+    else if (key == "n_tasks") read_field(value, key, config.n_tasks);
+    else if (key == "relaxed_bernoulli") read_field(value, key, config.relaxed_bernoulli);
+    else if (key == "temperature") read_field(value, key, config.temperature);
+    else if (key == "router_granularity") read_field(value, key, config.router_granularity);
+    else if (key == "module_regex") read_field(value, key, config.module_regex);
+    else if (key == "layer_regex") read_field(value, key, config.layer_regex);
+    else if (key == "train_layer_norms") read_field(value, key, config.train_layer_norms);
+    else {
+      std::vector<std::string> known;
+      const nlohmann::json defaults = adapter_config_to_json(AdapterConfig{});
+      for (const auto& [name, unused] : defaults.items()) known.push_back(name);
+      refuse(key, "unknown field '" + key + "' (known: " + join(known) + ")");
+    }
+  }
+  validate_fields(config);
+  return config;
+}
+
+void to_json(nlohmann::json& json, const AdapterConfig& config) {
+  json = adapter_config_to_json(config);
+}
+
+void from_json(const nlohmann::json& json, AdapterConfig& config) {
+  config = adapter_config_from_json(json);
+}
+
+}  // namespace tensorpoly
