@@ -1,0 +1,160 @@
+// Torch-free analysis of learned routing: task vectors, similarity, routing
+// entropy and skill usage, agglomerative clustering of tasks, and agreement of
+// the clusters with ground-truth task families and skill sets.
+//
+// Clustering reproduces SciPy exactly (scipy.cluster.hierarchy.linkage,
+// fcluster, dendrogram): same distance formulas and summation order, the
+// nearest-neighbour chain for complete/average/ward, Prim's minimum spanning
+// tree for single linkage, the same stable sort by distance and union-find
+// relabelling, hence the same merges, ties included.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tensorpoly/routing.h"
+
+namespace tensorpoly::analysis {
+
+// Dense row-major matrix of doubles.
+struct Matrix {
+  int64_t rows = 0;
+  int64_t cols = 0;
+  std::vector<double> values;  // size rows * cols
+
+  Matrix() = default;
+  Matrix(int64_t rows, int64_t cols, double fill = 0.0);
+  double& at(int64_t row, int64_t col) { return values[static_cast<size_t>(row * cols + col)]; }
+  double at(int64_t row, int64_t col) const {
+    return values[static_cast<size_t>(row * cols + col)];
+  }
+  const double* row(int64_t r) const { return values.data() + r * cols; }
+};
+
+// ---------------------------------------------------------------------------
+// 1. Task representation
+
+enum class LayerScope { kAll, kEncoder, kDecoder };
+
+// Which adapted layers make up a task's routing vector. All filters combine.
+struct LayerSelection {
+  LayerScope scope = LayerScope::kAll;  // kEncoder: names starting "encoder.", kDecoder: "decoder."
+  std::string pattern;                  // ECMAScript std::regex searched in the layer name; "" = any
+  std::string layer;                    // exactly this layer name; "" = any
+};
+
+// Per task, its routing weights concatenated over the selected layers, each
+// layer contributing all its blocks (orders for TensorPoly-II, splits for MHR)
+// in block order: for a [k, T, S] layer the task's k*S weights.
+struct TaskVectors {
+  Matrix vectors;                     // [tasks, dims]
+  std::vector<std::string> layers;    // the selected layers, in input order
+  std::vector<int64_t> layer_offsets; // column where each selected layer starts
+};
+
+// Throws std::invalid_argument when a matrix's shape does not fit its kind or
+// values, when layers disagree on the number of tasks, when the pattern is not
+// a valid regex, or when no layer is selected.
+TaskVectors task_vectors(const std::vector<RoutingMatrix>& routing,
+                         const LayerSelection& selection = {});
+
+// ---------------------------------------------------------------------------
+// 2. Similarity, entropy, skill usage
+
+enum class Distance { kCosine, kCorrelation, kEuclidean };
+enum class Similarity { kCosine, kPearson };
+
+const char* distance_name(Distance distance);          // "cosine" | "correlation" | "euclidean"
+Distance parse_distance(const std::string& name);      // throws std::invalid_argument
+const char* similarity_name(Similarity similarity);    // "cosine" | "pearson"
+Similarity parse_similarity(const std::string& name);  // throws std::invalid_argument
+
+// Pairwise distances between the rows of `vectors` in SciPy's condensed form:
+// entry for i < j at n*i - i*(i+1)/2 + (j-i-1), as scipy.spatial.distance.pdist.
+// cosine = 1 - u.v/(|u||v|) (clipped to [0, 2]), correlation = cosine of the
+// mean-centred rows, euclidean = |u - v|. Vectorised over pairs and spread over
+// `threads` threads (0: all hardware threads). A row of zero norm (for
+// correlation: a constant row) makes cosine undefined: std::invalid_argument.
+std::vector<double> pairwise_distances(const Matrix& vectors, Distance distance, int threads = 0);
+
+// Full n x n similarity matrix (diagonal exactly 1): cosine similarity of the
+// rows, or their Pearson correlation.
+Matrix similarity_matrix(const Matrix& vectors, Similarity similarity = Similarity::kCosine,
+                         int threads = 0);
+
+// Routing entropy, in nats, of each task's distribution over skills (weights
+// renormalised to sum 1 within each block), averaged over the blocks of a layer.
+struct RoutingEntropy {
+  std::vector<std::string> layers;
+  Matrix per_layer_task;         // [layers, tasks]
+  std::vector<double> per_task;  // mean over layers
+  std::vector<double> per_layer; // mean over tasks
+};
+RoutingEntropy routing_entropy(const std::vector<RoutingMatrix>& routing,
+                               const LayerSelection& selection = {});
+
+// Total routing weight each skill receives in each layer, summed over tasks
+// and blocks.
+struct SkillUsage {
+  std::vector<std::string> layers;
+  Matrix per_layer_skill;  // [layers, skills]
+};
+SkillUsage skill_usage(const std::vector<RoutingMatrix>& routing,
+                       const LayerSelection& selection = {});
+
+// ---------------------------------------------------------------------------
+// 3. Agglomerative clustering
+
+enum class Linkage { kSingle, kComplete, kAverage, kWard };
+const char* linkage_name(Linkage linkage);        // "single" | "complete" | "average" | "ward"
+Linkage parse_linkage(const std::string& name);   // throws std::invalid_argument
+
+// One row of SciPy's linkage matrix: clusters `left` < `right` merge at
+// `distance` into cluster n + row index, holding `size` tasks.
+struct Merge {
+  int64_t left = 0;
+  int64_t right = 0;
+  double distance = 0.0;
+  int64_t size = 0;
+};
+
+// Linkage of n observations from condensed distances (pairwise_distances).
+// For ward the distances must be euclidean. Throws std::invalid_argument on a
+// size that is not n*(n-1)/2 or on non-finite distances.
+std::vector<Merge> linkage(const std::vector<double>& condensed_distances, int64_t n,
+                           Linkage method);
+
+// Convenience: distances of the rows then linkage. Ward always uses euclidean
+// distances of the raw vectors (as SciPy does on observation vectors).
+std::vector<Merge> linkage(const Matrix& vectors, Linkage method,
+                           Distance distance = Distance::kCosine, int threads = 0);
+
+// Dendrogram leaves left to right; each merge puts `left` on the left.
+std::vector<int64_t> leaf_order(const std::vector<Merge>& merges);
+
+// Flat clusters, 1-based labels numbered as scipy.cluster.hierarchy.fcluster.
+// At most `max_clusters` clusters (criterion "maxclust").
+std::vector<int> cut_into_clusters(const std::vector<Merge>& merges, int max_clusters);
+// Tasks joined at distance <= threshold share a cluster (criterion "distance").
+std::vector<int> cut_at_distance(const std::vector<Merge>& merges, double threshold);
+
+// ---------------------------------------------------------------------------
+// 4. Agreement with ground truth
+
+// Adjusted Rand index between two labelings (as sklearn.metrics.adjusted_rand_score).
+double adjusted_rand_index(const std::vector<int>& labels_true, const std::vector<int>& labels_pred);
+// Normalized mutual information, arithmetic-mean normalisation (scikit-learn's default).
+double normalized_mutual_information(const std::vector<int>& labels_true,
+                                     const std::vector<int>& labels_pred);
+// Spearman rank correlation (average ranks for ties); NaN when either side is constant.
+double spearman_correlation(const std::vector<double>& x, const std::vector<double>& y);
+// |a ∩ b| / |a ∪ b| of two skill sets (duplicates ignored); 1 when both are empty.
+double jaccard_overlap(const std::vector<int>& skills_a, const std::vector<int>& skills_b);
+// Spearman correlation, over task pairs i < j, between routing similarity
+// (an n x n matrix) and the Jaccard overlap of the tasks' ground-truth skill sets.
+double similarity_vs_skill_overlap(const Matrix& similarity,
+                                   const std::vector<std::vector<int>>& task_skills);
+
+}  // namespace tensorpoly::analysis
