@@ -1,8 +1,10 @@
 // Pairwise distances and similarities between task routing vectors.
 //
-// Each pair's sum runs over the dimensions in order, exactly as SciPy's pdist
-// loops do, so distances are bit-identical to SciPy's and ties between merges
-// come out the same. Speed comes from working on many pairs at once: rows are
+// Each pair's sum is formed in the same order as in SciPy 1.10's pdist (in
+// order of the dimensions for euclidean; two interleaved partial sums for the
+// dot products of cosine and correlation, with NumPy's pairwise mean for the
+// centring), so distances are bit-identical to SciPy's on x86-64 and ties
+// between merges, or a cut exactly at a merge distance, come out the same. Speed comes from working on many pairs at once: rows are
 // packed, transposed, into panels of kPanel rows, and a micro-kernel
 // accumulates a 2 x kPanel block of pair sums whose lanes are independent
 // (vectorised across pairs, never reassociating one pair's sum).
@@ -46,10 +48,50 @@ inline size_t condensed_index(int64_t n, int64_t i, int64_t j) {  // i < j
   return static_cast<size_t>(n * i - i * (i + 1) / 2 + (j - i - 1));
 }
 
-// For every pair i < j of rows, out[condensed(i, j)] = sum over k of Op(x[i][k], x[j][k]),
-// summed in order of k.
-template <class Op>
+// Sums over the dimensions for kRows rows against one panel of kPanel rows.
+// kParities = 1 sums each pair in order of k; kParities = 2 keeps two partial
+// sums, over even and odd k, adds them, then the last odd element: the order
+// SciPy's (vectorised) dot product uses for cosine and correlation.
+template <class Op, int kRows, int kParities>
+void panel_block(const double* const* rows, const Lanes* panel, int64_t dims,
+                 Lanes (&total)[kRows][kLanesPerPanel]) {
+  Lanes acc[kParities][kRows][kLanesPerPanel] = {};
+  int64_t k = 0;
+  for (; k + kParities <= dims; k += kParities) {
+    for (int parity = 0; parity < kParities; ++parity) {
+      const Lanes* b = panel + (k + parity) * kLanesPerPanel;
+      for (int r = 0; r < kRows; ++r) {
+        const double value = rows[r][k + parity];
+        const Lanes a = {value, value};
+        for (int lane = 0; lane < kLanesPerPanel; ++lane) {
+          acc[parity][r][lane] = Op::step(acc[parity][r][lane], a, b[lane]);
+        }
+      }
+    }
+  }
+  for (int r = 0; r < kRows; ++r) {
+    for (int lane = 0; lane < kLanesPerPanel; ++lane) {
+      total[r][lane] = acc[0][r][lane];
+      for (int parity = 1; parity < kParities; ++parity) total[r][lane] += acc[parity][r][lane];
+    }
+  }
+  for (; k < dims; ++k) {
+    const Lanes* b = panel + k * kLanesPerPanel;
+    for (int r = 0; r < kRows; ++r) {
+      const Lanes a = {rows[r][k], rows[r][k]};
+      for (int lane = 0; lane < kLanesPerPanel; ++lane) {
+        total[r][lane] = Op::step(total[r][lane], a, b[lane]);
+      }
+    }
+  }
+}
+
+// For every pair i < j of rows, out[condensed(i, j)] = the sum over k of
+// Op(x[i][k], x[j][k]), in the order panel_block<.., kParities> describes.
+template <class Op, int kParities>
 void pair_sums(const Matrix& x, std::vector<double>& out, int threads) {
+  // Rows of i per block: as many as keep the accumulators in 8 SSE registers.
+  constexpr int kRows = kParities == 1 ? 2 : 1;
   const int64_t n = x.rows;
   const int64_t dims = x.cols;
   const int64_t n_panels = (n + kPanel - 1) / kPanel;
@@ -69,30 +111,16 @@ void pair_sums(const Matrix& x, std::vector<double>& out, int threads) {
     const Lanes* panel = panels.data() + p * dims * kLanesPerPanel;
     const int64_t j_begin = p * kPanel;
     const int64_t j_end = std::min(n, j_begin + kPanel);
-    // Rows i < j_end pair with at least one row of this panel.
-    for (int64_t i = 0; i < j_end - 1; i += 2) {
-      const bool two_rows = i + 1 < j_end - 1;
-      const double* row0 = x.row(i);
-      const double* row1 = two_rows ? x.row(i + 1) : row0;
-      Lanes acc0[kLanesPerPanel] = {};
-      Lanes acc1[kLanesPerPanel] = {};
-      for (int64_t k = 0; k < dims; ++k) {
-        const Lanes a0 = {row0[k], row0[k]};
-        const Lanes a1 = {row1[k], row1[k]};
-        const Lanes* b = panel + k * kLanesPerPanel;
-        for (int lane = 0; lane < kLanesPerPanel; ++lane) {
-          acc0[lane] = Op::step(acc0[lane], a0, b[lane]);
-          acc1[lane] = Op::step(acc1[lane], a1, b[lane]);
-        }
-      }
-      for (int64_t j = std::max(j_begin, i + 1); j < j_end; ++j) {
-        const int64_t lane = j - j_begin;
-        out[condensed_index(n, i, j)] = acc0[lane / 2][lane % 2];
-      }
-      if (two_rows) {
-        for (int64_t j = std::max(j_begin, i + 2); j < j_end; ++j) {
+    // Rows i < j_end - 1 pair with at least one row of this panel.
+    for (int64_t i = 0; i < j_end - 1; i += kRows) {
+      const double* rows[kRows];
+      for (int r = 0; r < kRows; ++r) rows[r] = x.row(std::min(i + r, j_end - 2));
+      Lanes total[kRows][kLanesPerPanel];
+      panel_block<Op, kRows, kParities>(rows, panel, dims, total);
+      for (int r = 0; r < kRows && i + r < j_end - 1; ++r) {
+        for (int64_t j = std::max(j_begin, i + r + 1); j < j_end; ++j) {
           const int64_t lane = j - j_begin;
-          out[condensed_index(n, i + 1, j)] = acc1[lane / 2][lane % 2];
+          out[condensed_index(n, i + r, j)] = total[r][lane / 2][lane % 2];
         }
       }
     }
@@ -111,14 +139,25 @@ void pair_sums(const Matrix& x, std::vector<double>& out, int threads) {
   for (std::thread& thread : pool) thread.join();
 }
 
-// sqrt of the in-order sum of squares, as SciPy's _row_norms.
+// The dot product of two rows in the same order as pair_sums<DotProduct, 2>.
+double dot_two_partial_sums(const double* u, const double* v, int64_t dims) {
+  double even = 0.0;
+  double odd = 0.0;
+  int64_t k = 0;
+  for (; k + 2 <= dims; k += 2) {
+    even += u[k] * v[k];
+    odd += u[k + 1] * v[k + 1];
+  }
+  double sum = even + odd;
+  for (; k < dims; ++k) sum += u[k] * v[k];
+  return sum;
+}
+
+// Row norms sqrt(x.x), summed as the pairwise dot products are.
 std::vector<double> row_norms(const Matrix& x) {
   std::vector<double> norms(static_cast<size_t>(x.rows));
   for (int64_t i = 0; i < x.rows; ++i) {
-    double sum = 0.0;
-    const double* row = x.row(i);
-    for (int64_t k = 0; k < x.cols; ++k) sum += row[k] * row[k];
-    norms[static_cast<size_t>(i)] = std::sqrt(sum);
+    norms[static_cast<size_t>(i)] = std::sqrt(dot_two_partial_sums(x.row(i), x.row(i), x.cols));
   }
   return norms;
 }
@@ -200,7 +239,7 @@ std::vector<double> condensed_similarity(const Matrix& x, Similarity similarity,
   const Matrix centred = similarity == Similarity::kPearson ? centred_rows(x) : Matrix();
   const Matrix& rows = similarity == Similarity::kPearson ? centred : x;
   std::vector<double> dots(static_cast<size_t>(x.rows * (x.rows - 1) / 2));
-  pair_sums<DotProduct>(rows, dots, threads);
+  pair_sums<DotProduct, 2>(rows, dots, threads);
   if (similarity == Similarity::kPearson) {
     return cosine_from_dots(rows, std::move(dots), "correlation", "is constant");
   }
@@ -245,7 +284,7 @@ std::vector<double> pairwise_distances(const Matrix& vectors, Distance distance,
   if (distance == Distance::kEuclidean) {
     check_vectors(vectors);
     std::vector<double> squares(static_cast<size_t>(vectors.rows * (vectors.rows - 1) / 2));
-    pair_sums<SquaredDifference>(vectors, squares, threads);
+    pair_sums<SquaredDifference, 1>(vectors, squares, threads);
     for (double& value : squares) value = std::sqrt(value);
     return squares;
   }
