@@ -174,8 +174,9 @@ SyntheticSuite::SyntheticSuite(SyntheticSuiteConfig config) : config_(std::move(
   }
 
   // Held-out tasks: in a seeded order, take a task when every primitive it uses is still
-  // used by some training task (few-shot adaptation recombines known skills); tasks of
-  // one primitive only as a last resort.
+  // used by some training task (few-shot adaptation recombines known skills), from the
+  // family with the most training tasks left (so families stay balanced); tasks of one
+  // primitive, or ones whose skills are not covered, only as a last resort.
   std::vector<size_t> heldout;
   {
     std::vector<size_t> order = chosen;
@@ -183,11 +184,14 @@ SyntheticSuite::SyntheticSuite(SyntheticSuiteConfig config) : config_(std::move(
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
       return candidates[a].size() > candidates[b].size();
     });
+    auto is_heldout = [&](size_t task) {
+      return std::find(heldout.begin(), heldout.end(), task) != heldout.end();
+    };
     auto covered_without = [&](size_t task) {
       for (const auto& name : candidates[task]) {
         bool found = false;
         for (size_t other : chosen) {
-          if (other == task || std::count(heldout.begin(), heldout.end(), other)) continue;
+          if (other == task || is_heldout(other)) continue;
           const auto& seq = candidates[other];
           if (std::find(seq.begin(), seq.end(), name) != seq.end()) found = true;
         }
@@ -195,13 +199,28 @@ SyntheticSuite::SyntheticSuite(SyntheticSuiteConfig config) : config_(std::move(
       }
       return true;
     };
-    for (size_t task : order) {
-      if (heldout.size() == static_cast<size_t>(config_.n_heldout)) break;
-      if (covered_without(task)) heldout.push_back(task);
-    }
-    for (size_t task : order) {
-      if (heldout.size() == static_cast<size_t>(config_.n_heldout)) break;
-      if (!std::count(heldout.begin(), heldout.end(), task)) heldout.push_back(task);
+    auto training_left = [&](const std::string& family) {
+      return std::count_if(chosen.begin(), chosen.end(), [&](size_t other) {
+        return !is_heldout(other) && family_of(config_, candidates[other]) == family;
+      });
+    };
+    for (bool strict : {true, false}) {
+      while (heldout.size() < static_cast<size_t>(config_.n_heldout)) {
+        std::ptrdiff_t best_left = -1;
+        size_t best = 0;
+        for (size_t task : order) {
+          if (is_heldout(task) || (strict && (candidates[task].size() < 2 || !covered_without(task)))) {
+            continue;
+          }
+          const auto left = training_left(family_of(config_, candidates[task]));
+          if (left > best_left) {
+            best_left = left;
+            best = task;
+          }
+        }
+        if (best_left < 0) break;
+        heldout.push_back(best);
+      }
     }
   }
 

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "tensorpoly/suite_config.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "data/task_suite.h"
+
+namespace tensorpoly {
+namespace {
+
+std::string error_of(const nlohmann::json& json) {
+  try {
+    suite_config_from_json(json);
+  } catch (const SuiteConfigError& error) {
+    return error.what();
+  }
+  ADD_FAILURE() << "expected a SuiteConfigError for " << json.dump();
+  return "";
+}
+
+TEST(SuiteConfig, DefaultsAreTheSyntheticFamiliesSuite) {
+  const auto config = suite_config_from_json(nlohmann::json::object());
+  EXPECT_EQ(config.kind, "synthetic");
+  EXPECT_EQ(config.synthetic.layout, "families");
+  EXPECT_EQ(config.synthetic.n_tasks, 18);
+  EXPECT_EQ(config.synthetic.n_heldout, 3);
+  EXPECT_EQ(config.synthetic.alphabet, "abcdefgh");
+  EXPECT_TRUE(config.synthetic.task_prefix);
+}
+
+TEST(SuiteConfig, ParsesEveryFieldAndRoundTrips) {
+  const auto json = nlohmann::json::parse(R"({"kind": "synthetic", "layout": "compositions",
+      "n_tasks": 12, "n_heldout": 2, "seed": 9, "min_length": 3, "max_length": 6,
+      "alphabet": "abcdef", "task_prefix": false, "steps": 3, "n_validation": 20,
+      "n_train_examples": 100, "n_few_shot": 8})");
+  const auto config = suite_config_from_json(json);
+  EXPECT_EQ(config.synthetic.layout, "compositions");
+  EXPECT_EQ(config.synthetic.n_tasks, 12);
+  EXPECT_EQ(config.synthetic.seed, 9u);
+  EXPECT_EQ(config.synthetic.steps, 3);
+  EXPECT_FALSE(config.synthetic.task_prefix);
+  EXPECT_EQ(config.synthetic.n_few_shot, 8);
+  EXPECT_EQ(to_json(config), json);
+
+  const auto jsonl = nlohmann::json::parse(R"({"kind": "jsonl", "train": "t.jsonl",
+      "validation": "", "validation_ratio": 0.1, "seed": 4, "task_prefix": true,
+      "heldout_tasks": ["x"]})");
+  const auto parsed = suite_config_from_json(jsonl);
+  EXPECT_EQ(parsed.jsonl.train_path, "t.jsonl");
+  EXPECT_DOUBLE_EQ(parsed.jsonl.validation_ratio, 0.1);
+  EXPECT_EQ(parsed.jsonl.heldout_tasks, std::vector<std::string>{"x"});
+  EXPECT_EQ(to_json(parsed), jsonl);
+}
+
+TEST(SuiteConfig, ErrorsNameTheField) {
+  EXPECT_NE(error_of({{"n_tasks", 0}}).find("suite.n_tasks: must be >= 1"), std::string::npos);
+  EXPECT_NE(error_of({{"n_tasks", "many"}}).find("suite.n_tasks: expected an integer, got string"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"min_length", 5}, {"max_length", 3}}).find("suite.max_length: must be >="),
+            std::string::npos);
+  EXPECT_NE(error_of({{"alphabet", "abA"}}).find("suite.alphabet"), std::string::npos);
+  EXPECT_NE(error_of({{"alphabet", "aab"}}).find("suite.alphabet: letter 'a' repeated"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"layout", "grid"}}).find("suite.layout"), std::string::npos);
+  EXPECT_NE(error_of({{"kind", "csv"}}).find("suite.kind"), std::string::npos);
+  EXPECT_NE(error_of({{"n_taks", 3}}).find("suite.n_taks: unknown field"), std::string::npos);
+  EXPECT_NE(error_of({{"train", "x.jsonl"}}).find("suite.train: only used with kind 'jsonl'"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"steps", 4}}).find("suite.steps"), std::string::npos);
+  EXPECT_NE(error_of({{"alphabet", "ab"}, {"min_length", 1}, {"max_length", 2}})
+                .find("suite.n_validation"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"kind", "jsonl"}}).find("suite.train: a JSONL file is required"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"kind", "jsonl"}, {"train", "a"}, {"validation", "b"}, {"validation_ratio", 0.2}})
+                .find("suite.validation_ratio: give either"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"kind", "jsonl"}, {"train", "a"}, {"validation_ratio", 1.0}})
+                .find("suite.validation_ratio: must be in [0, 1)"),
+            std::string::npos);
+  EXPECT_NE(error_of(nlohmann::json::array()).find("suite: expected an object"), std::string::npos);
+}
+
+TEST(SuiteConfig, CollectsEveryProblem) {
+  try {
+    suite_config_from_json({{"n_tasks", 0}, {"n_heldout", -1}, {"bogus", true}}, "experiment.suite");
+    FAIL();
+  } catch (const SuiteConfigError& error) {
+    ASSERT_EQ(error.problems().size(), 1u);  // the unknown field stops parsing before validation
+    EXPECT_EQ(error.problems()[0], "experiment.suite.bogus: unknown field");
+  }
+  try {
+    suite_config_from_json({{"n_tasks", 0}, {"n_heldout", -1}});
+    FAIL();
+  } catch (const SuiteConfigError& error) {
+    EXPECT_EQ(error.problems().size(), 2u);
+  }
+}
+
+TEST(PretrainDataConfig, ParsesAndValidates) {
+  const auto json = nlohmann::json::parse(R"({"min_length": 2, "max_length": 20,
+      "upper_case_fraction": 0.3, "infill": false, "infill_fraction": 0.4, "noise_density": 0.2,
+      "mean_span_length": 2.5, "seed": 1})");
+  const auto config = pretrain_data_config_from_json(json);
+  EXPECT_EQ(config.max_length, 20);
+  EXPECT_FALSE(config.infill);
+  EXPECT_EQ(to_json(config), json);
+  try {
+    pretrain_data_config_from_json({{"noise_density", 1.5}});
+    FAIL();
+  } catch (const SuiteConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("pretrain.noise_density"), std::string::npos);
+  }
+}
+
+TEST(SuiteConfig, MakesTheConfiguredSuite) {
+  const auto suite = data::make_task_suite(suite_config_from_json({{"n_tasks", 6}, {"n_heldout", 1}}));
+  EXPECT_EQ(suite->n_tasks(), 7);
+  EXPECT_EQ(suite->task_indices("heldout"), std::vector<int>{6});
+  SuiteConfig bad;
+  bad.synthetic.n_tasks = -2;
+  EXPECT_THROW(data::make_task_suite(bad), SuiteConfigError);
+}
+
+}  // namespace
+}  // namespace tensorpoly
