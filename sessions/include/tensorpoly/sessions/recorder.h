@@ -1,0 +1,75 @@
+// Recorder: the EventSink that stores a run in SQLite on its own writer thread.
+//
+// The engine thread only copies each event into a bounded queue and returns. The
+// writer thread commits the queue in one transaction per flush: at most every
+// `flush_interval`, or as soon as `flush_rows` rows are waiting, whichever comes
+// first (prepared statements reused with bind/step/reset; WAL; synchronous=NORMAL).
+// Each event is written whole inside one transaction, so a reader never sees half
+// of a step's metrics.
+//
+// Back-pressure: when `queue_capacity` rows are waiting, on_step/on_eval/... wait
+// until the writer has made room. Nothing is ever dropped. If the writer fails
+// (disk full, file removed), the next on_* call throws StoreError with the reason.
+//
+// Liveness: while a run is recorded, the Recorder holds an exclusive flock() on
+// "<db>.run-<id>.lock". A read-write Store::open marks a "running" run whose lock
+// is free (its writer is gone: crashed or killed) as "interrupted".
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "tensorpoly/events.h"
+#include "tensorpoly/sessions/store.h"
+
+namespace tensorpoly::sessions {
+
+struct RecorderOptions {
+  std::chrono::milliseconds flush_interval{250};
+  size_t flush_rows = 20000;         // commit as soon as this many rows wait
+  size_t queue_capacity = 200000;    // rows; producers wait beyond this
+  // Called on the writer thread after each committed transaction that advanced the
+  // run, with the run id and the last committed step. Keep it short (post a message
+  // to the GUI thread); it must not call back into the Recorder.
+  std::function<void(int64_t run_id, int64_t last_step)> on_committed;
+};
+
+class Recorder : public EventSink {
+ public:
+  // Opens (creating / migrating if needed) the store at `database_path` for writing.
+  explicit Recorder(const std::string& database_path, RecorderOptions options = {});
+  ~Recorder() override;   // close()
+  Recorder(const Recorder&) = delete;
+  Recorder& operator=(const Recorder&) = delete;
+
+  // Synchronous: when it returns, the run row (status "running") and its tasks are
+  // committed and run_id() is valid. Throws StoreError.
+  void on_run_started(const RunStarted& event) override;
+  void on_step(const StepMetrics& event) override;
+  void on_eval(const EvalResult& event) override;
+  void on_routing(const RoutingSnapshot& event) override;
+  void on_checkpoint(const CheckpointSaved& event) override;
+  // Queues the final status and waits until everything is committed.
+  void on_run_ended(const RunEnded& event) override;
+
+  int64_t run_id() const;          // 0 before the first on_run_started
+  int64_t committed_step() const;  // last step committed for the current run (-1: none)
+
+  // Waits until every queued event is committed. Throws StoreError if the writer failed.
+  void flush();
+  // flush(), then stops the writer thread. A run still "running" stays so (a later
+  // Recorder or the user decides); the lock is released. Idempotent.
+  void close();
+
+  const std::string& path() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tensorpoly::sessions
