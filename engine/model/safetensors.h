@@ -1,0 +1,28 @@
+// Reading and writing the safetensors format: an unsigned 64-bit little-endian
+// header length N, N bytes of JSON {"name": {"dtype", "shape", "data_offsets":
+// [begin, end]}, "__metadata__": {...}}, then the raw little-endian tensor bytes
+// (offsets counted from the first byte after the header).
+//
+// Every offset is bounds-checked before a byte is read: a truncated file, a
+// header that points outside the data, overlapping or negative offsets, or a
+// byte range that does not match shape × dtype is a std::runtime_error naming
+// the file and the tensor.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <map>
+#include <string>
+
+#include <torch/torch.h>
+
+namespace tensorpoly::model {
+
+// Every tensor of the file, on the CPU, by name.
+std::map<std::string, torch::Tensor> read_safetensors(const std::string& path);
+
+// Writes the tensors (any device; F64, F32, F16, BF16, I64, I32, I16, I8, U8,
+// BOOL) in sorted name order, header padded with spaces to a multiple of 8.
+void write_safetensors(const std::string& path, const std::map<std::string, torch::Tensor>& tensors,
+                       const std::map<std::string, std::string>& metadata = {{"format", "pt"}});
+
+}  // namespace tensorpoly::model
