@@ -4,10 +4,13 @@
 // order of the dimensions for euclidean; two interleaved partial sums for the
 // dot products of cosine and correlation, with NumPy's pairwise mean for the
 // centring), so distances are bit-identical to SciPy's on x86-64 and ties
-// between merges, or a cut exactly at a merge distance, come out the same. Speed comes from working on many pairs at once: rows are
-// packed, transposed, into panels of kPanel rows, and a micro-kernel
-// accumulates a 2 x kPanel block of pair sums whose lanes are independent
-// (vectorised across pairs, never reassociating one pair's sum).
+// between merges, or a cut exactly at a merge distance, come out the same.
+// (This holds without FMA contraction, i.e. without -march flags enabling FMA.)
+//
+// Speed comes from working on many pairs at once: rows are packed, transposed,
+// into panels of kPanel rows, and micro-kernels accumulate one or two rows
+// against a whole panel, vectorised across pairs, never reassociating one
+// pair's sum. Panels are shared out over threads.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <algorithm>
 #include <atomic>
@@ -28,16 +31,6 @@ constexpr int64_t kPanel = 8;
 typedef double Lanes __attribute__((vector_size(16)));
 constexpr int kLanesPerPanel = kPanel / 2;
 
-struct DotProduct {
-  static Lanes step(Lanes acc, Lanes a, Lanes b) { return acc + a * b; }
-};
-struct SquaredDifference {
-  static Lanes step(Lanes acc, Lanes a, Lanes b) {
-    const Lanes diff = a - b;
-    return acc + diff * diff;
-  }
-};
-
 int resolve_threads(int threads) {
   if (threads > 0) return threads;
   const unsigned hardware = std::thread::hardware_concurrency();
@@ -48,50 +41,69 @@ inline size_t condensed_index(int64_t n, int64_t i, int64_t j) {  // i < j
   return static_cast<size_t>(n * i - i * (i + 1) / 2 + (j - i - 1));
 }
 
-// Sums over the dimensions for kRows rows against one panel of kPanel rows.
-// kParities = 1 sums each pair in order of k; kParities = 2 keeps two partial
-// sums, over even and odd k, adds them, then the last odd element: the order
-// SciPy's (vectorised) dot product uses for cosine and correlation.
-template <class Op, int kRows, int kParities>
-void panel_block(const double* const* rows, const Lanes* panel, int64_t dims,
-                 Lanes (&total)[kRows][kLanesPerPanel]) {
-  Lanes acc[kParities][kRows][kLanesPerPanel] = {};
+// The two micro-kernels below keep their accumulators in named locals (eight
+// SSE registers) so that the compiler neither spills them nor needs to unroll.
+
+// Dot products of row u with the kPanel rows of a panel: two partial sums per
+// pair, over even and odd k, added at the end, then the last odd element. This
+// is the order SciPy's (vectorised) dot product uses for cosine and correlation.
+void dot_block(const double* u, const Lanes* panel, int64_t dims, Lanes (&total)[kLanesPerPanel]) {
+  Lanes even0 = {}, even1 = {}, even2 = {}, even3 = {};
+  Lanes odd0 = {}, odd1 = {}, odd2 = {}, odd3 = {};
   int64_t k = 0;
-  for (; k + kParities <= dims; k += kParities) {
-    for (int parity = 0; parity < kParities; ++parity) {
-      const Lanes* b = panel + (k + parity) * kLanesPerPanel;
-      for (int r = 0; r < kRows; ++r) {
-        const double value = rows[r][k + parity];
-        const Lanes a = {value, value};
-        for (int lane = 0; lane < kLanesPerPanel; ++lane) {
-          acc[parity][r][lane] = Op::step(acc[parity][r][lane], a, b[lane]);
-        }
-      }
-    }
+  for (; k + 2 <= dims; k += 2) {
+    const Lanes a = {u[k], u[k]};
+    const Lanes c = {u[k + 1], u[k + 1]};
+    const Lanes* b = panel + k * kLanesPerPanel;  // b[4..7]: dimension k + 1
+    even0 += a * b[0];
+    even1 += a * b[1];
+    even2 += a * b[2];
+    even3 += a * b[3];
+    odd0 += c * b[4];
+    odd1 += c * b[5];
+    odd2 += c * b[6];
+    odd3 += c * b[7];
   }
-  for (int r = 0; r < kRows; ++r) {
-    for (int lane = 0; lane < kLanesPerPanel; ++lane) {
-      total[r][lane] = acc[0][r][lane];
-      for (int parity = 1; parity < kParities; ++parity) total[r][lane] += acc[parity][r][lane];
-    }
-  }
-  for (; k < dims; ++k) {
+  total[0] = even0 + odd0;
+  total[1] = even1 + odd1;
+  total[2] = even2 + odd2;
+  total[3] = even3 + odd3;
+  if (k < dims) {
+    const Lanes a = {u[k], u[k]};
     const Lanes* b = panel + k * kLanesPerPanel;
-    for (int r = 0; r < kRows; ++r) {
-      const Lanes a = {rows[r][k], rows[r][k]};
-      for (int lane = 0; lane < kLanesPerPanel; ++lane) {
-        total[r][lane] = Op::step(total[r][lane], a, b[lane]);
-      }
-    }
+    for (int lane = 0; lane < kLanesPerPanel; ++lane) total[lane] += a * b[lane];
   }
 }
 
-// For every pair i < j of rows, out[condensed(i, j)] = the sum over k of
-// Op(x[i][k], x[j][k]), in the order panel_block<.., kParities> describes.
-template <class Op, int kParities>
-void pair_sums(const Matrix& x, std::vector<double>& out, int threads) {
-  // Rows of i per block: as many as keep the accumulators in 8 SSE registers.
-  constexpr int kRows = kParities == 1 ? 2 : 1;
+// Squared euclidean distances of rows u and v with the rows of a panel, each
+// summed in order of k (as SciPy's euclidean pdist).
+void squared_difference_block(const double* u, const double* v, const Lanes* panel, int64_t dims,
+                              Lanes (&total_u)[kLanesPerPanel], Lanes (&total_v)[kLanesPerPanel]) {
+  Lanes u0 = {}, u1 = {}, u2 = {}, u3 = {};
+  Lanes v0 = {}, v1 = {}, v2 = {}, v3 = {};
+  for (int64_t k = 0; k < dims; ++k) {
+    const Lanes a = {u[k], u[k]};
+    const Lanes c = {v[k], v[k]};
+    const Lanes* b = panel + k * kLanesPerPanel;
+    Lanes d;
+    d = a - b[0]; u0 += d * d;
+    d = a - b[1]; u1 += d * d;
+    d = a - b[2]; u2 += d * d;
+    d = a - b[3]; u3 += d * d;
+    d = c - b[0]; v0 += d * d;
+    d = c - b[1]; v1 += d * d;
+    d = c - b[2]; v2 += d * d;
+    d = c - b[3]; v3 += d * d;
+  }
+  total_u[0] = u0, total_u[1] = u1, total_u[2] = u2, total_u[3] = u3;
+  total_v[0] = v0, total_v[1] = v1, total_v[2] = v2, total_v[3] = v3;
+}
+
+enum class PairSum { kDotProduct, kSquaredDifference };
+
+// For every pair i < j of rows, out[condensed(i, j)] = x_i . x_j or |x_i - x_j|^2,
+// each summed in the order its kernel above describes.
+void pair_sums(const Matrix& x, PairSum kind, std::vector<double>& out, int threads) {
   const int64_t n = x.rows;
   const int64_t dims = x.cols;
   const int64_t n_panels = (n + kPanel - 1) / kPanel;
@@ -111,17 +123,27 @@ void pair_sums(const Matrix& x, std::vector<double>& out, int threads) {
     const Lanes* panel = panels.data() + p * dims * kLanesPerPanel;
     const int64_t j_begin = p * kPanel;
     const int64_t j_end = std::min(n, j_begin + kPanel);
+    auto store = [&](int64_t i, const Lanes (&total)[kLanesPerPanel]) {
+      for (int64_t j = std::max(j_begin, i + 1); j < j_end; ++j) {
+        const int64_t lane = j - j_begin;
+        out[condensed_index(n, i, j)] = total[lane / 2][lane % 2];
+      }
+    };
     // Rows i < j_end - 1 pair with at least one row of this panel.
-    for (int64_t i = 0; i < j_end - 1; i += kRows) {
-      const double* rows[kRows];
-      for (int r = 0; r < kRows; ++r) rows[r] = x.row(std::min(i + r, j_end - 2));
-      Lanes total[kRows][kLanesPerPanel];
-      panel_block<Op, kRows, kParities>(rows, panel, dims, total);
-      for (int r = 0; r < kRows && i + r < j_end - 1; ++r) {
-        for (int64_t j = std::max(j_begin, i + r + 1); j < j_end; ++j) {
-          const int64_t lane = j - j_begin;
-          out[condensed_index(n, i + r, j)] = total[r][lane / 2][lane % 2];
-        }
+    const int64_t i_end = j_end - 1;
+    Lanes total_u[kLanesPerPanel];
+    Lanes total_v[kLanesPerPanel];
+    if (kind == PairSum::kDotProduct) {
+      for (int64_t i = 0; i < i_end; ++i) {
+        dot_block(x.row(i), panel, dims, total_u);
+        store(i, total_u);
+      }
+    } else {
+      for (int64_t i = 0; i < i_end; i += 2) {
+        const int64_t second = std::min(i + 1, i_end - 1);
+        squared_difference_block(x.row(i), x.row(second), panel, dims, total_u, total_v);
+        store(i, total_u);
+        if (second != i) store(second, total_v);
       }
     }
   };
@@ -139,7 +161,7 @@ void pair_sums(const Matrix& x, std::vector<double>& out, int threads) {
   for (std::thread& thread : pool) thread.join();
 }
 
-// The dot product of two rows in the same order as pair_sums<DotProduct, 2>.
+// The dot product of two rows in the same order as dot_block.
 double dot_two_partial_sums(const double* u, const double* v, int64_t dims) {
   double even = 0.0;
   double odd = 0.0;
@@ -239,7 +261,7 @@ std::vector<double> condensed_similarity(const Matrix& x, Similarity similarity,
   const Matrix centred = similarity == Similarity::kPearson ? centred_rows(x) : Matrix();
   const Matrix& rows = similarity == Similarity::kPearson ? centred : x;
   std::vector<double> dots(static_cast<size_t>(x.rows * (x.rows - 1) / 2));
-  pair_sums<DotProduct, 2>(rows, dots, threads);
+  pair_sums(rows, PairSum::kDotProduct, dots, threads);
   if (similarity == Similarity::kPearson) {
     return cosine_from_dots(rows, std::move(dots), "correlation", "is constant");
   }
@@ -284,7 +306,7 @@ std::vector<double> pairwise_distances(const Matrix& vectors, Distance distance,
   if (distance == Distance::kEuclidean) {
     check_vectors(vectors);
     std::vector<double> squares(static_cast<size_t>(vectors.rows * (vectors.rows - 1) / 2));
-    pair_sums<SquaredDifference, 1>(vectors, squares, threads);
+    pair_sums(vectors, PairSum::kSquaredDifference, squares, threads);
     for (double& value : squares) value = std::sqrt(value);
     return squares;
   }
@@ -306,6 +328,22 @@ Matrix similarity_matrix(const Matrix& vectors, Similarity similarity, int threa
     }
   }
   return result;
+}
+
+std::vector<double> distances_from_similarity(const Matrix& similarity) {
+  if (similarity.rows != similarity.cols ||
+      static_cast<int64_t>(similarity.values.size()) != similarity.rows * similarity.cols) {
+    throw std::invalid_argument("distances_from_similarity: similarity is [" +
+                                std::to_string(similarity.rows) + ", " +
+                                std::to_string(similarity.cols) + "], expected a square matrix");
+  }
+  const int64_t n = similarity.rows;
+  std::vector<double> distances;
+  distances.reserve(static_cast<size_t>(n * (n - 1) / 2));
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t j = i + 1; j < n; ++j) distances.push_back(1.0 - similarity.at(i, j));
+  }
+  return distances;
 }
 
 }  // namespace tensorpoly::analysis

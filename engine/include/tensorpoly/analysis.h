@@ -84,6 +84,11 @@ std::vector<double> pairwise_distances(const Matrix& vectors, Distance distance,
 Matrix similarity_matrix(const Matrix& vectors, Similarity similarity = Similarity::kCosine,
                          int threads = 0);
 
+// Condensed distances 1 - similarity[i][j] for i < j: from a cosine (Pearson)
+// similarity matrix, exactly pairwise_distances(.., kCosine (kCorrelation)),
+// so a view that shows the similarity need not compute it twice.
+std::vector<double> distances_from_similarity(const Matrix& similarity);
+
 // Routing entropy, in nats, of each task's distribution over skills (weights
 // renormalised to sum 1 within each block), averaged over the blocks of a layer.
 struct RoutingEntropy {
