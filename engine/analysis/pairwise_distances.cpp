@@ -258,6 +258,16 @@ void check_vectors(const Matrix& x) {
 // Condensed cosine (or, on centred rows, Pearson) similarities.
 std::vector<double> condensed_similarity(const Matrix& x, Similarity similarity, int threads) {
   check_vectors(x);
+  if (similarity == Similarity::kPearson) {
+    // Rounding in the mean can leave a constant row a tiny nonzero norm: test the values.
+    for (int64_t i = 0; i < x.rows; ++i) {
+      const double* row = x.row(i);
+      if (std::all_of(row, row + x.cols, [&](double value) { return value == row[0]; })) {
+        throw std::invalid_argument("correlation is undefined for task " + std::to_string(i) +
+                                    ": its routing vector is constant");
+      }
+    }
+  }
   const Matrix centred = similarity == Similarity::kPearson ? centred_rows(x) : Matrix();
   const Matrix& rows = similarity == Similarity::kPearson ? centred : x;
   std::vector<double> dots(static_cast<size_t>(x.rows * (x.rows - 1) / 2));
