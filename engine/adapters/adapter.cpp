@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "adapters/adapter.h"
+
+#include <cmath>
+#include <vector>
+
+#include "adapters/tensor_product.h"
+
+namespace tensorpoly::adapters {
+
+AdapterImpl::AdapterImpl(const AdapterConfig& config, const LinearProjectionImpl& base,
+                         std::shared_ptr<TaskContext> context)
+    : config_(config), context_(std::move(context)) {
+  validate(config_, base.in_features(), base.out_features());
+  TORCH_CHECK(config_.method != "none", "adapter: method 'none' has no adapter module");
+  weight = register_parameter("weight", base.weight, /*requires_grad=*/false);
+  if (base.bias.defined()) bias = register_parameter("bias", base.bias, /*requires_grad=*/false);
+}
+
+torch::Tensor AdapterImpl::forward(const torch::Tensor& x) {
+  return run(x, context_ ? context_->task_ids : torch::Tensor(), /*naive=*/false);
+}
+
+torch::Tensor AdapterImpl::forward(const torch::Tensor& x, const torch::Tensor& task_ids) {
+  return run(x, task_ids, /*naive=*/false);
+}
+
+torch::Tensor AdapterImpl::forward_naive(const torch::Tensor& x, const torch::Tensor& task_ids) {
+  return run(x, task_ids, /*naive=*/true);
+}
+
+torch::Tensor AdapterImpl::run(const torch::Tensor& x, const torch::Tensor& task_ids, bool naive) {
+  TORCH_CHECK(x.dim() >= 2 && x.size(-1) == in_features(), config_.method,
+              " adapter: input must be [B, ..., ", in_features(), "], got ", x.sizes());
+  const auto base = torch::nn::functional::linear(x, weight, bias);
+  const auto rows = x.reshape({x.size(0), -1, in_features()});  // [B, L, in]
+  const auto update = naive ? low_rank_update_naive(rows, task_ids) : low_rank_update(rows, task_ids);
+  return base + update.view(base.sizes());
+}
+
+torch::Tensor AdapterImpl::kaiming_uniform(torch::IntArrayRef shape) const {
+  const double bound = std::sqrt(1.0 / 3.0) / std::sqrt(static_cast<double>(in_features()));
+  return torch::empty(shape, weight.options().requires_grad(false)).uniform_(-bound, bound);
+}
+
+void AdapterImpl::register_pair_norm(const std::string& name, torch::nn::LayerNorm& member,
+                                     int64_t leaf) {
+  member = register_module(name, make_pair_norm(config_.rank, leaf));
+  member->to(weight.device(), weight.scalar_type());
+  for (auto& parameter : member->parameters()) {
+    parameter.set_requires_grad(config_.train_layer_norms);
+  }
+}
+
+torch::Tensor DenseAdapterImpl::low_rank_update(const torch::Tensor& x,
+                                                const torch::Tensor& /*task_ids*/) {
+  const auto [a, b] = dense_factors();  // [in, r], [r, out]
+  return x.matmul(a).div(config_.rank).matmul(b);
+}
+
+RoutedAdapterImpl::RoutedAdapterImpl(const AdapterConfig& config, const LinearProjectionImpl& base,
+                                     std::shared_ptr<TaskContext> context, int64_t n_blocks,
+                                     RoutingKind kind, std::shared_ptr<RouterImpl> router)
+    : AdapterImpl(config, base, std::move(context)), router_(std::move(router)) {
+  if (router_) {
+    TORCH_CHECK(router_->n_tasks() == config_.n_tasks && router_->n_blocks() == n_blocks &&
+                    router_->n_skills() == config_.n_skills && router_->kind() == kind,
+                config_.method, " adapter: shared router '", router_->scope(), "' has shape [",
+                router_->n_tasks(), ", ", router_->n_blocks(), "·", router_->n_skills(),
+                "], the layer needs [", config_.n_tasks, ", ", n_blocks, "·", config_.n_skills,
+                "]");
+  } else {
+    router_ = std::make_shared<RouterImpl>(config_.n_tasks, n_blocks, config_.n_skills, kind);
+    router_->to(weight.device(), weight.scalar_type());
+    register_parameter("module_logits", router_->module_logits);
+  }
+}
+
+torch::Tensor RoutedAdapterImpl::task_ids_for(const torch::Tensor& x,
+                                              const torch::Tensor& task_ids) const {
+  return expand_task_ids(task_ids, x.size(0), config_.n_tasks)
+      .to(router_->module_logits.device());
+}
+
+torch::Tensor RoutedAdapterImpl::low_rank_update(const torch::Tensor& x,
+                                                 const torch::Tensor& task_ids) {
+  const auto ids = task_ids_for(x, task_ids);
+  if (sampling()) {
+    // Relaxed Bernoulli noise is drawn per example: one routing per row.
+    const auto [a, b] = task_factors(router_->route(ids, true, config_.temperature));
+    return torch::bmm(torch::bmm(x, a).div(config_.rank), b);
+  }
+  // Route and build once per distinct task, then mix after gathering per example.
+  const auto [unique_ids, inverse] = torch::_unique(ids, /*sorted=*/true, /*return_inverse=*/true);
+  const auto [a, b] = task_factors(router_->route(unique_ids, false, 1.0));  // [U, in, r], [U, r, out]
+  if (unique_ids.size(0) == 1) return x.matmul(a[0]).div(config_.rank).matmul(b[0]);
+  const auto h = torch::bmm(x, a.index_select(0, inverse)).div(config_.rank);
+  return torch::bmm(h, b.index_select(0, inverse));
+}
+
+torch::Tensor RoutedAdapterImpl::low_rank_update_naive(const torch::Tensor& x,
+                                                       const torch::Tensor& task_ids) {
+  const auto ids = task_ids_for(x, task_ids);
+  std::vector<torch::Tensor> rows;
+  rows.reserve(static_cast<size_t>(x.size(0)));
+  for (int64_t example = 0; example < x.size(0); ++example) {
+    const auto weights = router_->route(ids.narrow(0, example, 1), sampling(), config_.temperature);
+    const auto [a, b] = task_factors(weights);
+    rows.push_back(x[example].matmul(a[0]).div(config_.rank).matmul(b[0]));
+  }
+  return torch::stack(rows);
+}
+
+}  // namespace tensorpoly::adapters

@@ -1,0 +1,105 @@
+// The common frame of every adapter method (adapters.md §1): a frozen linear layer
+// y = x Wᵀ + bias plus a low-rank update (x · A_b · B_b) / r.
+//
+//   AdapterImpl          base weight/bias, task context, forward(x) / forward(x, task_ids)
+//   ├─ DenseAdapterImpl  one A, B for every example           (lora, tlora)
+//   └─ RoutedAdapterImpl A_b, B_b mixed per task by a router  (poly, mhr, tensorpoly-1/-2)
+//
+// Methods are built by make_adapter() (factory.h) and put into a model by
+// inject_adapters() (inject.h).
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <memory>
+#include <utility>
+
+#include <torch/torch.h>
+
+#include "adapters/projection.h"
+#include "adapters/router.h"
+#include "adapters/task_context.h"
+#include "tensorpoly/adapter_config.h"
+
+namespace tensorpoly::adapters {
+
+class AdapterImpl : public ProjectionImpl {
+ public:
+  // Reads the task ids from the shared TaskContext (dense methods ignore them).
+  torch::Tensor forward(const torch::Tensor& x) override;
+  // x: [B, ..., in], task_ids: [B'] with B a multiple of B' (repeat_interleave).
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& task_ids);
+  // The same function computed the straightforward way: routed methods build
+  // their per-example [in, r] and [r, out] matrices from the parameters one
+  // example at a time. Reference for tests and the benchmark.
+  torch::Tensor forward_naive(const torch::Tensor& x, const torch::Tensor& task_ids);
+
+  int64_t in_features() const override { return weight.size(1); }
+  int64_t out_features() const override { return weight.size(0); }
+  const AdapterConfig& config() const { return config_; }
+  const std::shared_ptr<TaskContext>& task_context() const { return context_; }
+  void set_task_context(std::shared_ptr<TaskContext> context) { context_ = std::move(context); }
+  // The router (null for dense methods).
+  virtual std::shared_ptr<RouterImpl> router() const { return nullptr; }
+
+  // Frozen base layer: the tensors of the wrapped projection (shared, not copied).
+  torch::Tensor weight;  // [out, in]
+  torch::Tensor bias;    // [out], undefined when the layer has none
+
+ protected:
+  AdapterImpl(const AdapterConfig& config, const LinearProjectionImpl& base,
+              std::shared_ptr<TaskContext> context);
+  // (x A_b B_b) / r for x [B, L, in] (three dimensions, batch first).
+  virtual torch::Tensor low_rank_update(const torch::Tensor& x, const torch::Tensor& task_ids) = 0;
+  virtual torch::Tensor low_rank_update_naive(const torch::Tensor& x,
+                                              const torch::Tensor& task_ids) {
+    return low_rank_update(x, task_ids);
+  }
+  // Initial value U(−std, std), std = gain/√in, gain = calculate_gain("leaky_relu", √5) = √(1/3).
+  torch::Tensor kaiming_uniform(torch::IntArrayRef shape) const;
+  // requires_grad of LayerNorm affines follows config().train_layer_norms.
+  void register_pair_norm(const std::string& name, torch::nn::LayerNorm& member, int64_t leaf);
+
+  AdapterConfig config_;
+
+ private:
+  torch::Tensor run(const torch::Tensor& x, const torch::Tensor& task_ids, bool naive);
+
+  std::shared_ptr<TaskContext> context_;
+};
+
+// lora, tlora: one A [in, r] and B [r, out] for all examples.
+class DenseAdapterImpl : public AdapterImpl {
+ protected:
+  using AdapterImpl::AdapterImpl;
+  virtual std::pair<torch::Tensor, torch::Tensor> dense_factors() = 0;
+  torch::Tensor low_rank_update(const torch::Tensor& x, const torch::Tensor& task_ids) override;
+};
+
+// poly, mhr, tensorpoly-1, tensorpoly-2: A_b, B_b mixed from the routing weights of
+// the example's task. The optimised path routes and builds once per distinct task
+// of the batch (once per example only with relaxed-Bernoulli sampling, whose noise
+// is drawn per example).
+class RoutedAdapterImpl : public AdapterImpl {
+ public:
+  std::shared_ptr<RouterImpl> router() const override { return router_; }
+
+ protected:
+  // router: a shared router (block / model granularity), or null for a private one,
+  // whose logits the adapter registers as its own parameter "module_logits".
+  RoutedAdapterImpl(const AdapterConfig& config, const LinearProjectionImpl& base,
+                    std::shared_ptr<TaskContext> context, int64_t n_blocks, RoutingKind kind,
+                    std::shared_ptr<RouterImpl> router);
+  // weights [N, Q, S] -> A [N, in, r], B [N, r, out].
+  virtual std::pair<torch::Tensor, torch::Tensor> task_factors(const torch::Tensor& weights) = 0;
+  torch::Tensor low_rank_update(const torch::Tensor& x, const torch::Tensor& task_ids) override;
+  torch::Tensor low_rank_update_naive(const torch::Tensor& x,
+                                      const torch::Tensor& task_ids) override;
+
+ private:
+  bool sampling() const { return is_training() && config_.relaxed_bernoulli; }
+  torch::Tensor task_ids_for(const torch::Tensor& x, const torch::Tensor& task_ids) const;
+
+  std::shared_ptr<RouterImpl> router_;
+};
+
+}  // namespace tensorpoly::adapters
