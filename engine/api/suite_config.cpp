@@ -6,9 +6,8 @@
 #include <cmath>
 #include <functional>
 #include <map>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 namespace tensorpoly {
 namespace {
@@ -125,8 +124,8 @@ class FieldReader {
 
 const std::vector<std::string>& synthetic_fields() {
   static const std::vector<std::string> fields = {
-      "layout", "n_tasks", "n_heldout", "min_length", "max_length", "alphabet",
-      "steps", "n_validation", "n_train_examples", "n_few_shot"};
+      "layout",   "n_tasks", "n_heldout",    "min_length",       "max_length",
+      "alphabet", "steps",   "n_validation", "n_train_examples", "n_few_shot"};
   return fields;
 }
 const std::vector<std::string>& jsonl_fields() {
@@ -162,7 +161,8 @@ void check_synthetic(const SyntheticSuiteConfig& c, const std::string& where,
   std::set<char> letters;
   for (char ch : c.alphabet) {
     if (ch < 'a' || ch > 'z') {
-      problems.push_back(field("alphabet") + ": must hold lower-case ASCII letters a-z only, got '" +
+      problems.push_back(field("alphabet") +
+                         ": must hold lower-case ASCII letters a-z only, got '" +
                          std::string(1, ch) + "'");
       break;
     }
@@ -281,12 +281,18 @@ nlohmann::json to_json(const SuiteConfig& config) {
             {"heldout_tasks", c.heldout_tasks}};
   }
   const auto& c = config.synthetic;
-  return {{"kind", config.kind},         {"layout", c.layout},
-          {"n_tasks", c.n_tasks},        {"n_heldout", c.n_heldout},
-          {"seed", c.seed},              {"min_length", c.min_length},
-          {"max_length", c.max_length},  {"alphabet", c.alphabet},
-          {"task_prefix", c.task_prefix}, {"steps", c.steps},
-          {"n_validation", c.n_validation}, {"n_train_examples", c.n_train_examples},
+  return {{"kind", config.kind},
+          {"layout", c.layout},
+          {"n_tasks", c.n_tasks},
+          {"n_heldout", c.n_heldout},
+          {"seed", c.seed},
+          {"min_length", c.min_length},
+          {"max_length", c.max_length},
+          {"alphabet", c.alphabet},
+          {"task_prefix", c.task_prefix},
+          {"steps", c.steps},
+          {"n_validation", c.n_validation},
+          {"n_train_examples", c.n_train_examples},
           {"n_few_shot", c.n_few_shot}};
 }
 

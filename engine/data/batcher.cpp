@@ -81,7 +81,8 @@ std::vector<std::string> decode_rows(const Tokenizer& tokenizer, const torch::Te
   const auto* data = cpu.data_ptr<int64_t>();
   const auto length = cpu.size(1);
   for (int64_t row = 0; row < cpu.size(0); ++row) {
-    texts.push_back(tokenizer.decode(std::vector<int64_t>(data + row * length, data + (row + 1) * length)));
+    texts.push_back(
+        tokenizer.decode(std::vector<int64_t>(data + row * length, data + (row + 1) * length)));
   }
   return texts;
 }
@@ -106,8 +107,8 @@ std::vector<Example> Batcher::sample(int64_t step) const {
   std::vector<Example> examples;
   examples.reserve(options_.batch_size);
   for (int64_t row = 0; row < options_.batch_size; ++row) {
-    Rng rng(mix_keys({options_.seed, kSamplerStream, static_cast<uint64_t>(step),
-                      static_cast<uint64_t>(row)}));
+    Rng rng(mix_keys(
+        {options_.seed, kSamplerStream, static_cast<uint64_t>(step), static_cast<uint64_t>(row)}));
     const int task = tasks_[rng.below(tasks_.size())];
     examples.push_back(suite_.train_example(task, rng.next()));
   }

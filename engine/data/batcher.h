@@ -7,11 +7,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include <torch/torch.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "data/task_suite.h"
 #include "data/tokenizer.h"
@@ -37,9 +37,9 @@ struct Batch {
 struct BatcherOptions {
   int64_t batch_size = 32;
   uint64_t seed = 0;
-  std::vector<int> tasks;           // tasks to sample from; empty: every task with split "train"
-  int64_t max_input_length = 128;   // tokens, eos included; longer inputs are truncated
-  int64_t max_target_length = 64;   // tokens, eos included; longer targets are truncated
+  std::vector<int> tasks;          // tasks to sample from; empty: every task with split "train"
+  int64_t max_input_length = 128;  // tokens, eos included; longer inputs are truncated
+  int64_t max_target_length = 64;  // tokens, eos included; longer targets are truncated
 };
 
 // Pads token sequences (without eos; it is appended here) into a batch.

@@ -5,9 +5,8 @@
 #include <cmath>
 #include <fstream>
 #include <map>
-#include <set>
-
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "data/random.h"
 
@@ -19,9 +18,8 @@ constexpr uint64_t kSplitStream = 5;
 std::string where(const std::string& path, int line) { return path + ":" + std::to_string(line); }
 
 bool is_blank(const std::string& text) {
-  return std::all_of(text.begin(), text.end(), [](char c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-  });
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; });
 }
 
 // Reads a required string field; reports a missing or mistyped field.
@@ -130,7 +128,8 @@ JsonlSuite::JsonlSuite(JsonlSuiteConfig config) : config_(std::move(config)) {
   // Tasks in order of first appearance; held-out ones after the training ones.
   std::vector<std::string> names;
   for (const auto& record : train_records) {
-    if (std::find(names.begin(), names.end(), record.task) == names.end()) names.push_back(record.task);
+    if (std::find(names.begin(), names.end(), record.task) == names.end())
+      names.push_back(record.task);
   }
   if (problems.empty() && names.empty()) {
     problems.push_back(config_.train_path + ": no examples");
@@ -177,7 +176,8 @@ JsonlSuite::JsonlSuite(JsonlSuiteConfig config) : config_(std::move(config)) {
   };
   train_.resize(tasks_.size());
   validation_.resize(tasks_.size());
-  for (const auto& record : train_records) train_[index_of.at(record.task)].push_back(to_example(record));
+  for (const auto& record : train_records)
+    train_[index_of.at(record.task)].push_back(to_example(record));
   for (const auto& record : validation_records) {
     validation_[index_of.at(record.task)].push_back(to_example(record));
   }

@@ -37,9 +37,9 @@ TokenPair span_corrupt(const std::vector<int64_t>& tokens, const Tokenizer& toke
   const auto length = static_cast<int64_t>(tokens.size());
   if (length < 2) throw std::invalid_argument("span_corrupt: needs at least 2 tokens");
   const auto n_noise = std::clamp<int64_t>(std::llround(length * noise_density), 1, length - 1);
-  const auto n_spans = std::clamp<int64_t>(
-      std::llround(static_cast<double>(n_noise) / mean_span_length), 1,
-      std::min({n_noise, length - n_noise, tokenizer.n_sentinels() - 1}));
+  const auto n_spans =
+      std::clamp<int64_t>(std::llround(static_cast<double>(n_noise) / mean_span_length), 1,
+                          std::min({n_noise, length - n_noise, tokenizer.n_sentinels() - 1}));
   const auto noise_lengths = random_segmentation(n_noise, n_spans, rng);
   const auto kept_lengths = random_segmentation(length - n_noise, n_spans, rng);
   TokenPair pair;
@@ -68,12 +68,14 @@ PretrainData::PretrainData(const Tokenizer& tokenizer, std::string alphabet,
 }
 
 std::string PretrainData::random_text(int64_t step, int64_t row) const {
-  Rng rng(mix_keys({config_.seed, kTextStream, static_cast<uint64_t>(step), static_cast<uint64_t>(row)}));
+  Rng rng(mix_keys(
+      {config_.seed, kTextStream, static_cast<uint64_t>(step), static_cast<uint64_t>(row)}));
   const auto length = rng.between(config_.min_length, config_.max_length);
   std::string text;
   for (int64_t i = 0; i < length; ++i) {
     char c = alphabet_[rng.below(alphabet_.size())];
-    if (config_.upper_case_fraction > 0.0 && rng.bernoulli(config_.upper_case_fraction)) c = to_upper(c);
+    if (config_.upper_case_fraction > 0.0 && rng.bernoulli(config_.upper_case_fraction))
+      c = to_upper(c);
     text.push_back(c);
   }
   return text;
@@ -81,7 +83,8 @@ std::string PretrainData::random_text(int64_t step, int64_t row) const {
 
 TokenPair PretrainData::example(int64_t step, int64_t row) const {
   const auto tokens = tokenizer_.encode(random_text(step, row));
-  Rng rng(mix_keys({config_.seed, kNoiseStream, static_cast<uint64_t>(step), static_cast<uint64_t>(row)}));
+  Rng rng(mix_keys(
+      {config_.seed, kNoiseStream, static_cast<uint64_t>(step), static_cast<uint64_t>(row)}));
   if (config_.infill && tokens.size() >= 2 && rng.bernoulli(config_.infill_fraction)) {
     return span_corrupt(tokens, tokenizer_, config_.noise_density, config_.mean_span_length, rng);
   }

@@ -10,8 +10,8 @@
 namespace tensorpoly::data {
 
 enum class PrimitiveKind {
-  kFamily,     // changes which symbols appear: shift, upper, duplicate, drop_vowels
-  kModifier,   // a permutation that keeps the symbols: reverse, sort, rotations, swaps
+  kFamily,    // changes which symbols appear: shift, upper, duplicate, drop_vowels
+  kModifier,  // a permutation that keeps the symbols: reverse, sort, rotations, swaps
 };
 
 struct Primitive {

@@ -102,7 +102,8 @@ std::vector<std::vector<std::string>> SyntheticSuite::candidate_tasks(
     }
     for (const auto& family : names_of(PrimitiveKind::kFamily)) {
       keep_if_new({family});
-      for (const auto& modifier : names_of(PrimitiveKind::kModifier)) keep_if_new({family, modifier});
+      for (const auto& modifier : names_of(PrimitiveKind::kModifier))
+        keep_if_new({family, modifier});
     }
     return candidates;
   }
@@ -133,10 +134,10 @@ SyntheticSuite::SyntheticSuite(SyntheticSuiteConfig config) : config_(std::move(
   const auto candidates = candidate_tasks(config_);
   const size_t wanted = static_cast<size_t>(config_.n_tasks) + config_.n_heldout;
   if (candidates.size() < wanted) {
-    throw SuiteConfigError({"suite.n_tasks: the \"" + config_.layout + "\" layout over alphabet \"" +
-                            config_.alphabet + "\" has " + std::to_string(candidates.size()) +
-                            " distinct tasks, fewer than n_tasks + n_heldout = " +
-                            std::to_string(wanted)});
+    throw SuiteConfigError(
+        {"suite.n_tasks: the \"" + config_.layout + "\" layout over alphabet \"" +
+         config_.alphabet + "\" has " + std::to_string(candidates.size()) +
+         " distinct tasks, fewer than n_tasks + n_heldout = " + std::to_string(wanted)});
   }
 
   // Pick `wanted` candidates. Families: round-robin over the families (in a seeded
@@ -209,7 +210,8 @@ SyntheticSuite::SyntheticSuite(SyntheticSuiteConfig config) : config_(std::move(
         std::ptrdiff_t best_left = -1;
         size_t best = 0;
         for (size_t task : order) {
-          if (is_heldout(task) || (strict && (candidates[task].size() < 2 || !covered_without(task)))) {
+          if (is_heldout(task) ||
+              (strict && (candidates[task].size() < 2 || !covered_without(task)))) {
             continue;
           }
           const auto left = training_left(family_of(config_, candidates[task]));
@@ -252,12 +254,15 @@ SyntheticSuite::SyntheticSuite(SyntheticSuiteConfig config) : config_(std::move(
     auto& data = data_[task];
     const uint64_t task_key = hash_string(tasks_[task].name);
     Rng validation_rng(mix_keys({config_.seed, task_key, kValidationStream}));
-    for (int attempt = 0; static_cast<int>(data.validation.size()) < config_.n_validation; ++attempt) {
+    for (int attempt = 0; static_cast<int>(data.validation.size()) < config_.n_validation;
+         ++attempt) {
       check_attempts(task, attempt);
       const auto text = draw_string(task, validation_rng, false);
-      if (data.validation_inputs.insert(text).second) data.validation.push_back(make_example(task, text));
+      if (data.validation_inputs.insert(text).second)
+        data.validation.push_back(make_example(task, text));
     }
-    const int pool_size = tasks_[task].split == "heldout" ? config_.n_few_shot : config_.n_train_examples;
+    const int pool_size =
+        tasks_[task].split == "heldout" ? config_.n_few_shot : config_.n_train_examples;
     Rng pool_rng(mix_keys({config_.seed, task_key, kPoolStream}));
     std::unordered_set<std::string> in_pool;
     for (int attempt = 0; static_cast<int>(data.train_pool.size()) < pool_size; ++attempt) {
@@ -270,8 +275,8 @@ SyntheticSuite::SyntheticSuite(SyntheticSuiteConfig config) : config_(std::move(
 
 void SyntheticSuite::check_attempts(int task, int attempt) const {
   if (attempt < kMaxAttempts) return;
-  throw std::runtime_error("SyntheticSuite: task '" + tasks_[task].name + "' found too few distinct inputs in " +
-                           std::to_string(kMaxAttempts) +
+  throw std::runtime_error("SyntheticSuite: task '" + tasks_[task].name +
+                           "' found too few distinct inputs in " + std::to_string(kMaxAttempts) +
                            " draws; widen suite.alphabet or the length range");
 }
 
@@ -294,7 +299,8 @@ Example SyntheticSuite::make_example(int task, const std::string& text) const {
 std::string SyntheticSuite::random_string(Rng& rng) const {
   const auto length = rng.between(config_.min_length, config_.max_length);
   std::string text;
-  for (int64_t i = 0; i < length; ++i) text.push_back(config_.alphabet[rng.below(config_.alphabet.size())]);
+  for (int64_t i = 0; i < length; ++i)
+    text.push_back(config_.alphabet[rng.below(config_.alphabet.size())]);
   return text;
 }
 

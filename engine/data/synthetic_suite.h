@@ -48,7 +48,7 @@ class SyntheticSuite : public TaskSuite {
     std::vector<std::string> primitives;
     std::vector<Example> validation;
     std::unordered_set<std::string> validation_inputs;  // raw strings, without prefix
-    std::vector<Example> train_pool;                      // empty: generate on the fly
+    std::vector<Example> train_pool;                    // empty: generate on the fly
   };
 
   void check_task(int task) const;

@@ -16,10 +16,10 @@
 namespace tensorpoly::data {
 
 struct Example {
-  int task = 0;                        // index into TaskSuite::tasks()
-  std::string input;                   // encoder text, task-name prefix already applied
+  int task = 0;       // index into TaskSuite::tasks()
+  std::string input;  // encoder text, task-name prefix already applied
   std::string target;
-  std::vector<std::string> choices;    // answer options; target is one of them
+  std::vector<std::string> choices;  // answer options; target is one of them
 
   // Examples with choices are scored by rank classification (T0's protocol: the choice
   // with the lowest loss is the prediction), the others by exact match of the decoded

@@ -37,7 +37,8 @@ class Tokenizer {
 };
 
 // UTF-8 bytes as tokens, after the special ids:
-//   0 pad · 1 eos · 2 unk · 3 .. 3+n_sentinels-1 sentinels <extra_id_0>.. · byte b -> b + byte_offset.
+//   0 pad · 1 eos · 2 unk · 3 .. 3+n_sentinels-1 sentinels <extra_id_0>.. · byte b -> b +
+//   byte_offset.
 // With the default 32 sentinels the vocabulary has 291 ids (fits the presets' 512).
 class ByteTokenizer : public Tokenizer {
  public:

@@ -13,11 +13,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 namespace tensorpoly {
 
@@ -40,31 +39,31 @@ struct SyntheticSuiteConfig {
   // "compositions": free compositions of `steps` primitives; the truth is the set of
   //   primitives a task contains (no family label).
   std::string layout = "families";
-  int n_tasks = 18;                    // training tasks (split "train")
-  int n_heldout = 3;                   // extra tasks with split "heldout", for few-shot adaptation
+  int n_tasks = 18;   // training tasks (split "train")
+  int n_heldout = 3;  // extra tasks with split "heldout", for few-shot adaptation
   uint64_t seed = 0;
-  int min_length = 4;                  // input string length, inclusive bounds
+  int min_length = 4;  // input string length, inclusive bounds
   int max_length = 8;
-  std::string alphabet = "abcdefgh";   // distinct lower-case ASCII letters
-  bool task_prefix = true;             // input = "<task name>: <string>", as T0 prompts name the task
-  int steps = 2;                       // primitives per task in the "compositions" layout (1..3)
-  int n_validation = 64;               // fixed validation examples per task, disjoint from training
-  int n_train_examples = 0;            // per training task; 0 = fresh examples drawn on the fly
-  int n_few_shot = 32;                 // training examples per held-out task; 0 = on the fly
+  std::string alphabet = "abcdefgh";  // distinct lower-case ASCII letters
+  bool task_prefix = true;   // input = "<task name>: <string>", as T0 prompts name the task
+  int steps = 2;             // primitives per task in the "compositions" layout (1..3)
+  int n_validation = 64;     // fixed validation examples per task, disjoint from training
+  int n_train_examples = 0;  // per training task; 0 = fresh examples drawn on the fly
+  int n_few_shot = 32;       // training examples per held-out task; 0 = on the fly
 };
 
 // Multi-task JSONL files: one {"task", "input", "target", "choices"?} object per line.
 struct JsonlSuiteConfig {
   std::string train_path;
-  std::string validation_path;         // empty: split the training file by validation_ratio
-  double validation_ratio = 0.0;       // in [0, 1); per task, reproducible for a seed
+  std::string validation_path;    // empty: split the training file by validation_ratio
+  double validation_ratio = 0.0;  // in [0, 1); per task, reproducible for a seed
   uint64_t seed = 0;
-  bool task_prefix = false;            // JSONL inputs are usually full prompts already
+  bool task_prefix = false;                // JSONL inputs are usually full prompts already
   std::vector<std::string> heldout_tasks;  // task names given split "heldout"
 };
 
 struct SuiteConfig {
-  std::string kind = "synthetic";      // "synthetic" or "jsonl"
+  std::string kind = "synthetic";  // "synthetic" or "jsonl"
   SyntheticSuiteConfig synthetic;
   JsonlSuiteConfig jsonl;
 };
@@ -74,11 +73,11 @@ struct SuiteConfig {
 struct PretrainDataConfig {
   int min_length = 4;
   int max_length = 12;
-  double upper_case_fraction = 0.0;    // probability that a letter is upper-cased
-  bool infill = true;                  // mix in span denoising with sentinels
-  double infill_fraction = 0.5;        // share of denoising examples when infill is on
-  double noise_density = 0.15;         // share of tokens masked in a denoising example
-  double mean_span_length = 3.0;       // mean length of a masked span
+  double upper_case_fraction = 0.0;  // probability that a letter is upper-cased
+  bool infill = true;                // mix in span denoising with sentinels
+  double infill_fraction = 0.5;      // share of denoising examples when infill is on
+  double noise_density = 0.15;       // share of tokens masked in a denoising example
+  double mean_span_length = 3.0;     // mean length of a masked span
   uint64_t seed = 0;
 };
 

@@ -16,7 +16,8 @@ std::vector<int64_t> row(const torch::Tensor& t, int64_t r) {
 }
 
 TEST(Batcher, CollatePadsEndsInEosAndShiftsLabels) {
-  const auto batch = collate_token_ids({{10, 11, 12}, {20}}, {{30}, {40, 41, 42, 43}}, {3, 5}, 100, 100);
+  const auto batch =
+      collate_token_ids({{10, 11, 12}, {20}}, {{30}, {40, 41, 42, 43}}, {3, 5}, 100, 100);
   EXPECT_EQ(batch.input_ids.sizes(), (std::vector<int64_t>{2, 4}));
   EXPECT_EQ(batch.labels.sizes(), (std::vector<int64_t>{2, 5}));
   EXPECT_EQ(batch.decoder_input_ids.sizes(), (std::vector<int64_t>{2, 5}));

@@ -2,12 +2,11 @@
 #include "data/jsonl_suite.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <set>
-
-#include <unistd.h>
 
 namespace tensorpoly::data {
 namespace {
@@ -61,7 +60,8 @@ const char* kTrain =
 
 TEST_F(JsonlSuiteTest, LoadsTasksExamplesAndChoices) {
   const auto train = write("train.jsonl", kTrain);
-  const auto valid = write("valid.jsonl", R"({"task": "nli", "input": "y", "target": "yes", "choices": ["yes", "no"]})");
+  const auto valid = write(
+      "valid.jsonl", R"({"task": "nli", "input": "y", "target": "yes", "choices": ["yes", "no"]})");
   const JsonlSuite suite(config(train, valid));
   ASSERT_EQ(suite.n_tasks(), 2);
   EXPECT_EQ(suite.tasks()[0].name, "copy");
@@ -94,17 +94,18 @@ TEST_F(JsonlSuiteTest, HeldOutTasksComeLastAndPrefixIsOptional) {
 }
 
 TEST_F(JsonlSuiteTest, ReportsEveryMalformedLineWithFileLineAndField) {
-  const auto train = write("bad.jsonl",
-                           "{\"task\": \"a\", \"input\": \"x\", \"target\": \"y\"}\n"           // 1 ok
-                           "{\"task\": \"a\", \"input\": \"x\", \"target\": \"y\"\n"            // 2 bad JSON
-                           "{\"task\": \"a\", \"target\": \"y\"}\n"                             // 3 missing input
-                           "{\"task\": \"a\", \"input\": 5, \"target\": \"y\"}\n"               // 4 mistyped
-                           "{\"task\": \"\", \"input\": \"x\", \"target\": \"y\"}\n"            // 5 empty task
-                           "{\"task\": \"a\", \"input\": \"x\", \"target\": \"y\", \"choices\": \"y\"}\n"  // 6
-                           "{\"task\": \"a\", \"input\": \"x\", \"target\": \"y\", \"choices\": [\"y\", 2]}\n"  // 7
-                           "{\"task\": \"a\", \"input\": \"x\", \"target\": \"z\", \"choices\": [\"y\", \"n\"]}\n"  // 8
-                           "[1, 2]\n"                                                            // 9
-                           "{\"task\": \"a\", \"input\": \"x\", \"target\": \"y\", \"choices\": []}\n");  // 10
+  const auto train = write(
+      "bad.jsonl",
+      "{\"task\": \"a\", \"input\": \"x\", \"target\": \"y\"}\n"  // 1 ok
+      "{\"task\": \"a\", \"input\": \"x\", \"target\": \"y\"\n"   // 2 bad JSON
+      "{\"task\": \"a\", \"target\": \"y\"}\n"                    // 3 missing input
+      "{\"task\": \"a\", \"input\": 5, \"target\": \"y\"}\n"      // 4 mistyped
+      "{\"task\": \"\", \"input\": \"x\", \"target\": \"y\"}\n"   // 5 empty task
+      "{\"task\": \"a\", \"input\": \"x\", \"target\": \"y\", \"choices\": \"y\"}\n"           // 6
+      "{\"task\": \"a\", \"input\": \"x\", \"target\": \"y\", \"choices\": [\"y\", 2]}\n"      // 7
+      "{\"task\": \"a\", \"input\": \"x\", \"target\": \"z\", \"choices\": [\"y\", \"n\"]}\n"  // 8
+      "[1, 2]\n"                                                                               // 9
+      "{\"task\": \"a\", \"input\": \"x\", \"target\": \"y\", \"choices\": []}\n");            // 10
   const auto message = error_of(config(train));
   auto has = [&](const std::string& text) {
     EXPECT_NE(message.find(text), std::string::npos) << "missing: " << text << "\nin:\n" << message;
@@ -167,11 +168,13 @@ TEST_F(JsonlSuiteTest, SplitRatioIsPerTaskAndReproducible) {
     EXPECT_EQ(a.validation_examples(t).size(), 5u);
     EXPECT_EQ(a.n_train_examples(t), 15);
     std::set<std::string> train_inputs;
-    for (int64_t d = 0; d < a.n_train_examples(t); ++d) train_inputs.insert(a.train_example(t, d).input);
+    for (int64_t d = 0; d < a.n_train_examples(t); ++d)
+      train_inputs.insert(a.train_example(t, d).input);
     for (size_t i = 0; i < 5; ++i) {
       EXPECT_EQ(a.validation_examples(t)[i].input, b.validation_examples(t)[i].input);
       EXPECT_FALSE(train_inputs.count(a.validation_examples(t)[i].input));
-      differs = differs || a.validation_examples(t)[i].input != other.validation_examples(t)[i].input;
+      differs =
+          differs || a.validation_examples(t)[i].input != other.validation_examples(t)[i].input;
     }
   }
   EXPECT_TRUE(differs) << "another seed should give another split";

@@ -9,7 +9,8 @@ namespace {
 // Rebuilds the original tokens from a span-corrupted pair.
 std::vector<int64_t> uncorrupt(const TokenPair& pair, const Tokenizer& tokenizer) {
   auto is_sentinel = [&](int64_t id) {
-    return id >= tokenizer.sentinel_id(0) && id <= tokenizer.sentinel_id(tokenizer.n_sentinels() - 1);
+    return id >= tokenizer.sentinel_id(0) &&
+           id <= tokenizer.sentinel_id(tokenizer.n_sentinels() - 1);
   };
   std::vector<std::vector<int64_t>> spans;
   for (int64_t id : pair.target) {
@@ -41,7 +42,8 @@ TEST(PretrainData, SpanCorruptionMasksSpansWithSentinels) {
   for (int trial = 0; trial < 200; ++trial) {
     const int64_t length = 2 + trial % 40;
     std::vector<int64_t> tokens;
-    for (int64_t i = 0; i < length; ++i) tokens.push_back(100 + static_cast<int64_t>(rng.below(50)));
+    for (int64_t i = 0; i < length; ++i)
+      tokens.push_back(100 + static_cast<int64_t>(rng.below(50)));
     const auto pair = span_corrupt(tokens, tokenizer, 0.15, 3.0, rng);
     EXPECT_TRUE(pair.infill);
     EXPECT_EQ(uncorrupt(pair, tokenizer), tokens);

@@ -74,9 +74,10 @@ TEST(SuiteConfig, ErrorsNameTheField) {
             std::string::npos);
   EXPECT_NE(error_of({{"kind", "jsonl"}}).find("suite.train: a JSONL file is required"),
             std::string::npos);
-  EXPECT_NE(error_of({{"kind", "jsonl"}, {"train", "a"}, {"validation", "b"}, {"validation_ratio", 0.2}})
-                .find("suite.validation_ratio: give either"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of({{"kind", "jsonl"}, {"train", "a"}, {"validation", "b"}, {"validation_ratio", 0.2}})
+          .find("suite.validation_ratio: give either"),
+      std::string::npos);
   EXPECT_NE(error_of({{"kind", "jsonl"}, {"train", "a"}, {"validation_ratio", 1.0}})
                 .find("suite.validation_ratio: must be in [0, 1)"),
             std::string::npos);
@@ -85,7 +86,8 @@ TEST(SuiteConfig, ErrorsNameTheField) {
 
 TEST(SuiteConfig, CollectsEveryProblem) {
   try {
-    suite_config_from_json({{"n_tasks", 0}, {"n_heldout", -1}, {"bogus", true}}, "experiment.suite");
+    suite_config_from_json({{"n_tasks", 0}, {"n_heldout", -1}, {"bogus", true}},
+                           "experiment.suite");
     FAIL();
   } catch (const SuiteConfigError& error) {
     ASSERT_EQ(error.problems().size(), 1u);  // the unknown field stops parsing before validation
@@ -116,7 +118,8 @@ TEST(PretrainDataConfig, ParsesAndValidates) {
 }
 
 TEST(SuiteConfig, MakesTheConfiguredSuite) {
-  const auto suite = data::make_task_suite(suite_config_from_json({{"n_tasks", 6}, {"n_heldout", 1}}));
+  const auto suite =
+      data::make_task_suite(suite_config_from_json({{"n_tasks", 6}, {"n_heldout", 1}}));
   EXPECT_EQ(suite->n_tasks(), 7);
   EXPECT_EQ(suite->task_indices("heldout"), std::vector<int>{6});
   SuiteConfig bad;

@@ -101,7 +101,8 @@ TEST(SyntheticSuite, DuplicateTasksAreDropped) {
   // Without vowels in the alphabet drop_vowels is the identity: no such family.
   auto no_vowels = families();
   no_vowels.alphabet = "bcdfgh";
-  for (const auto& seq : SyntheticSuite::candidate_tasks(no_vowels)) EXPECT_NE(seq[0], "drop_vowels");
+  for (const auto& seq : SyntheticSuite::candidate_tasks(no_vowels))
+    EXPECT_NE(seq[0], "drop_vowels");
 }
 
 TEST(SyntheticSuite, CompositionsAreDistinctTwoStepCompositions) {
@@ -143,7 +144,8 @@ TEST(SyntheticSuite, HeldOutTasksUseOnlySkillsSeenInTraining) {
       for (int task : suite.task_indices("heldout")) {
         EXPECT_EQ(suite.tasks()[task].skills.size(), 2u);
         for (const auto& skill : suite.tasks()[task].skills) {
-          EXPECT_TRUE(train_skills.count(skill)) << config.layout << " seed " << seed << ": " << skill;
+          EXPECT_TRUE(train_skills.count(skill))
+              << config.layout << " seed " << seed << ": " << skill;
         }
       }
     }

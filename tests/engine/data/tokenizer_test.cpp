@@ -31,8 +31,9 @@ TEST(ByteTokenizer, EncodesBytesAtTheOffset) {
 
 TEST(ByteTokenizer, RoundTripsAsciiAndMultiByteUtf8) {
   const ByteTokenizer tokenizer;
-  for (const std::string& text : std::vector<std::string>{"hello, world", "Grüße", "naïve café", "日本語テキスト", "emoji 🙂!",
-                                 "tab\tnew\nline"}) {
+  for (const std::string& text :
+       std::vector<std::string>{"hello, world", "Grüße", "naïve café", "日本語テキスト",
+                                "emoji 🙂!", "tab\tnew\nline"}) {
     EXPECT_EQ(tokenizer.decode(tokenizer.encode(text)), text) << text;
   }
   EXPECT_EQ(tokenizer.encode("é").size(), 2u);  // two UTF-8 bytes
@@ -41,9 +42,9 @@ TEST(ByteTokenizer, RoundTripsAsciiAndMultiByteUtf8) {
 TEST(ByteTokenizer, DecodeStopsAtEosSkipsPadAndMarksSpecials) {
   const ByteTokenizer tokenizer;
   auto ids = tokenizer.encode("ab");
-  ids.insert(ids.begin(), 0);         // decoder start
-  ids.insert(ids.begin() + 2, 0);     // pad in the middle is skipped
-  ids.push_back(1);                   // eos
+  ids.insert(ids.begin(), 0);      // decoder start
+  ids.insert(ids.begin() + 2, 0);  // pad in the middle is skipped
+  ids.push_back(1);                // eos
   const auto after = tokenizer.encode("zz");
   ids.insert(ids.end(), after.begin(), after.end());
   EXPECT_EQ(tokenizer.decode(ids), "ab");
