@@ -1,131 +1,400 @@
+// Store: opening (checks, migrations, interrupted runs), runs and their edits.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "tensorpoly/sessions/store.h"
 
-#include <sqlite3.h>
+#include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <utility>
 
+#include "run_lock.h"
+#include "store_internal.h"
+#include "tensorpoly/sessions/schema.h"
+
 namespace tensorpoly::sessions {
+
+using detail::Statement;
+
 namespace {
 
-constexpr int kSchemaVersion = 1;
+const char* const kInterruptedMessage =
+    "the process recording this run stopped without ending it (crash, kill or power loss)";
 
-[[noreturn]] void fail(sqlite3* db, const std::string& path, const std::string& what) {
-  throw StoreError(path + ": " + what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
 }
 
-void exec(sqlite3* db, const std::string& path, const char* sql) {
-  char* error = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &error) != SQLITE_OK) {
-    std::string message = error ? error : "unknown error";
-    sqlite3_free(error);
-    throw StoreError(path + ": " + message);
-  }
+bool contains(const std::string& haystack, const std::string& needle) {
+  return needle.empty() || lower(haystack).find(lower(needle)) != std::string::npos;
 }
 
-int user_version(sqlite3* db, const std::string& path) {
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr) != SQLITE_OK) {
-    fail(db, path, "cannot read the schema version");
+// Copies the whole file into an in-memory database so that an older read-only file
+// can be upgraded and read without touching it.
+sqlite3* copy_into_memory(sqlite3* file_db, const std::string& path) {
+  sqlite3* memory = detail::open_connection(":memory:", false);
+  sqlite3_backup* backup = sqlite3_backup_init(memory, "main", file_db, "main");
+  if (!backup) {
+    const std::string message = sqlite3_errmsg(memory);
+    sqlite3_close(memory);
+    throw StoreError(path + ": cannot copy into memory: " + message);
   }
-  int version = 0;
-  if (sqlite3_step(stmt) == SQLITE_ROW) version = sqlite3_column_int(stmt, 0);
-  sqlite3_finalize(stmt);
-  return version;
-}
-
-void migrate(sqlite3* db, const std::string& path) {
-  const int version = user_version(db, path);
-  if (version > kSchemaVersion) {
-    throw StoreError(path + ": schema version " + std::to_string(version) +
-                     " is newer than this build supports (" + std::to_string(kSchemaVersion) +
-                     "); open it with a newer TensorPoly Studio");
+  sqlite3_backup_step(backup, -1);
+  if (sqlite3_backup_finish(backup) != SQLITE_OK) {
+    const std::string message = sqlite3_errmsg(memory);
+    sqlite3_close(memory);
+    throw StoreError(path + ": cannot copy into memory: " + message);
   }
-  if (version < 1) {
-    exec(db, path,
-         "BEGIN;"
-         "CREATE TABLE runs ("
-         "  id INTEGER PRIMARY KEY,"
-         "  name TEXT NOT NULL,"
-         "  status TEXT NOT NULL,"
-         "  method TEXT NOT NULL DEFAULT '',"
-         "  last_step INTEGER NOT NULL DEFAULT 0,"
-         "  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),"
-         "  config_json TEXT NOT NULL DEFAULT '{}');"
-         "PRAGMA user_version = 1;"
-         "COMMIT;");
-  }
+  return memory;
 }
 
 }  // namespace
 
-Store Store::open(const std::string& path, OpenMode mode) {
-  sqlite3* db = nullptr;
-  const bool read_only = mode == OpenMode::kReadOnly;
-  const int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
-    std::string message = path + ": cannot open: " + (db ? sqlite3_errmsg(db) : "out of memory");
-    sqlite3_close(db);
-    throw StoreError(message);
+namespace detail {
+
+void mark_interrupted_runs(sqlite3* db, const std::string& path) {
+  std::vector<int64_t> dead;
+  {
+    Statement running(db, path, "SELECT id FROM runs WHERE status = 'running'");
+    while (running.step()) {
+      if (!run_lock_held(path, running.int64(0))) dead.push_back(running.int64(0));
+    }
   }
-  Store store(db, path, read_only);
-  sqlite3_busy_timeout(db, 5000);
-  if (!read_only) {
-    exec(db, path, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+  if (dead.empty()) return;
+  exec(db, path, "BEGIN IMMEDIATE");
+  try {
+    Statement mark(db, path,
+                   "UPDATE runs SET status = 'interrupted', message = ?1,"
+                   " finished_at = CASE WHEN finished_at = '' THEN ?2 ELSE finished_at END"
+                   " WHERE id = ?3 AND status = 'running'");
+    for (int64_t id : dead) {
+      // Checked again inside the write transaction: a Recorder takes its lock before
+      // it commits the run row, so a run we can see with a free lock has no writer.
+      if (run_lock_held(path, id)) continue;
+      mark.bind_text(1, kInterruptedMessage).bind_text(2, utc_now()).bind_int64(3, id).run();
+      mark.reset();
+    }
+    exec(db, path, "COMMIT");
+  } catch (...) {
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+}  // namespace detail
+
+Store Store::open(const std::string& path, OpenMode mode) {
+  const detail::FileCheck file = detail::check_store_file(path);
+  bool read_only = mode == OpenMode::kReadOnly;
+  std::string notice;
+  if (!read_only && file.exists && !file.writable) {
+    read_only = true;
+    notice = path + ": the file is not writable; opened read-only (runs cannot be recorded, "
+                    "renamed or deleted)";
+  }
+  if (read_only && !file.exists) throw StoreError(path + ": cannot open: no such file");
+
+  // Look at the file through a read-only connection before anything may write to it.
+  int version = 0;
+  sqlite3* probe = nullptr;
+  if (file.exists) {
+    probe = detail::open_connection(path, true);
+    try {
+      version = detail::read_schema_version(probe, path);
+      if (version > kSchemaVersion) {
+        throw StoreError(path + ": schema version " + std::to_string(version) +
+                         " is newer than this build supports (" +
+                         std::to_string(kSchemaVersion) +
+                         "); open it with a newer TensorPoly Studio. The file was left untouched");
+      }
+    } catch (...) {
+      sqlite3_close(probe);
+      throw;
+    }
+  }
+
+  if (read_only) {
+    sqlite3* db = probe;
+    if (version < kSchemaVersion) {
+      // An older file we may not write: upgrade a copy in memory.
+      try {
+        db = copy_into_memory(probe, path);
+      } catch (...) {
+        sqlite3_close(probe);
+        throw;
+      }
+      sqlite3_close(probe);
+      Store store(db, path, true);
+      migrate(db, path);
+      store.notice_ = (notice.empty() ? path + ": opened read-only" : notice) +
+                      "; schema version " + std::to_string(version) +
+                      " was upgraded in memory only";
+      return store;
+    }
+    Store store(db, path, true);
+    store.notice_ = notice;
+    return store;
+  }
+  sqlite3_close(probe);
+
+  sqlite3* db = detail::open_connection(path, false);
+  Store store(db, path, false);
+  detail::exec(db, path, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+  if (version < kSchemaVersion) {
+    if (file.exists && version > 0) {
+      const std::string check = store.integrity_check();
+      if (check != "ok") {
+        throw StoreError(path + ": damaged, not upgrading it: " + check.substr(0, 200));
+      }
+    }
     migrate(db, path);
   }
+  detail::mark_interrupted_runs(db, path);
   return store;
 }
 
 Store::Store(sqlite3* db, std::string path, bool read_only)
-    : db_(db), path_(std::move(path)), read_only_(read_only) {}
+    : db_(db),
+      path_(std::move(path)),
+      read_only_(read_only),
+      statements_(std::make_unique<Statements>()) {}
 
 Store::Store(Store&& other) noexcept
     : db_(std::exchange(other.db_, nullptr)),
       path_(std::move(other.path_)),
-      read_only_(other.read_only_) {}
+      read_only_(other.read_only_),
+      notice_(std::move(other.notice_)),
+      attached_(std::move(other.attached_)),
+      statements_(std::move(other.statements_)) {}
 
 Store& Store::operator=(Store&& other) noexcept {
   if (this != &other) {
+    statements_.reset();
     sqlite3_close(db_);
     db_ = std::exchange(other.db_, nullptr);
     path_ = std::move(other.path_);
     read_only_ = other.read_only_;
+    notice_ = std::move(other.notice_);
+    attached_ = std::move(other.attached_);
+    statements_ = std::move(other.statements_);
   }
   return *this;
 }
 
-Store::~Store() { sqlite3_close(db_); }
+Store::~Store() {
+  statements_.reset();   // finalize before closing
+  sqlite3_close(db_);
+}
 
-int Store::schema_version() const { return user_version(db_, path_); }
-
-std::vector<RunSummary> Store::list_runs() const {
+sqlite3_stmt* Store::prepare(const std::string& sql) const {
+  auto& cache = statements_->statements;
+  auto found = cache.find(sql);
+  if (found != cache.end()) return found->second;
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_,
-                         "SELECT id, name, status, method, last_step, created_at FROM runs "
-                         "ORDER BY id DESC",
-                         -1, &stmt, nullptr) != SQLITE_OK) {
-    fail(db_, path_, "cannot list runs");
+  if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
+      SQLITE_OK) {
+    detail::fail(db_, path_, "cannot prepare '" + sql.substr(0, 80) + "'");
   }
-  auto text = [stmt](int column) {
-    const auto* value = sqlite3_column_text(stmt, column);
-    return value ? std::string(reinterpret_cast<const char*>(value)) : std::string();
-  };
+  cache.emplace(sql, stmt);
+  return stmt;
+}
+
+std::string Store::database_file(const std::string& database) const {
+  if (database == kMainDatabase) return path_;
+  auto found = attached_.find(database);
+  if (found == attached_.end()) {
+    throw StoreError(path_ + ": no attached database named '" + database + "'");
+  }
+  return found->second;
+}
+
+void Store::require_writable(const char* what) const {
+  if (read_only_) throw StoreError(path_ + ": opened read-only, cannot " + what);
+}
+
+int Store::schema_version() const { return detail::user_version(db_, path_); }
+
+std::string Store::integrity_check() const {
+  Statement check(db_, path_, "PRAGMA main.integrity_check");
+  std::string result;
+  while (check.step()) {
+    if (!result.empty()) result += "\n";
+    result += check.text(0);
+  }
+  return result;
+}
+
+// --- Runs ---------------------------------------------------------------------
+
+namespace {
+
+const char* const kSummaryColumns =
+    "id, name, status, method, last_step, total_steps, created_at, finished_at, device, notes";
+
+RunSummary read_summary(const Statement& row, const std::string& database,
+                        const std::string& file) {
+  RunSummary run;
+  run.id = row.int64(0);
+  run.name = row.text(1);
+  run.status = row.text(2);
+  run.method = row.text(3);
+  run.last_step = row.int64(4);
+  run.total_steps = row.int64(5);
+  run.created_at = row.text(6);
+  run.finished_at = row.text(7);
+  run.device = row.text(8);
+  run.notes = row.text(9);
+  run.database = database;
+  run.source = file;
+  // A run whose writer is gone reads as interrupted even where we may not write that
+  // down (read-only files, other machines' files).
+  if (run.status == "running" && !detail::run_lock_held(file, run.id)) run.status = "interrupted";
+  return run;
+}
+
+}  // namespace
+
+std::vector<RunSummary> Store::list_runs(const RunFilter& filter) const {
+  std::vector<std::string> databases = {kMainDatabase};
+  for (const auto& entry : attached_) databases.push_back(entry.first);
   std::vector<RunSummary> runs;
-  int rc = SQLITE_OK;
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    RunSummary run;
-    run.id = sqlite3_column_int64(stmt, 0);
-    run.name = text(1);
-    run.status = text(2);
-    run.method = text(3);
-    run.last_step = sqlite3_column_int64(stmt, 4);
-    run.created_at = text(5);
-    runs.push_back(std::move(run));
+  for (const auto& database : databases) {
+    if (!filter.database.empty() && filter.database != database) continue;
+    const std::string file = database_file(database);
+    Statement rows(db_, path_,
+                   prepare(std::string("SELECT ") + kSummaryColumns + " FROM " +
+                           detail::quoted(database) + ".runs ORDER BY id DESC"));
+    while (rows.step()) {
+      RunSummary run = read_summary(rows, database, file);
+      if (!contains(run.name, filter.name) || !contains(run.method, filter.method) ||
+          !contains(run.status, filter.status)) {
+        continue;
+      }
+      if (!filter.text.empty() && !contains(run.name, filter.text) &&
+          !contains(run.method, filter.text) && !contains(run.status, filter.text) &&
+          !contains(run.notes, filter.text)) {
+        continue;
+      }
+      runs.push_back(std::move(run));
+    }
   }
-  sqlite3_finalize(stmt);
-  if (rc != SQLITE_DONE) fail(db_, path_, "cannot list runs");
   return runs;
+}
+
+std::optional<RunSummary> Store::run_summary(const RunRef& run) const {
+  const std::string file = database_file(run.database);
+  Statement row(db_, path_,
+                prepare(std::string("SELECT ") + kSummaryColumns + " FROM " +
+                        detail::quoted(run.database) + ".runs WHERE id = ?1"));
+  row.bind_int64(1, run.id);
+  if (!row.step()) return std::nullopt;
+  return read_summary(row, run.database, file);
+}
+
+RunDetails Store::run_details(const RunRef& run) const {
+  auto summary = run_summary(run);
+  if (!summary) {
+    throw StoreError(database_file(run.database) + ": no run " + std::to_string(run.id));
+  }
+  RunDetails details;
+  details.summary = std::move(*summary);
+  Statement row(db_, path_,
+                prepare("SELECT config_json, app_version, torch_version, seed, start_step, message,"
+                        " params_total, params_trainable, params_router, params_per_task FROM " +
+                        detail::quoted(run.database) + ".runs WHERE id = ?1"));
+  row.bind_int64(1, run.id);
+  if (row.step()) {
+    details.config_json = row.text(0);
+    details.app_version = row.text(1);
+    details.torch_version = row.text(2);
+    details.seed = static_cast<uint64_t>(row.int64(3));
+    details.start_step = row.int64(4);
+    details.message = row.text(5);
+    details.parameters.total = row.int64(6);
+    details.parameters.trainable = row.int64(7);
+    details.parameters.router = row.int64(8);
+    details.parameters.per_task = row.int64(9);
+  }
+  details.tasks = tasks(run);
+  return details;
+}
+
+std::vector<TaskInfo> Store::tasks(const RunRef& run) const {
+  const std::string file = database_file(run.database);
+  Statement rows(db_, path_,
+                 prepare("SELECT task_index, name, family, skills_json, split FROM " +
+                         detail::quoted(run.database) +
+                         ".tasks WHERE run_id = ?1 ORDER BY task_index"));
+  rows.bind_int64(1, run.id);
+  std::vector<TaskInfo> result;
+  while (rows.step()) {
+    TaskInfo task;
+    task.index = static_cast<int>(rows.int64(0));
+    task.name = rows.text(1);
+    task.family = rows.text(2);
+    const auto skills = nlohmann::json::parse(rows.text(3), nullptr, false);
+    if (!skills.is_array()) {
+      throw StoreError(file + ": run " + std::to_string(run.id) + ", task " +
+                       std::to_string(task.index) + ": skills_json is not a JSON array");
+    }
+    for (const auto& skill : skills) {
+      if (skill.is_string()) task.skills.push_back(skill.get<std::string>());
+    }
+    task.split = rows.text(4);
+    result.push_back(std::move(task));
+  }
+  return result;
+}
+
+std::vector<CheckpointSaved> Store::checkpoints(const RunRef& run) const {
+  database_file(run.database);
+  Statement rows(db_, path_,
+                 prepare("SELECT step, path FROM " + detail::quoted(run.database) +
+                         ".checkpoints WHERE run_id = ?1 ORDER BY step"));
+  rows.bind_int64(1, run.id);
+  std::vector<CheckpointSaved> result;
+  while (rows.step()) result.push_back({rows.int64(0), rows.text(1)});
+  return result;
+}
+
+void Store::rename_run(int64_t run_id, const std::string& name) {
+  require_writable("rename a run");
+  Statement update(db_, path_, prepare("UPDATE runs SET name = ?1 WHERE id = ?2"));
+  update.bind_text(1, name).bind_int64(2, run_id).run();
+  if (sqlite3_changes(db_) != 1) throw StoreError(path_ + ": no run " + std::to_string(run_id));
+}
+
+void Store::set_notes(int64_t run_id, const std::string& notes) {
+  require_writable("edit notes");
+  Statement update(db_, path_, prepare("UPDATE runs SET notes = ?1 WHERE id = ?2"));
+  update.bind_text(1, notes).bind_int64(2, run_id).run();
+  if (sqlite3_changes(db_) != 1) throw StoreError(path_ + ": no run " + std::to_string(run_id));
+}
+
+void Store::delete_run(int64_t run_id) {
+  require_writable("delete a run");
+  const auto run = run_summary(run_id);
+  if (!run) throw StoreError(path_ + ": no run " + std::to_string(run_id));
+  if (run->status == "running") {
+    throw StoreError(path_ + ": run " + std::to_string(run_id) +
+                     " is being recorded; stop it before deleting it");
+  }
+  detail::exec(db_, path_, "BEGIN IMMEDIATE");
+  try {
+    for (const char* table : {"tasks", "metrics", "routing", "evaluations", "checkpoints"}) {
+      Statement remove(db_, path_,
+                       prepare(std::string("DELETE FROM ") + table + " WHERE run_id = ?1"));
+      remove.bind_int64(1, run_id).run();
+    }
+    Statement remove(db_, path_, prepare("DELETE FROM runs WHERE id = ?1"));
+    remove.bind_int64(1, run_id).run();
+    detail::exec(db_, path_, "COMMIT");
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
 }
 
 }  // namespace tensorpoly::sessions

@@ -1,0 +1,77 @@
+// Small RAII helpers over the SQLite C API, internal to the sessions library.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tensorpoly::sessions::detail {
+
+[[noreturn]] void fail(sqlite3* db, const std::string& path, const std::string& what);
+void exec(sqlite3* db, const std::string& path, const std::string& sql);
+int user_version(sqlite3* db, const std::string& path, const std::string& database = "main");
+std::string utc_now();                                  // ISO 8601, seconds
+std::string quoted(const std::string& identifier);      // "identifier"
+std::string file_uri(const std::string& path, bool read_only);
+
+// A prepared statement, either borrowed from a cache (reset on destruction) or owned
+// (finalized on destruction). Column and bind indexes follow SQLite: bind from 1,
+// columns from 0.
+class Statement {
+ public:
+  Statement(sqlite3* db, const std::string& path, const std::string& sql);   // owned
+  Statement(sqlite3* db, const std::string& path, sqlite3_stmt* cached);     // borrowed
+  ~Statement();
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind_int64(int index, int64_t value);
+  Statement& bind_double(int index, double value);        // NaN is stored as NULL
+  Statement& bind_text(int index, const std::string& value);
+  Statement& bind_blob(int index, const void* data, size_t bytes);
+
+  bool step();          // true: a row is ready; false: done; throws on error
+  void run();           // steps to the end, ignoring rows
+  void reset();
+
+  int64_t int64(int column) const;
+  double real(int column) const;                          // NULL reads back as NaN
+  std::string text(int column) const;
+  std::vector<unsigned char> blob(int column) const;
+  bool is_null(int column) const;
+
+  sqlite3_stmt* get() const { return stmt_; }
+
+ private:
+  sqlite3* db_;
+  const std::string& path_;
+  sqlite3_stmt* stmt_ = nullptr;
+  bool owned_;
+};
+
+}  // namespace tensorpoly::sessions::detail
+
+namespace tensorpoly::sessions::detail {
+
+// What Store::open learns about a file before SQLite touches it.
+struct FileCheck {
+  bool exists = false;
+  bool writable = true;     // for root too: a file without any write permission bit is not
+};
+
+// Refuses (StoreError naming the file) a path that is a directory, unreadable, not
+// SQLite (no "SQLite format 3" header) or visibly truncated (smaller than its header
+// says, or not a whole number of pages). Never writes.
+FileCheck check_store_file(const std::string& path);
+
+// Opens a connection (URI filenames enabled, busy timeout set); throws StoreError.
+sqlite3* open_connection(const std::string& path, bool read_only);
+
+// "SELECT count(*) FROM sqlite_schema" and the schema version: throws StoreError when
+// SQLite cannot read the file as a database.
+int read_schema_version(sqlite3* db, const std::string& path, const std::string& database = "main");
+
+}  // namespace tensorpoly::sessions::detail

@@ -1,0 +1,39 @@
+// Pieces shared by the files that implement Store (not part of the public API).
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "sqlite_util.h"
+#include "tensorpoly/sessions/store.h"
+
+namespace tensorpoly::sessions::detail {
+
+// Prepared statements of one connection, by SQL text; finalized together.
+struct StatementCache {
+  std::map<std::string, sqlite3_stmt*> statements;
+  void clear() {
+    for (auto& entry : statements) sqlite3_finalize(entry.second);
+    statements.clear();
+  }
+  ~StatementCache() { clear(); }
+};
+
+// The columns of each table apart from the run id, in the order export/import copy them.
+extern const char* const kRunColumns;   // runs, without id
+
+// Copies run `source_id` with all its rows from schema `from` to schema `to` of `db`
+// (inside the caller's transaction). keep_id: the run keeps its id, else it gets a
+// new one. Returns the id in `to`.
+int64_t copy_run(sqlite3* db, const std::string& path, const std::string& from,
+                 const std::string& to, int64_t source_id, bool keep_id);
+
+// Marks runs left "running" whose writer is gone as "interrupted" (main database).
+void mark_interrupted_runs(sqlite3* db, const std::string& path);
+
+}  // namespace tensorpoly::sessions::detail
+
+namespace tensorpoly::sessions {
+struct Store::Statements : detail::StatementCache {};
+}  // namespace tensorpoly::sessions

@@ -1,0 +1,292 @@
+// Store: metric series (with extreme-keeping downsampling), routing snapshots and
+// evaluation tables — the queries the UI draws from, for live and saved runs alike.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <tuple>
+
+#include "store_internal.h"
+#include "tensorpoly/sessions/store.h"
+
+namespace tensorpoly::sessions {
+
+using detail::Statement;
+
+bool SeriesKey::operator<(const SeriesKey& other) const {
+  return std::tie(name, split, task) < std::tie(other.name, other.split, other.task);
+}
+
+bool SeriesKey::operator==(const SeriesKey& other) const {
+  return std::tie(name, split, task) == std::tie(other.name, other.split, other.task);
+}
+
+namespace {
+
+// Keeps the first and last points and, in (max_points - 2) / 2 equal step ranges
+// between them, the minimum and the maximum value (in step order).
+void downsample(MetricSeries& series, size_t max_points) {
+  const size_t n = series.steps.size();
+  if (max_points == 0 || n <= max_points) return;
+  std::vector<size_t> keep;
+  if (max_points == 1) {
+    keep.push_back(n - 1);
+  } else {
+    const size_t buckets = (max_points - 2) / 2;
+    keep.push_back(0);
+    const double first = static_cast<double>(series.steps.front());
+    const double span = static_cast<double>(series.steps.back()) - first;
+    size_t i = 1;
+    for (size_t bucket = 0; bucket < buckets && i < n - 1; ++bucket) {
+      const double end = first + span * static_cast<double>(bucket + 1) / static_cast<double>(buckets);
+      size_t lowest = n, highest = n, start = i;
+      for (; i < n - 1 && (bucket + 1 == buckets || static_cast<double>(series.steps[i]) < end); ++i) {
+        const double value = series.values[i];
+        if (std::isnan(value)) continue;
+        if (lowest == n || value < series.values[lowest]) lowest = i;
+        if (highest == n || value > series.values[highest]) highest = i;
+      }
+      if (i == start) continue;                    // empty bucket
+      if (lowest == n) {                           // only NaN in this bucket: keep one
+        keep.push_back(start);
+        continue;
+      }
+      keep.push_back(std::min(lowest, highest));
+      if (lowest != highest) keep.push_back(std::max(lowest, highest));
+    }
+    keep.push_back(n - 1);
+  }
+  MetricSeries out;
+  out.key = series.key;
+  for (size_t index : keep) {
+    out.steps.push_back(series.steps[index]);
+    out.values.push_back(series.values[index]);
+    out.wall_time_s.push_back(series.wall_time_s[index]);
+  }
+  series = std::move(out);
+}
+
+}  // namespace
+
+std::vector<SeriesKey> Store::metric_keys(const RunRef& run) const {
+  database_file(run.database);
+  const std::string table = detail::quoted(run.database) + ".metrics";
+  // Hop from key to key along the primary key instead of scanning every step.
+  Statement first(db_, path_,
+                  prepare("SELECT name, split, task FROM " + table +
+                          " WHERE run_id = ?1 ORDER BY name, split, task LIMIT 1"));
+  first.bind_int64(1, run.id);
+  std::vector<SeriesKey> keys;
+  if (!first.step()) return keys;
+  keys.push_back({first.text(0), first.text(1), static_cast<int>(first.int64(2))});
+  Statement next(db_, path_,
+                 prepare("SELECT name, split, task FROM " + table +
+                         " WHERE run_id = ?1 AND (name, split, task) > (?2, ?3, ?4)"
+                         " ORDER BY name, split, task LIMIT 1"));
+  while (true) {
+    const SeriesKey& last = keys.back();
+    next.bind_int64(1, run.id).bind_text(2, last.name).bind_text(3, last.split);
+    next.bind_int64(4, last.task);
+    if (!next.step()) break;
+    SeriesKey key{next.text(0), next.text(1), static_cast<int>(next.int64(2))};
+    next.reset();
+    keys.push_back(std::move(key));
+  }
+  return keys;
+}
+
+std::vector<std::string> Store::metric_names(const RunRef& run) const {
+  std::vector<std::string> names;
+  for (const auto& key : metric_keys(run)) {
+    if (names.empty() || names.back() != key.name) names.push_back(key.name);
+  }
+  return names;
+}
+
+std::vector<std::string> Store::metric_splits(const RunRef& run) const {
+  std::vector<std::string> splits;
+  for (const auto& key : metric_keys(run)) splits.push_back(key.split);
+  std::sort(splits.begin(), splits.end());
+  splits.erase(std::unique(splits.begin(), splits.end()), splits.end());
+  return splits;
+}
+
+std::vector<MetricSeries> Store::metric_series(const RunRef& run, const SeriesQuery& query) const {
+  database_file(run.database);
+  std::string sql = "SELECT task, step, value, wall_time_s FROM " +
+                    detail::quoted(run.database) +
+                    ".metrics WHERE run_id = ?1 AND name = ?2 AND split = ?3 AND step > ?4";
+  if (query.task) sql += " AND task = ?5";
+  sql += " ORDER BY task, step";
+  Statement rows(db_, path_, prepare(sql));
+  rows.bind_int64(1, run.id).bind_text(2, query.name).bind_text(3, query.split);
+  rows.bind_int64(4, query.after_step);
+  if (query.task) rows.bind_int64(5, *query.task);
+  std::vector<MetricSeries> result;
+  while (rows.step()) {
+    const int task = static_cast<int>(rows.int64(0));
+    if (result.empty() || result.back().key.task != task) {
+      result.push_back(MetricSeries{SeriesKey{query.name, query.split, task}, {}, {}, {}});
+    }
+    MetricSeries& series = result.back();
+    series.steps.push_back(rows.int64(1));
+    series.values.push_back(rows.real(2));
+    series.wall_time_s.push_back(rows.real(3));
+  }
+  for (auto& series : result) downsample(series, query.max_points);
+  return result;
+}
+
+std::vector<MetricValue> Store::final_metrics(const RunRef& run) const {
+  std::vector<MetricValue> result;
+  Statement last(db_, path_,
+                 prepare("SELECT step, value FROM " + detail::quoted(run.database) +
+                         ".metrics WHERE run_id = ?1 AND name = ?2 AND split = ?3 AND task = ?4"
+                         " ORDER BY step DESC LIMIT 1"));
+  for (const auto& key : metric_keys(run)) {
+    last.bind_int64(1, run.id).bind_text(2, key.name).bind_text(3, key.split);
+    last.bind_int64(4, key.task);
+    if (last.step()) result.push_back({key, last.int64(0), last.real(1)});
+    last.reset();
+  }
+  return result;
+}
+
+// --- Routing -------------------------------------------------------------------
+
+std::vector<int64_t> Store::routing_steps(const RunRef& run) const {
+  database_file(run.database);
+  Statement rows(db_, path_,
+                 prepare("SELECT DISTINCT step FROM " + detail::quoted(run.database) +
+                         ".routing WHERE run_id = ?1 ORDER BY step"));
+  rows.bind_int64(1, run.id);
+  std::vector<int64_t> steps;
+  while (rows.step()) steps.push_back(rows.int64(0));
+  return steps;
+}
+
+RoutingAtStep Store::routing_nearest(const RunRef& run, int64_t step) const {
+  const std::string file = database_file(run.database);
+  const std::string table = detail::quoted(run.database) + ".routing";
+  auto probe = [&](const std::string& sql) -> std::optional<int64_t> {
+    Statement row(db_, path_, prepare(sql));
+    row.bind_int64(1, run.id).bind_int64(2, step);
+    if (row.step() && !row.is_null(0)) return row.int64(0);
+    return std::nullopt;
+  };
+  const auto before = probe("SELECT max(step) FROM " + table + " WHERE run_id = ?1 AND step <= ?2");
+  const auto after = probe("SELECT min(step) FROM " + table + " WHERE run_id = ?1 AND step >= ?2");
+  RoutingAtStep result;
+  if (!before && !after) return result;
+  if (before && after) {
+    result.step = (step - *before <= *after - step) ? *before : *after;
+  } else {
+    result.step = before ? *before : *after;
+  }
+  Statement rows(db_, path_,
+                 prepare("SELECT layer, kind, shape, data FROM " + table +
+                         " WHERE run_id = ?1 AND step = ?2 ORDER BY layer_index"));
+  rows.bind_int64(1, run.id).bind_int64(2, result.step);
+  while (rows.step()) {
+    RoutingMatrix matrix;
+    matrix.layer = rows.text(0);
+    const std::string where = file + ": run " + std::to_string(run.id) + ", routing at step " +
+                              std::to_string(result.step) + ", layer '" + matrix.layer + "'";
+    try {
+      matrix.kind = parse_routing_kind(rows.text(1));
+    } catch (const std::exception& error) {
+      throw StoreError(where + ": " + error.what());
+    }
+    const auto shape = nlohmann::json::parse(rows.text(2), nullptr, false);
+    int64_t count = 1;
+    if (!shape.is_array()) throw StoreError(where + ": shape is not a JSON array");
+    for (const auto& extent : shape) {
+      if (!extent.is_number_integer() || extent.get<int64_t>() < 0) {
+        throw StoreError(where + ": bad shape " + rows.text(2));
+      }
+      matrix.shape.push_back(extent.get<int64_t>());
+      count *= matrix.shape.back();
+    }
+    const auto* data = sqlite3_column_blob(rows.get(), 3);
+    const auto bytes = static_cast<size_t>(sqlite3_column_bytes(rows.get(), 3));
+    if (bytes != static_cast<size_t>(count) * sizeof(float)) {
+      throw StoreError(where + ": " + std::to_string(bytes) + " bytes of values for shape " +
+                       rows.text(2));
+    }
+    matrix.values.resize(static_cast<size_t>(count));
+    if (bytes) std::memcpy(matrix.values.data(), data, bytes);
+    result.layers.push_back(std::move(matrix));
+  }
+  return result;
+}
+
+// --- Evaluation ------------------------------------------------------------------
+
+std::vector<std::string> Store::evaluation_splits(const RunRef& run) const {
+  database_file(run.database);
+  Statement rows(db_, path_,
+                 prepare("SELECT DISTINCT split FROM " + detail::quoted(run.database) +
+                         ".evaluations WHERE run_id = ?1 ORDER BY split"));
+  rows.bind_int64(1, run.id);
+  std::vector<std::string> splits;
+  while (rows.step()) splits.push_back(rows.text(0));
+  return splits;
+}
+
+std::vector<int64_t> Store::evaluation_steps(const RunRef& run, const std::string& split) const {
+  database_file(run.database);
+  Statement rows(db_, path_,
+                 prepare("SELECT DISTINCT step FROM " + detail::quoted(run.database) +
+                         ".evaluations WHERE run_id = ?1 AND split = ?2 ORDER BY step"));
+  rows.bind_int64(1, run.id).bind_text(2, split);
+  std::vector<int64_t> steps;
+  while (rows.step()) steps.push_back(rows.int64(0));
+  return steps;
+}
+
+std::vector<EvaluationRow> Store::evaluations(const RunRef& run, const std::string& split,
+                                              std::optional<int64_t> step) const {
+  database_file(run.database);
+  const std::string schema = detail::quoted(run.database);
+  std::string sql =
+      "SELECT e.step, e.split, e.task, coalesce(t.name, ''), e.loss, e.exact_match, e.accuracy,"
+      " e.n_examples, e.wall_time_s FROM " + schema + ".evaluations e LEFT JOIN " + schema +
+      ".tasks t ON t.run_id = e.run_id AND t.task_index = e.task WHERE e.run_id = ?1";
+  if (!split.empty()) sql += " AND e.split = ?2";
+  if (step) sql += " AND e.step = ?3";
+  sql += " ORDER BY e.split, e.step, e.task";
+  Statement rows(db_, path_, prepare(sql));
+  rows.bind_int64(1, run.id);
+  if (!split.empty()) rows.bind_text(2, split);
+  if (step) rows.bind_int64(3, *step);
+  std::vector<EvaluationRow> result;
+  while (rows.step()) {
+    EvaluationRow row;
+    row.step = rows.int64(0);
+    row.split = rows.text(1);
+    row.task = static_cast<int>(rows.int64(2));
+    row.task_name = rows.text(3);
+    row.loss = rows.real(4);
+    row.exact_match = rows.real(5);
+    row.accuracy = rows.real(6);
+    row.n_examples = rows.int64(7);
+    row.wall_time_s = rows.real(8);
+    result.push_back(std::move(row));
+  }
+  return result;
+}
+
+std::vector<EvaluationRow> Store::final_evaluations(const RunRef& run) const {
+  std::vector<EvaluationRow> result;
+  for (const auto& split : evaluation_splits(run)) {
+    const auto steps = evaluation_steps(run, split);
+    if (steps.empty()) continue;
+    auto rows = evaluations(run, split, steps.back());
+    result.insert(result.end(), rows.begin(), rows.end());
+  }
+  return result;
+}
+
+}  // namespace tensorpoly::sessions

@@ -1,0 +1,205 @@
+// Store across machines: other store files attached read-only, runs exported to a
+// self-contained file and imported with new ids.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include <filesystem>
+#include <regex>
+
+#include "store_internal.h"
+#include "tensorpoly/sessions/schema.h"
+#include "tensorpoly/sessions/store.h"
+
+namespace tensorpoly::sessions {
+
+using detail::Statement;
+
+namespace detail {
+
+const char* const kRunColumns =
+    "name, status, method, last_step, created_at, config_json, finished_at, app_version,"
+    " torch_version, device, seed, notes, total_steps, start_step, params_total,"
+    " params_trainable, params_router, params_per_task, message";
+
+namespace {
+
+struct RunTable {
+  const char* name;
+  const char* columns;   // without run_id
+};
+
+const RunTable kRunTables[] = {
+    {"tasks", "task_index, name, family, skills_json, split"},
+    {"metrics", "name, split, task, step, value, wall_time_s"},
+    {"routing", "step, layer_index, layer, kind, shape, data"},
+    {"evaluations", "split, step, task, loss, exact_match, accuracy, n_examples, wall_time_s"},
+    {"checkpoints", "step, path"},
+};
+
+}  // namespace
+
+int64_t copy_run(sqlite3* db, const std::string& path, const std::string& from,
+                 const std::string& to, int64_t source_id, bool keep_id) {
+  const std::string source = quoted(from), target = quoted(to);
+  int64_t target_id = source_id;
+  if (keep_id) {
+    Statement insert(db, path,
+                     "INSERT INTO " + target + ".runs (id, " + kRunColumns + ") SELECT id, " +
+                         kRunColumns + " FROM " + source + ".runs WHERE id = ?1");
+    insert.bind_int64(1, source_id).run();
+  } else {
+    Statement insert(db, path,
+                     "INSERT INTO " + target + ".runs (" + kRunColumns + ") SELECT " +
+                         kRunColumns + " FROM " + source + ".runs WHERE id = ?1");
+    insert.bind_int64(1, source_id).run();
+    target_id = sqlite3_last_insert_rowid(db);
+  }
+  if (sqlite3_changes(db) != 1) {
+    throw StoreError(path + ": no run " + std::to_string(source_id) + " to copy");
+  }
+  for (const auto& table : kRunTables) {
+    Statement insert(db, path,
+                     "INSERT INTO " + target + "." + table.name + " (run_id, " + table.columns +
+                         ") SELECT ?1, " + table.columns + " FROM " + source + "." + table.name +
+                         " WHERE run_id = ?2");
+    insert.bind_int64(1, target_id).bind_int64(2, source_id).run();
+  }
+  return target_id;
+}
+
+}  // namespace detail
+
+namespace {
+
+bool same_file(const std::string& a, const std::string& b) {
+  std::error_code error;
+  return std::filesystem::equivalent(a, b, error) && !error;
+}
+
+// Attaches `file` read-only as `name` on `db` and checks its schema version.
+void attach_read_only(sqlite3* db, const std::string& path, const std::string& file,
+                      const std::string& name) {
+  const detail::FileCheck check = detail::check_store_file(file);
+  if (!check.exists) throw StoreError(file + ": cannot attach: no such file");
+  {
+    Statement attach(db, path, "ATTACH DATABASE ?1 AS " + detail::quoted(name));
+    attach.bind_text(1, detail::file_uri(file, true));
+    try {
+      attach.run();
+    } catch (const StoreError& error) {
+      throw StoreError(file + ": cannot attach: " + error.what());
+    }
+  }
+  try {
+    const int version = detail::read_schema_version(db, file, name);
+    if (version != kSchemaVersion) {
+      throw StoreError(
+          file + ": schema version " + std::to_string(version) +
+          (version > kSchemaVersion
+               ? " is newer than this build supports; use a newer TensorPoly Studio"
+               : " is older than " + std::to_string(kSchemaVersion) +
+                     "; open it once read-write with this version to upgrade it"));
+    }
+  } catch (...) {
+    sqlite3_exec(db, ("DETACH DATABASE " + detail::quoted(name)).c_str(), nullptr, nullptr,
+                 nullptr);
+    throw;
+  }
+}
+
+}  // namespace
+
+std::string Store::attach(const std::string& path, const std::string& name) {
+  std::string alias = name;
+  if (alias.empty()) {
+    for (int n = 1; alias.empty() || attached_.count(alias); ++n) alias = "db" + std::to_string(n);
+  }
+  static const std::regex identifier("[A-Za-z_][A-Za-z0-9_]*");
+  if (!std::regex_match(alias, identifier) || alias == "main" || alias == "temp") {
+    throw StoreError(path + ": cannot attach as '" + alias +
+                     "': the name must be an identifier other than main and temp");
+  }
+  if (attached_.count(alias)) {
+    throw StoreError(path + ": cannot attach as '" + alias + "': that name is taken by " +
+                     attached_.at(alias));
+  }
+  if (same_file(path, path_)) throw StoreError(path + ": is already open as the main database");
+  for (const auto& entry : attached_) {
+    if (same_file(path, entry.second)) {
+      throw StoreError(path + ": is already attached as '" + entry.first + "'");
+    }
+  }
+  attach_read_only(db_, path_, path, alias);
+  attached_[alias] = path;
+  return alias;
+}
+
+void Store::detach(const std::string& name) {
+  if (!attached_.count(name)) throw StoreError(path_ + ": no attached database named '" + name + "'");
+  statements_->clear();   // statements may refer to its tables
+  detail::exec(db_, path_, "DETACH DATABASE " + detail::quoted(name));
+  attached_.erase(name);
+}
+
+std::map<std::string, std::string> Store::attached() const { return attached_; }
+
+void Store::export_run(const RunRef& run, const std::string& out_path) const {
+  const std::string source = database_file(run.database);
+  if (!run_summary(run)) throw StoreError(source + ": no run " + std::to_string(run.id));
+  if (std::filesystem::exists(out_path)) {
+    throw StoreError(out_path + ": already exists; choose a new file to export to");
+  }
+  try {
+    Store out = Store::open(out_path);
+    attach_read_only(out.db_, out_path, source, "source");
+    detail::exec(out.db_, out_path, "BEGIN IMMEDIATE");
+    try {
+      detail::copy_run(out.db_, out_path, "source", "main", run.id, true);
+      detail::exec(out.db_, out_path, "COMMIT");
+    } catch (...) {
+      sqlite3_exec(out.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+    detail::exec(out.db_, out_path, "DETACH DATABASE source");
+    // One file, no -wal beside it: easy to copy to another machine.
+    detail::exec(out.db_, out_path, "PRAGMA journal_mode=DELETE");
+  } catch (...) {
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+      std::error_code ignored;
+      std::filesystem::remove(out_path + suffix, ignored);
+    }
+    throw;
+  }
+}
+
+std::vector<int64_t> Store::import_runs(const std::string& path) {
+  require_writable("import runs");
+  if (same_file(path, path_)) throw StoreError(path + ": cannot import a store into itself");
+  statements_->clear();
+  attach_read_only(db_, path_, path, "import_source");
+  std::vector<int64_t> ids;
+  try {
+    std::vector<int64_t> source_ids;
+    {
+      Statement rows(db_, path, "SELECT id FROM import_source.runs ORDER BY id");
+      while (rows.step()) source_ids.push_back(rows.int64(0));
+    }
+    detail::exec(db_, path_, "BEGIN IMMEDIATE");
+    try {
+      for (int64_t id : source_ids) {
+        ids.push_back(detail::copy_run(db_, path_, "import_source", "main", id, false));
+      }
+      detail::exec(db_, path_, "COMMIT");
+    } catch (...) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+  } catch (...) {
+    sqlite3_exec(db_, "DETACH DATABASE import_source", nullptr, nullptr, nullptr);
+    throw;
+  }
+  detail::exec(db_, path_, "DETACH DATABASE import_source");
+  // A run exported while it was recorded has no writer here.
+  detail::mark_interrupted_runs(db_, path_);
+  return ids;
+}
+
+}  // namespace tensorpoly::sessions
