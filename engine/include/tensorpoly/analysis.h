@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "tensorpoly/events.h"
 #include "tensorpoly/routing.h"
 
 namespace tensorpoly::analysis {
@@ -161,5 +162,49 @@ double jaccard_overlap(const std::vector<int>& skills_a, const std::vector<int>&
 // (an n x n matrix) and the Jaccard overlap of the tasks' ground-truth skill sets.
 double similarity_vs_skill_overlap(const Matrix& similarity,
                                    const std::vector<std::vector<int>>& task_skills);
+
+// ---------------------------------------------------------------------------
+// 5. One routing snapshot, analysed end to end (tensorpoly-run analyze, the UI)
+
+struct ReportOptions {
+  LayerSelection layers;
+  Distance distance = Distance::kCosine;   // ward always uses euclidean
+  Linkage linkage = Linkage::kAverage;
+  int clusters = 0;          // k for the flat cut; 0: the number of known families, else
+                             // round(sqrt(n / 2)) (at least 1)
+  double threshold = -1.0;   // also cut at this distance when >= 0
+  int threads = 0;
+};
+
+struct RoutingReport {
+  std::vector<std::string> layers;      // the layers that make up the task vectors
+  int64_t dims = 0;
+  Distance distance = Distance::kCosine;
+  Linkage linkage = Linkage::kAverage;
+  Matrix similarity;                    // cosine similarity of the task vectors
+  std::vector<Merge> merges;
+  std::vector<int64_t> leaf_order;
+  int clusters = 0;
+  std::vector<int> cluster_labels;      // cut into at most `clusters`
+  double threshold = -1.0;
+  std::vector<int> threshold_labels;    // empty unless threshold >= 0
+  // Agreement with ground truth; NaN where some task's family (skill set) is unknown.
+  double ari_vs_families = 0.0;
+  double nmi_vs_families = 0.0;
+  double spearman_similarity_vs_skill_overlap = 0.0;
+  RoutingEntropy entropy;
+  SkillUsage skill_usage;
+};
+
+// `tasks` gives names, families and skills by task index (as recorded for the
+// run); it may be empty or shorter, then the missing ground truth is unknown.
+RoutingReport analyze_routing(const std::vector<RoutingMatrix>& routing,
+                              const std::vector<TaskInfo>& tasks, const ReportOptions& options = {});
+
+// The report as JSON text (NaN written as null): tasks, layers, merges, leaf
+// order, clusters with their member tasks (in leaf order), agreement scores,
+// entropy (per task, by index, and per layer) and skill usage per layer.
+std::string report_json(const RoutingReport& report, const std::vector<TaskInfo>& tasks,
+                        int indent = 2);
 
 }  // namespace tensorpoly::analysis
