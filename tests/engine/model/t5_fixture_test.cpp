@@ -13,7 +13,15 @@ namespace tensorpoly::model {
 namespace {
 
 using testing::json_tensor;
-using testing::within_tolerance;
+
+// Checks within_tolerance and prints how much of the allowance was used.
+#define EXPECT_WITHIN(what, got, expected, rtol, atol_frac)                                 \
+  do {                                                                                    \
+    const ::testing::AssertionResult result =                                             \
+        testing::within_tolerance(what, got, expected, rtol, atol_frac);                  \
+    EXPECT_TRUE(result);                                                                  \
+    if (result) std::cout << "  " << dir.filename().string() << " " << result.message() << "\n"; \
+  } while (false)
 
 struct T5Case {
   std::filesystem::path dir;
@@ -60,13 +68,13 @@ TEST(T5Fixtures, MatchesHuggingFaceOutputs) {
     EXPECT_TRUE(torch::equal(shift_right(labels), decoder_input_ids));
 
     const torch::Tensor encoder_hidden = model->encode(input_ids, attention_mask);
-    EXPECT_TRUE(within_tolerance("encoder_last_hidden_state", encoder_hidden,
+    EXPECT_WITHIN("encoder_last_hidden_state", encoder_hidden,
                                  json_tensor(expected["encoder_last_hidden_state"]), rtol,
-                                 atol_frac));
+                                 atol_frac);
     const torch::Tensor logits = model->forward(input_ids, attention_mask, decoder_input_ids);
-    EXPECT_TRUE(within_tolerance("logits", logits, json_tensor(expected["logits"]), rtol, atol_frac));
-    EXPECT_TRUE(within_tolerance("loss", sequence_loss(logits, labels),
-                                 json_tensor(expected["loss"]), rtol, atol_frac));
+    EXPECT_WITHIN("logits", logits, json_tensor(expected["logits"]), rtol, atol_frac);
+    EXPECT_WITHIN("loss", sequence_loss(logits, labels),
+                                 json_tensor(expected["loss"]), rtol, atol_frac);
 
     const int64_t max_new_tokens = c.data["generate_args"]["max_new_tokens"].get<int64_t>();
     for (const bool use_cache : {true, false}) {
@@ -83,8 +91,8 @@ TEST(T5Fixtures, MatchesHuggingFaceOutputs) {
       const torch::Tensor expected_sequences = ids(expected["generate"]["sequences"]);
       EXPECT_TRUE(torch::equal(generated.sequences, expected_sequences))
           << "got " << generated.sequences << "\nexpected " << expected_sequences;
-      EXPECT_TRUE(within_tolerance("generate.scores", generated.scores,
-                                   json_tensor(expected["generate"]["scores"]), rtol, atol_frac));
+      EXPECT_WITHIN("generate.scores", generated.scores,
+                                   json_tensor(expected["generate"]["scores"]), rtol, atol_frac);
     }
   }
 }

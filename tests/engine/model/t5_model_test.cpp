@@ -53,7 +53,7 @@ TEST(ModelPreset, ParameterCountMatchesTheClosedForm) {
   // t5-mini by hand: 2·512·128 + 2·(4·128·128 + 3·512·128 + 2·128)
   //                 + 2·(8·128·128 + 3·512·128 + 3·128) + 2·32·4 + 2·128
   EXPECT_EQ(base_parameter_count(model_preset("t5-mini")), 1312512);
-  for (const std::string name : {"t5-mini", "t5-tiny", "t5-small-like"}) {
+  for (const char* name : {"t5-mini", "t5-tiny", "t5-small-like"}) {
     SCOPED_TRACE(name);
     const ModelPreset& preset = model_preset(name);
     EXPECT_EQ(parameter_count(*T5Model(preset)), base_parameter_count(preset));
@@ -86,7 +86,7 @@ TEST(T5Model, ParameterNamesFollowHuggingFaceForEveryPreset) {
     const std::set<std::string> names = parameter_names(*T5Model(shape));
     const int64_t last_encoder = preset.n_encoder_layers - 1;
     const int64_t last_decoder = preset.n_decoder_layers - 1;
-    for (const std::string name : {
+    for (const std::string& name : {
              std::string("shared.weight"),
              std::string("lm_head.weight"),
              std::string("encoder.final_layer_norm.weight"),
