@@ -5,12 +5,13 @@
 // dot products of cosine and correlation, with NumPy's pairwise mean for the
 // centring), so distances are bit-identical to SciPy's on x86-64 and ties
 // between merges, or a cut exactly at a merge distance, come out the same.
-// (This holds without FMA contraction, i.e. without -march flags enabling FMA.)
+// (It needs multiplies and adds kept apart: the library is built with
+// -ffp-contract=off, and the AVX2 kernels enable AVX2 but not FMA.)
 //
 // Speed comes from working on many pairs at once: rows are packed, transposed,
-// into panels of kPanel rows, and micro-kernels accumulate one or two rows
-// against a whole panel, vectorised across pairs, never reassociating one
-// pair's sum. Panels are shared out over threads.
+// into panels of kPanel rows, and micro-kernels accumulate 1-4 rows against a
+// whole panel, vectorised across pairs (SSE2 everywhere, AVX2 when the CPU has
+// it), never reassociating one pair's sum. Panels are shared out over threads.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <algorithm>
 #include <atomic>
