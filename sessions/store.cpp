@@ -109,6 +109,20 @@ Store Store::open(const std::string& path, OpenMode mode) {
                          std::to_string(kSchemaVersion) +
                          "); open it with a newer TensorPoly Studio. The file was left untouched");
       }
+      // Switching a file to WAL writes its header: check it first. Our own stores
+      // are WAL already, so this costs a full scan only once per foreign file.
+      if (!read_only && version > 0) {
+        Statement journal(probe, path, "PRAGMA journal_mode");
+        if (journal.step() && journal.text(0) != "wal") {
+          std::string problems;
+          Statement check(probe, path, "PRAGMA quick_check");
+          while (check.step()) problems += (problems.empty() ? "" : "; ") + check.text(0);
+          if (problems != "ok") {
+            throw StoreError(path + ": damaged (" + problems.substr(0, 200) +
+                             "); the file was left untouched");
+          }
+        }
+      }
     } catch (...) {
       sqlite3_close(probe);
       throw;

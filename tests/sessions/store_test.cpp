@@ -1,44 +1,265 @@
+// Store: schema, migrations from every earlier version, and bad input that must be
+// refused without touching the file.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "tensorpoly/sessions/store.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
 
+#include "sessions/session_test_util.h"
+#include "tensorpoly/sessions/recorder.h"
+#include "tensorpoly/sessions/schema.h"
+
 namespace tensorpoly::sessions {
 namespace {
 
-std::filesystem::path temp_path(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / "tensorpoly-tests";
-  std::filesystem::create_directories(dir);
-  auto path = dir / (name + "-" + std::to_string(::getpid()) + ".sqlite");
-  std::filesystem::remove(path);
-  return path;
+using testing::file_state;
+using testing::temp_path;
+
+void raw_exec(const std::filesystem::path& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  const std::string message = error ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(db);
+  ASSERT_EQ(rc, SQLITE_OK) << message;
+}
+
+template <typename F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const StoreError& error) {
+    return error.what();
+  }
+  return {};
 }
 
 TEST(Store, CreatesSchemaAndListsNoRuns) {
   const auto path = temp_path("empty");
   auto store = Store::open(path.string());
-  EXPECT_GE(store.schema_version(), 1);
+  EXPECT_EQ(store.schema_version(), kSchemaVersion);
   EXPECT_TRUE(store.list_runs().empty());
+  EXPECT_EQ(store.integrity_check(), "ok");
+  EXPECT_FALSE(store.read_only());
 }
 
-TEST(Store, RefusesAFileThatIsNotSqliteAndLeavesItAlone) {
+// The very SQL of schema version 1, as shipped, with a run in it.
+TEST(Migration, OpensAVersion1FileWithARun) {
+  const auto path = temp_path("v1");
+  raw_exec(path,
+           "CREATE TABLE runs ("
+           "  id INTEGER PRIMARY KEY,"
+           "  name TEXT NOT NULL,"
+           "  status TEXT NOT NULL,"
+           "  method TEXT NOT NULL DEFAULT '',"
+           "  last_step INTEGER NOT NULL DEFAULT 0,"
+           "  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),"
+           "  config_json TEXT NOT NULL DEFAULT '{}');"
+           "PRAGMA user_version = 1;"
+           "INSERT INTO runs (id, name, status, method, last_step, created_at, config_json) "
+           "VALUES (4, 'old run', 'finished', 'poly', 250, '2024-01-02T03:04:05Z', '{\"a\":1}');");
+  auto store = Store::open(path.string());
+  EXPECT_EQ(store.schema_version(), kSchemaVersion);
+  const auto runs = store.list_runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].id, 4);
+  EXPECT_EQ(runs[0].name, "old run");
+  EXPECT_EQ(runs[0].status, "finished");
+  EXPECT_EQ(runs[0].method, "poly");
+  EXPECT_EQ(runs[0].last_step, 250);
+  EXPECT_EQ(runs[0].created_at, "2024-01-02T03:04:05Z");
+  const RunDetails details = store.run_details(4);
+  EXPECT_EQ(details.config_json, "{\"a\":1}");
+  EXPECT_EQ(details.summary.notes, "");
+  EXPECT_TRUE(details.tasks.empty());
+  EXPECT_TRUE(store.metric_keys(4).empty());
+  // The upgraded file takes new runs.
+  store.set_notes(4, "kept from v1");
+  EXPECT_EQ(store.run_details(4).summary.notes, "kept from v1");
+  EXPECT_EQ(store.integrity_check(), "ok");
+}
+
+TEST(Migration, EveryEarlierVersionReachesTheLatest) {
+  for (int version = 0; version < kSchemaVersion; ++version) {
+    SCOPED_TRACE("from version " + std::to_string(version));
+    const auto path = temp_path("from-v" + std::to_string(version));
+    {
+      sqlite3* db = nullptr;
+      ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+      migrate(db, path.string(), version);
+      if (version >= 1) {
+        ASSERT_EQ(sqlite3_exec(db, "INSERT INTO runs (name, status) VALUES ('r', 'stopped')",
+                               nullptr, nullptr, nullptr),
+                  SQLITE_OK);
+      }
+      sqlite3_close(db);
+    }
+    auto store = Store::open(path.string());
+    EXPECT_EQ(store.schema_version(), kSchemaVersion);
+    EXPECT_EQ(store.list_runs().size(), version >= 1 ? 1u : 0u);
+    // Every table of the latest version is usable.
+    Recorder recorder(path.string());
+    recorder.on_run_started(testing::sample_run());
+    recorder.on_step(testing::sample_step(1));
+    recorder.on_run_ended({RunStatus::kFinished, 1, ""});
+    EXPECT_EQ(store.list_runs().size(), version >= 1 ? 2u : 1u);
+    EXPECT_EQ(store.metric_keys(recorder.run_id()).size(), 5u);
+  }
+}
+
+TEST(Migration, OlderReadOnlyFileIsUpgradedInMemoryOnly) {
+  const auto path = temp_path("v1-readonly");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    migrate(db, path.string(), 1);
+    sqlite3_exec(db, "INSERT INTO runs (name, status) VALUES ('r', 'finished')", nullptr, nullptr,
+                 nullptr);
+    sqlite3_close(db);
+  }
+  const auto before = file_state(path);
+  {
+    auto store = Store::open(path.string(), OpenMode::kReadOnly);
+    EXPECT_TRUE(store.read_only());
+    EXPECT_EQ(store.schema_version(), kSchemaVersion);
+    EXPECT_NE(store.notice().find("upgraded in memory"), std::string::npos) << store.notice();
+    ASSERT_EQ(store.list_runs().size(), 1u);
+    EXPECT_TRUE(store.tasks(store.list_runs()[0].id).empty());
+  }
+  EXPECT_TRUE(file_state(path) == before);
+}
+
+// --- Bad input ------------------------------------------------------------------
+
+TEST(BadInput, RefusesAFileThatIsNotSqliteAndLeavesItAlone) {
   const auto path = temp_path("not-sqlite");
   {
     std::ofstream out(path);
-    out << "this is not a database, just some text that is long enough to have a header\n";
+    out << "this is not a database, just some text that is long enough to have a header\n"
+        << std::string(200, 'x');
   }
+  const auto before = file_state(path);
+  for (OpenMode mode : {OpenMode::kReadWrite, OpenMode::kReadOnly}) {
+    const std::string message = error_of([&] { Store::open(path.string(), mode); });
+    EXPECT_NE(message.find(path.string()), std::string::npos) << message;
+    EXPECT_NE(message.find("not a SQLite database"), std::string::npos) << message;
+  }
+  EXPECT_TRUE(file_state(path) == before);
+  EXPECT_FALSE(std::filesystem::exists(path.string() + "-wal"));
+}
+
+// A store with one finished run and one run left "running" (which a read-write open
+// would otherwise want to mark as interrupted).
+std::filesystem::path make_store_with_runs(const std::string& name) {
+  const auto path = temp_path(name);
+  {
+    Recorder recorder(path.string());
+    recorder.on_run_started(testing::sample_run("done"));
+    for (int step = 1; step <= 300; ++step) recorder.on_step(testing::sample_step(step));
+    recorder.on_run_ended({RunStatus::kFinished, 300, ""});
+  }
+  {
+    auto store = Store::open(path.string());
+    sqlite3_exec(store.handle(),
+                 "INSERT INTO runs (name, status) VALUES ('left running', 'running');"
+                 "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;",
+                 nullptr, nullptr, nullptr);
+  }
+  return path;
+}
+
+TEST(BadInput, RefusesATruncatedFileAndLeavesItAlone) {
+  const auto path = make_store_with_runs("truncated");
   const auto size = std::filesystem::file_size(path);
-  try {
-    Store::open(path.string());
-    FAIL() << "opened a text file";
-  } catch (const StoreError& error) {
-    EXPECT_NE(std::string(error.what()).find(path.string()), std::string::npos) << error.what();
+  ASSERT_GT(size, 8192u);
+  std::filesystem::resize_file(path, size / 2 + 100);   // not even whole pages
+  auto before = file_state(path);
+  std::string message = error_of([&] { Store::open(path.string()); });
+  EXPECT_NE(message.find("truncated"), std::string::npos) << message;
+  EXPECT_TRUE(file_state(path) == before);
+  // Whole pages, but fewer than the header counts.
+  std::filesystem::resize_file(path, 4096 * 2);
+  before = file_state(path);
+  message = error_of([&] { Store::open(path.string()); });
+  EXPECT_NE(message.find("truncated"), std::string::npos) << message;
+  EXPECT_TRUE(file_state(path) == before);
+}
+
+TEST(BadInput, CorruptedPagesGiveAnErrorAndTheFileIsNotModified) {
+  const auto path = make_store_with_runs("corrupted");
+  {
+    std::fstream file(path, std::ios::binary | std::ios::in | std::ios::out);
+    file.seekp(4096);   // every page after the first: b-tree pages of the tables
+    const std::string garbage(std::filesystem::file_size(path) - 4096, '\xA5');
+    file.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
   }
-  EXPECT_EQ(std::filesystem::file_size(path), size);
+  const auto before = file_state(path);
+  for (OpenMode mode : {OpenMode::kReadWrite, OpenMode::kReadOnly}) {
+    const std::string message = error_of([&] {
+      auto store = Store::open(path.string(), mode);
+      store.list_runs();
+      store.metric_keys(1);
+    });
+    EXPECT_NE(message.find(path.string()), std::string::npos) << message;
+    EXPECT_TRUE(message.find("malformed") != std::string::npos ||
+                message.find("damaged") != std::string::npos)
+        << message;
+  }
+  EXPECT_TRUE(file_state(path) == before);
+}
+
+TEST(BadInput, NewerSchemaIsRefusedAndLeftAlone) {
+  const auto path = temp_path("newer");
+  { Store::open(path.string()); }
+  raw_exec(path, "PRAGMA journal_mode=DELETE; PRAGMA user_version = 99;");
+  const auto before = file_state(path);
+  for (OpenMode mode : {OpenMode::kReadWrite, OpenMode::kReadOnly}) {
+    const std::string message = error_of([&] { Store::open(path.string(), mode); });
+    EXPECT_NE(message.find("schema version 99 is newer"), std::string::npos) << message;
+    EXPECT_NE(message.find(path.string()), std::string::npos) << message;
+  }
+  EXPECT_TRUE(file_state(path) == before);
+}
+
+TEST(BadInput, ReadOnlyFileIsOpenedReadOnlyWithAMessage) {
+  const auto path = make_store_with_runs("readonly");
+  ::chmod(path.c_str(), 0444);
+  const auto before = file_state(path);
+  {
+    auto store = Store::open(path.string());   // asked for read-write
+    EXPECT_TRUE(store.read_only());
+    EXPECT_NE(store.notice().find("not writable"), std::string::npos) << store.notice();
+    const auto runs = store.list_runs();
+    ASSERT_EQ(runs.size(), 2u);
+    // Shown as interrupted (its writer is gone), though not written down.
+    EXPECT_EQ(runs[0].status, "interrupted");
+    EXPECT_EQ(runs[1].status, "finished");
+    EXPECT_EQ(store.metric_series(runs[1].id, {"loss", "train", 0}).at(0).steps.size(), 300u);
+    EXPECT_NE(error_of([&] { store.rename_run(runs[1].id, "x"); }).find("read-only"),
+              std::string::npos);
+    EXPECT_NE(error_of([&] { store.delete_run(runs[1].id); }).find("read-only"), std::string::npos);
+    EXPECT_THROW(Recorder(path.string()), StoreError);
+  }
+  EXPECT_TRUE(file_state(path) == before);
+  ::chmod(path.c_str(), 0644);
+}
+
+TEST(BadInput, ADirectoryOrAMissingFileIsAClearError) {
+  const auto dir = temp_path("dir");
+  std::filesystem::create_directories(dir);
+  EXPECT_NE(error_of([&] { Store::open(dir.string()); }).find("is a directory"), std::string::npos);
+  const auto missing = temp_path("missing");
+  EXPECT_NE(error_of([&] { Store::open(missing.string(), OpenMode::kReadOnly); })
+                .find("no such file"),
+            std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(missing));
 }
 
 }  // namespace

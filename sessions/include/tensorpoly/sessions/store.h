@@ -78,11 +78,11 @@ struct RunDetails {
 
 // Case-insensitive substring filters; empty fields match everything.
 struct RunFilter {
-  std::string text;          // matches name, method, status or notes
-  std::string name;
-  std::string method;
-  std::string status;
-  std::string database;      // only this database ("main" or an attach() name)
+  std::string text = {};          // matches name, method, status or notes
+  std::string name = {};
+  std::string method = {};
+  std::string status = {};
+  std::string database = {};     // only this database ("main" or an attach() name)
 };
 
 // One metric series: (name, split, task); task = -1 when not per task.
@@ -102,9 +102,9 @@ struct MetricSeries {
 };
 
 struct SeriesQuery {
-  std::string name;                // required, e.g. "loss"
-  std::string split;               // required, e.g. "train"
-  std::optional<int> task;         // unset: every task (and -1); -1: the non-task series
+  std::string name = {};               // required, e.g. "loss"
+  std::string split = {};              // required, e.g. "train"
+  std::optional<int> task = {};        // unset: every task (and -1); -1: the non-task series
   int64_t after_step = -1;         // only steps > after_step (live deltas)
   // 0: every point. Otherwise at most this many points per series: the step range
   // is cut into max_points / 2 buckets and each keeps its minimum and maximum
