@@ -1,0 +1,531 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "ui/loss_plot_view.h"
+
+#include "ui/qcustomplot_include.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QListWidget>
+#include <QMenu>
+#include <QSaveFile>
+#include <QSlider>
+#include <QSplitter>
+#include <QTextStream>
+#include <QTimer>
+#include <QToolButton>
+#include <QToolTip>
+#include <QVBoxLayout>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "ui/plot_export.h"
+
+namespace tensorpoly::ui {
+namespace {
+
+constexpr double kHoverRadiusPx = 8.0;
+constexpr int kReplotDelayMs = 40;  // merges bursts of live increments into one replot
+
+QColor faded(const QColor& color) {
+  // Opaque blend towards white: translucent lines would cost time on dense series.
+  return QColor::fromRgbF(color.redF() * 0.25f + 0.75f, color.greenF() * 0.25f + 0.75f,
+                          color.blueF() * 0.25f + 0.75f);
+}
+
+QIcon swatch(const QColor& color) {
+  QPixmap pixmap(12, 12);
+  pixmap.fill(color);
+  return QIcon(pixmap);
+}
+
+}  // namespace
+
+double LossPlotView::Smoother::next(double value, double weight) {
+  // TensorBoard's debiased EMA: the first points are not pulled towards zero.
+  last = last * weight + (1.0 - weight) * value;
+  ++count;
+  const double debias = 1.0 - std::pow(weight, static_cast<double>(count));
+  return debias > 0.0 ? last / debias : value;
+}
+
+LossPlotView::LossPlotView(QWidget* parent) : QWidget(parent) {
+  own_selection_ = new TaskSelection(this);
+
+  plot_ = new QCustomPlot(this);
+  plot_->setPlottingHint(QCP::phFastPolylines, true);
+  plot_->setNotAntialiasedElements(QCP::aePlottables);
+  plot_->setNoAntialiasingOnDrag(true);
+  plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+  plot_->addLayer(QStringLiteral("highlight"), plot_->layer(QStringLiteral("main")),
+                  QCustomPlot::limAbove);
+  plot_->xAxis->setLabel(tr("step"));
+  plot_->yAxis->setLabel(tr("loss"));
+  plot_->setMouseTracking(true);
+  plot_->setMinimumSize(320, 200);
+
+  legend_ = new QListWidget(this);
+  legend_->setSelectionMode(QAbstractItemView::SingleSelection);
+  legend_->setUniformItemSizes(true);
+  legend_->setToolTip(tr("Tick to show a task; select it to highlight it in every view"));
+
+  smoothing_slider_ = new QSlider(Qt::Horizontal, this);
+  smoothing_slider_->setRange(0, 99);
+  smoothing_slider_->setToolTip(tr("Exponential moving average weight (0 = raw)"));
+  smoothing_label_ = new QLabel(QStringLiteral("0.00"), this);
+  log_check_ = new QCheckBox(tr("Log scale"), this);
+  eval_check_ = new QCheckBox(tr("Eval"), this);
+  eval_check_->setChecked(true);
+  mean_check_ = new QCheckBox(tr("Mean"), this);
+  mean_check_->setChecked(true);
+  x_combo_ = new QComboBox(this);
+  x_combo_->addItems({tr("Step"), tr("Wall time")});
+  auto* export_button = new QToolButton(this);
+  export_button->setText(tr("Export"));
+  export_button->setPopupMode(QToolButton::InstantPopup);
+  auto* export_menu = new QMenu(export_button);
+  const QList<ExportTarget> targets = {
+      {tr("loss plot"), {QStringLiteral("png"), QStringLiteral("pdf")},
+       [this](const QString& path) { return exportTo(path); }},
+      {tr("loss table"), {QStringLiteral("csv")},
+       [this](const QString& path) { return exportTo(path); }}};
+  addExportActions(export_menu, this, targets);
+  export_button->setMenu(export_menu);
+  installExportContextMenu(plot_, targets);
+
+  auto* controls = new QHBoxLayout;
+  controls->addWidget(new QLabel(tr("Smoothing"), this));
+  controls->addWidget(smoothing_slider_, 1);
+  controls->addWidget(smoothing_label_);
+  controls->addWidget(log_check_);
+  controls->addWidget(new QLabel(tr("x:"), this));
+  controls->addWidget(x_combo_);
+  controls->addWidget(eval_check_);
+  controls->addWidget(mean_check_);
+  controls->addWidget(export_button);
+  auto* splitter = new QSplitter(Qt::Horizontal, this);
+  splitter->addWidget(plot_);
+  splitter->addWidget(legend_);
+  splitter->setStretchFactor(0, 4);
+  splitter->setStretchFactor(1, 1);
+  readout_ = new QLabel(this);
+  readout_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  auto* layout = new QVBoxLayout(this);
+  layout->addLayout(controls);
+  layout->addWidget(splitter, 1);
+  layout->addWidget(readout_);
+
+  replot_timer_ = new QTimer(this);
+  replot_timer_->setSingleShot(true);
+  replot_timer_->setInterval(kReplotDelayMs);
+  connect(replot_timer_, &QTimer::timeout, this, [this] {
+    if (mean_dirty_) {
+      mean_smoother_ = {};
+      fillGraph(mean_graph_, data_.mean, smoothing_ > 0.0, &mean_smoother_);
+      mean_dirty_ = false;
+    }
+    rescaleIfAuto();
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+  });
+
+  connect(smoothing_slider_, &QSlider::valueChanged, this,
+          [this](int value) { setSmoothing(value / 100.0); });
+  connect(log_check_, &QCheckBox::toggled, this, &LossPlotView::setLogScale);
+  connect(eval_check_, &QCheckBox::toggled, this, &LossPlotView::setShowEval);
+  connect(mean_check_, &QCheckBox::toggled, this, &LossPlotView::setShowMean);
+  connect(x_combo_, qOverload<int>(&QComboBox::currentIndexChanged), this,
+          [this](int index) { setXAxis(index == 1 ? XAxis::kWallTime : XAxis::kStep); });
+  connect(legend_, &QListWidget::itemChanged, this, [this](QListWidgetItem* item) {
+    if (updating_legend_) return;
+    selection_->setTaskVisible(legend_->row(item), item->checkState() == Qt::Checked);
+  });
+  connect(legend_, &QListWidget::currentRowChanged, this, [this](int row) {
+    if (!updating_legend_) selection_->setHighlightedTask(row);
+  });
+  connect(plot_, &QCustomPlot::mouseMove, this, [this](QMouseEvent* event) {
+    if (event->buttons() != Qt::NoButton) auto_range_ = false;  // dragging
+    const QString text = hoverText(event->pos());
+    readout_->setText(text);
+    if (text.isEmpty())
+      QToolTip::hideText();
+    else
+      QToolTip::showText(event->globalPosition().toPoint(), text, plot_);
+  });
+  connect(plot_, &QCustomPlot::mouseWheel, this, [this] { auto_range_ = false; });
+  connect(plot_, &QCustomPlot::mouseDoubleClick, this, [this] {
+    auto_range_ = true;
+    rescaleIfAuto();
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+  });
+  connect(plot_, &QCustomPlot::mousePress, this, [this](QMouseEvent* event) {
+    if (event->button() != Qt::LeftButton) return;
+    const int task = taskAt(event->pos());
+    if (task < 0) return;
+    selection_->toggleHighlight(task);
+    Q_EMIT taskClicked(task);
+  });
+
+  setSelection(own_selection_);
+  rebuildGraphs();
+}
+
+void LossPlotView::setSelection(TaskSelection* selection) {
+  if (selection == nullptr) selection = own_selection_;
+  disconnect(highlight_connection_);
+  disconnect(visibility_connection_);
+  selection_ = selection;
+  selection_->setTaskCount(taskCount());
+  highlight_connection_ =
+      connect(selection_, &TaskSelection::highlightedTaskChanged, this, [this](int task) {
+        updating_legend_ = true;
+        legend_->setCurrentRow(task);
+        updating_legend_ = false;
+        applyStyles();
+        scheduleReplot();
+      });
+  visibility_connection_ = connect(selection_, &TaskSelection::visibilityChanged, this, [this] {
+    applyVisibility();
+    scheduleReplot();
+  });
+  rebuildLegend();
+  applyStyles();
+  applyVisibility();
+}
+
+void LossPlotView::clear() { setSeries({}); }
+
+void LossPlotView::setSeries(const LossSeriesData& data) {
+  data_ = data;
+  const size_t n_tasks = data_.tasks.size();
+  data_.train.resize(n_tasks);
+  data_.eval.resize(n_tasks);
+  mean_computed_ = data_.mean.empty();
+  if (mean_computed_) computeMean();
+  palette_ = FamilyPalette(data_.tasks);
+  selection_->setTaskCount(static_cast<int>(n_tasks));
+  auto_range_ = true;
+  rebuildGraphs();
+  rebuildLegend();
+  rescaleIfAuto();
+  plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void LossPlotView::computeMean() {
+  data_.mean.clear();
+  mean_counts_.clear();
+  // Per-task series are sorted by step, so a k-way walk would do; a sort of all
+  // (step, value) pairs is simpler and runs once per load.
+  std::vector<const LossPoint*> all;
+  for (const auto& series : data_.train)
+    for (const LossPoint& point : series) all.push_back(&point);
+  std::stable_sort(all.begin(), all.end(),
+                   [](const LossPoint* a, const LossPoint* b) { return a->step < b->step; });
+  for (const LossPoint* point : all) addToComputedMean(*point);
+}
+
+void LossPlotView::addToComputedMean(const LossPoint& point) {
+  auto& mean = data_.mean;
+  auto it = std::lower_bound(mean.begin(), mean.end(), point.step,
+                             [](const LossPoint& p, int64_t step) { return p.step < step; });
+  const auto index = static_cast<size_t>(it - mean.begin());
+  if (it == mean.end() || it->step != point.step) {
+    mean.insert(it, point);
+    mean_counts_.insert(mean_counts_.begin() + static_cast<std::ptrdiff_t>(index), 1);
+  } else {
+    const int count = ++mean_counts_[index];
+    it->value += (point.value - it->value) / count;
+    it->wall_time_s = std::max(it->wall_time_s, point.wall_time_s);
+  }
+  mean_dirty_ = true;
+}
+
+double LossPlotView::keyOf(const LossPoint& point) const {
+  return x_axis_ == XAxis::kStep ? static_cast<double>(point.step) : point.wall_time_s;
+}
+
+void LossPlotView::fillGraph(QCPGraph* graph, const std::vector<LossPoint>& points, bool smooth,
+                             Smoother* state) {
+  QVector<QCPGraphData> values(static_cast<int>(points.size()));
+  for (size_t i = 0; i < points.size(); ++i) {
+    const double value = smooth ? state->next(points[i].value, smoothing_) : points[i].value;
+    values[static_cast<int>(i)] = QCPGraphData(keyOf(points[i]), value);
+  }
+  graph->data()->set(values, /*alreadySorted=*/true);
+}
+
+void LossPlotView::appendToGraph(QCPGraph* graph, const LossPoint& point, bool smooth,
+                                 Smoother* state) {
+  const double value = smooth ? state->next(point.value, smoothing_) : point.value;
+  graph->addData(keyOf(point), value);
+}
+
+void LossPlotView::rebuildGraphs() {
+  plot_->clearGraphs();
+  train_graphs_.clear();
+  eval_graphs_.clear();
+  const int n_tasks = taskCount();
+  for (int task = 0; task < n_tasks; ++task) {
+    QCPGraph* graph = plot_->addGraph();
+    graph->setName(data_.tasks[task].name);
+    graph->setAdaptiveSampling(true);
+    graph->setAntialiased(false);
+    train_graphs_.push_back(graph);
+  }
+  for (int task = 0; task < n_tasks; ++task) {
+    QCPGraph* graph = plot_->addGraph();
+    graph->setName(data_.tasks[task].name + tr(" (eval)"));
+    graph->setLineStyle(QCPGraph::lsNone);
+    graph->setAntialiased(false);
+    eval_graphs_.push_back(graph);
+  }
+  mean_graph_ = plot_->addGraph();
+  mean_graph_->setName(tr("mean"));
+  mean_graph_->setAdaptiveSampling(true);
+  mean_graph_->setLayer(QStringLiteral("highlight"));
+  refillAll();
+  applyStyles();
+  applyVisibility();
+}
+
+void LossPlotView::refillAll() {
+  const bool smooth = smoothing_ > 0.0;
+  train_smoothers_.assign(train_graphs_.size(), Smoother{});
+  for (size_t task = 0; task < train_graphs_.size(); ++task) {
+    fillGraph(train_graphs_[task], data_.train[task], smooth, &train_smoothers_[task]);
+    Smoother unused;
+    fillGraph(eval_graphs_[task], data_.eval[task], false, &unused);
+  }
+  mean_smoother_ = {};
+  fillGraph(mean_graph_, data_.mean, smooth, &mean_smoother_);
+  mean_dirty_ = false;
+}
+
+void LossPlotView::rebuildLegend() {
+  updating_legend_ = true;
+  legend_->clear();
+  for (int task = 0; task < taskCount(); ++task) {
+    const TaskLabel& label = data_.tasks[task];
+    auto* item = new QListWidgetItem(
+        swatch(palette_.taskColor(task)),
+        label.family.isEmpty() ? label.name : QStringLiteral("%1  (%2)").arg(label.name, label.family),
+        legend_);
+    item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemIsUserCheckable);
+    item->setCheckState(selection_->isVisible(task) ? Qt::Checked : Qt::Unchecked);
+  }
+  legend_->setCurrentRow(selection_->highlightedTask());
+  updating_legend_ = false;
+}
+
+void LossPlotView::applyStyles() {
+  const int highlighted = selection_ ? selection_->highlightedTask() : -1;
+  for (int task = 0; task < static_cast<int>(train_graphs_.size()); ++task) {
+    const bool is_highlighted = task == highlighted;
+    QColor color = palette_.taskColor(task);
+    if (highlighted >= 0 && !is_highlighted) color = faded(color);
+    train_graphs_[task]->setPen(QPen(color, is_highlighted ? 2.5 : 1.0));
+    train_graphs_[task]->setLayer(is_highlighted ? QStringLiteral("highlight")
+                                                 : QStringLiteral("main"));
+    eval_graphs_[task]->setPen(QPen(color));
+    eval_graphs_[task]->setScatterStyle(QCPScatterStyle(
+        QCPScatterStyle::ssCircle, QPen(color, 1.5), QBrush(Qt::white), is_highlighted ? 8 : 5));
+    eval_graphs_[task]->setLayer(train_graphs_[task]->layer());
+  }
+  mean_graph_->setPen(QPen(highlighted >= 0 ? QColor(90, 90, 90) : QColor(Qt::black), 2.0));
+}
+
+void LossPlotView::applyVisibility() {
+  for (int task = 0; task < static_cast<int>(train_graphs_.size()); ++task) {
+    const bool visible = selection_->isVisible(task);
+    train_graphs_[task]->setVisible(visible);
+    eval_graphs_[task]->setVisible(visible && show_eval_);
+  }
+  mean_graph_->setVisible(show_mean_);
+  if (!updating_legend_) {
+    updating_legend_ = true;
+    for (int task = 0; task < legend_->count(); ++task)
+      legend_->item(task)->setCheckState(selection_->isVisible(task) ? Qt::Checked
+                                                                      : Qt::Unchecked);
+    updating_legend_ = false;
+  }
+}
+
+void LossPlotView::appendPoints(const std::vector<LossIncrement>& points) {
+  const bool smooth = smoothing_ > 0.0;
+  for (const LossIncrement& increment : points) {
+    if (increment.task < 0) {
+      if (increment.eval) continue;
+      if (mean_computed_) continue;  // the mean is ours; it follows the per-task points
+      data_.mean.push_back(increment.point);
+      appendToGraph(mean_graph_, increment.point, smooth, &mean_smoother_);
+      continue;
+    }
+    if (increment.task >= taskCount()) continue;
+    const auto task = static_cast<size_t>(increment.task);
+    if (increment.eval) {
+      data_.eval[task].push_back(increment.point);
+      eval_graphs_[task]->addData(keyOf(increment.point), increment.point.value);
+    } else {
+      data_.train[task].push_back(increment.point);
+      appendToGraph(train_graphs_[task], increment.point, smooth, &train_smoothers_[task]);
+      if (mean_computed_) addToComputedMean(increment.point);
+    }
+  }
+  scheduleReplot();
+}
+
+void LossPlotView::setSmoothing(double weight) {
+  weight = std::clamp(weight, 0.0, 0.99);
+  if (weight == smoothing_) return;
+  smoothing_ = weight;
+  smoothing_label_->setText(QString::number(weight, 'f', 2));
+  const int slider_value = static_cast<int>(std::lround(weight * 100));
+  if (smoothing_slider_->value() != slider_value) smoothing_slider_->setValue(slider_value);
+  refillAll();
+  scheduleReplot();
+}
+
+void LossPlotView::setLogScale(bool on) {
+  log_scale_ = on;
+  if (log_check_->isChecked() != on) log_check_->setChecked(on);
+  plot_->yAxis->setScaleType(on ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
+  if (on)
+    plot_->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
+  else
+    plot_->yAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
+  auto_range_ = true;
+  rescaleIfAuto();
+  scheduleReplot();
+}
+
+void LossPlotView::setXAxis(XAxis axis) {
+  if (axis == x_axis_) return;
+  x_axis_ = axis;
+  if (x_combo_->currentIndex() != (axis == XAxis::kWallTime ? 1 : 0))
+    x_combo_->setCurrentIndex(axis == XAxis::kWallTime ? 1 : 0);
+  plot_->xAxis->setLabel(axis == XAxis::kStep ? tr("step") : tr("wall time (s)"));
+  refillAll();
+  auto_range_ = true;
+  rescaleIfAuto();
+  scheduleReplot();
+}
+
+void LossPlotView::setShowEval(bool on) {
+  show_eval_ = on;
+  if (eval_check_->isChecked() != on) eval_check_->setChecked(on);
+  applyVisibility();
+  scheduleReplot();
+}
+
+void LossPlotView::setShowMean(bool on) {
+  show_mean_ = on;
+  if (mean_check_->isChecked() != on) mean_check_->setChecked(on);
+  applyVisibility();
+  scheduleReplot();
+}
+
+void LossPlotView::rescaleIfAuto() {
+  if (!auto_range_) return;
+  plot_->rescaleAxes(/*onlyVisiblePlottables=*/true);
+  // A little headroom so that the extreme points are not on the frame.
+  plot_->yAxis->scaleRange(1.05, plot_->yAxis->range().center());
+}
+
+void LossPlotView::scheduleReplot() {
+  if (!replot_timer_->isActive()) replot_timer_->start();
+}
+
+QCPGraph* LossPlotView::trainGraph(int task) const {
+  if (task < 0 || task >= static_cast<int>(train_graphs_.size())) return nullptr;
+  return train_graphs_[task];
+}
+
+LossPlotView::Hit LossPlotView::nearest(const QPoint& pos) const {
+  Hit best;
+  best.distance = kHoverRadiusPx;
+  const double key_low = plot_->xAxis->pixelToCoord(pos.x() - kHoverRadiusPx);
+  const double key_high = plot_->xAxis->pixelToCoord(pos.x() + kHoverRadiusPx);
+  const auto consider = [&](const QCPGraph* graph, int task, bool eval) {
+    if (!graph->visible() || graph->data()->isEmpty()) return;
+    const auto& data = *graph->data();
+    const auto begin = data.findBegin(std::min(key_low, key_high), false);
+    const auto end = data.findEnd(std::max(key_low, key_high), false);
+    for (auto it = begin; it != end; ++it) {
+      const QPointF pixel = graph->coordsToPixels(it->key, it->value);
+      const double distance = std::hypot(pixel.x() - pos.x(), pixel.y() - pos.y());
+      if (distance <= best.distance) {
+        best = {task, eval, static_cast<int>(it - data.constBegin()), distance};
+      }
+    }
+  };
+  // The mean and the highlighted task are drawn on top, so they win ties.
+  for (int task = 0; task < static_cast<int>(train_graphs_.size()); ++task) {
+    consider(train_graphs_[task], task, false);
+    consider(eval_graphs_[task], task, true);
+  }
+  const int highlighted = selection_->highlightedTask();
+  if (highlighted >= 0 && highlighted < static_cast<int>(train_graphs_.size())) {
+    consider(train_graphs_[highlighted], highlighted, false);
+    consider(eval_graphs_[highlighted], highlighted, true);
+  }
+  consider(mean_graph_, -1, false);
+  return best;
+}
+
+int LossPlotView::taskAt(const QPoint& pos) const { return nearest(pos).task; }
+
+QString LossPlotView::hoverText(const QPoint& pos) const {
+  const Hit hit = nearest(pos);
+  if (hit.index < 0) return {};
+  const std::vector<LossPoint>& points =
+      hit.task < 0 ? data_.mean : (hit.eval ? data_.eval[hit.task] : data_.train[hit.task]);
+  if (hit.index >= static_cast<int>(points.size())) return {};
+  const LossPoint& point = points[static_cast<size_t>(hit.index)];
+  QString who = hit.task < 0 ? tr("mean over tasks") : data_.tasks[hit.task].name;
+  if (hit.task >= 0 && !data_.tasks[hit.task].family.isEmpty())
+    who += QStringLiteral(" (%1)").arg(data_.tasks[hit.task].family);
+  QString text = tr("%1 — %2 step %3, loss %4")
+                     .arg(who, hit.eval ? tr("eval") : tr("train"))
+                     .arg(point.step)
+                     .arg(point.value, 0, 'g', 5);
+  if (x_axis_ == XAxis::kWallTime) text += tr(", at %1 s").arg(point.wall_time_s, 0, 'f', 1);
+  if (!hit.eval && smoothing_ > 0.0) {
+    const QCPGraph* graph = hit.task < 0 ? mean_graph_ : train_graphs_[hit.task];
+    text += tr(" (smoothed %1)").arg((graph->data()->constBegin() + hit.index)->value, 0, 'g', 5);
+  }
+  return text;
+}
+
+QString LossPlotView::exportTo(const QString& path) {
+  if (!path.endsWith(QLatin1String(".csv"), Qt::CaseInsensitive)) {
+    plot_->replot(QCustomPlot::rpImmediateRefresh);
+    return exportPlot(plot_, path);
+  }
+  QSaveFile file(path);
+  if (!file.open(QIODevice::WriteOnly | QIODevice::Text))
+    return tr("could not open %1 for writing: %2").arg(path, file.errorString());
+  QTextStream out(&file);
+  out << csvLine({QStringLiteral("task"), QStringLiteral("family"), QStringLiteral("split"),
+                  QStringLiteral("step"), QStringLiteral("wall_time_s"), QStringLiteral("loss")})
+      << '\n';
+  const auto write = [&](const QString& task, const QString& family, const QString& split,
+                         const std::vector<LossPoint>& points) {
+    for (const LossPoint& p : points)
+      out << csvLine({task, family, split, QString::number(p.step),
+                      QString::number(p.wall_time_s, 'g', 10), QString::number(p.value, 'g', 9)})
+          << '\n';
+  };
+  for (int task = 0; task < taskCount(); ++task) {
+    write(data_.tasks[task].name, data_.tasks[task].family, QStringLiteral("train"),
+          data_.train[task]);
+    write(data_.tasks[task].name, data_.tasks[task].family, QStringLiteral("eval"),
+          data_.eval[task]);
+  }
+  write(QStringLiteral("mean"), QString(), QStringLiteral("train"), data_.mean);
+  out.flush();
+  if (!file.commit()) return tr("could not write %1: %2").arg(path, file.errorString());
+  return {};
+}
+
+}  // namespace tensorpoly::ui

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "ui/task_selection.h"
+
+#include <algorithm>
+
+namespace tensorpoly::ui {
+
+TaskLabels taskLabels(const std::vector<TaskInfo>& tasks) {
+  TaskLabels labels;
+  labels.reserve(tasks.size());
+  for (const TaskInfo& task : tasks)
+    labels.push_back({QString::fromStdString(task.name), QString::fromStdString(task.family)});
+  return labels;
+}
+
+bool hasFamilies(const TaskLabels& tasks) {
+  return std::any_of(tasks.begin(), tasks.end(),
+                     [](const TaskLabel& task) { return !task.family.isEmpty(); });
+}
+
+TaskSelection::TaskSelection(QObject* parent) : QObject(parent) {}
+
+void TaskSelection::setTaskCount(int n_tasks) {
+  if (std::max(0, n_tasks) == visible_.size()) return;
+  visible_ = QVector<bool>(std::max(0, n_tasks), true);
+  highlighted_ = -1;
+  Q_EMIT taskCountChanged(visible_.size());
+  Q_EMIT visibilityChanged();
+  Q_EMIT highlightedTaskChanged(-1);
+}
+
+bool TaskSelection::isVisible(int task) const {
+  // Tasks the selection does not know yet (a view fed before the count was set) are shown.
+  return task < 0 || task >= visible_.size() || visible_[task];
+}
+
+void TaskSelection::toggleHighlight(int task) {
+  setHighlightedTask(task == highlighted_ ? -1 : task);
+}
+
+void TaskSelection::setHighlightedTask(int task) {
+  if (task < -1 || task >= visible_.size()) task = -1;
+  if (task == highlighted_) return;
+  highlighted_ = task;
+  Q_EMIT highlightedTaskChanged(task);
+}
+
+void TaskSelection::setTaskVisible(int task, bool visible) {
+  if (task < 0 || task >= visible_.size() || visible_[task] == visible) return;
+  visible_[task] = visible;
+  Q_EMIT visibilityChanged();
+}
+
+void TaskSelection::setAllVisible(bool visible) {
+  bool changed = false;
+  for (bool& v : visible_) {
+    changed |= v != visible;
+    v = visible;
+  }
+  if (changed) Q_EMIT visibilityChanged();
+}
+
+}  // namespace tensorpoly::ui
