@@ -52,10 +52,12 @@ ta::ReportOptions report_options(const std::vector<std::string>& args) {
   if (!distance.empty()) {
     options.distance = ta::parse_distance(distance);
     if (options.linkage == ta::Linkage::kWard && options.distance != ta::Distance::kEuclidean) {
-      throw std::invalid_argument("--linkage ward needs --distance euclidean (got " + distance + ")");
+      throw std::invalid_argument("--linkage ward needs --distance euclidean (got " + distance +
+                                  ")");
     }
   }
-  options.clusters = static_cast<int>(parse_integer("clusters", option_value(args, "clusters", "0")));
+  options.clusters =
+      static_cast<int>(parse_integer("clusters", option_value(args, "clusters", "0")));
   if (options.clusters < 0) throw std::invalid_argument("--clusters must be positive");
   const std::string threshold = option_value(args, "threshold");
   if (!threshold.empty()) {

@@ -72,7 +72,8 @@ std::vector<double> average_ranks(const std::vector<double>& values) {
 
 }  // namespace
 
-double adjusted_rand_index(const std::vector<int>& labels_true, const std::vector<int>& labels_pred) {
+double adjusted_rand_index(const std::vector<int>& labels_true,
+                           const std::vector<int>& labels_pred) {
   check_same_length("adjusted_rand_index", labels_true.size(), labels_pred.size());
   const Contingency table = contingency(labels_true, labels_pred);
   // Pair confusion matrix (sklearn's pair_confusion_matrix), in exact integers.
@@ -108,8 +109,8 @@ double normalized_mutual_information(const std::vector<int>& labels_true,
   double mutual_information = 0.0;
   for (const auto& [key, count] : table.cells) {
     const auto c = static_cast<double>(count);
-    const double outer = static_cast<double>(table.per_true.at(key.first) *
-                                             table.per_pred.at(key.second));
+    const double outer =
+        static_cast<double>(table.per_true.at(key.first) * table.per_pred.at(key.second));
     const double p = c / total;
     double term = p * (std::log(c) - log_total) + p * (-std::log(outer) + log_total + log_total);
     if (std::fabs(term) < std::numeric_limits<double>::epsilon()) term = 0.0;

@@ -32,8 +32,10 @@ struct SlotMerge {
 double update_distance(Linkage method, double d_xi, double d_yi, double d_xy, int64_t size_x,
                        int64_t size_y, int64_t size_i) {
   switch (method) {
-    case Linkage::kSingle: return d_xi < d_yi ? d_xi : d_yi;
-    case Linkage::kComplete: return d_xi > d_yi ? d_xi : d_yi;
+    case Linkage::kSingle:
+      return d_xi < d_yi ? d_xi : d_yi;
+    case Linkage::kComplete:
+      return d_xi > d_yi ? d_xi : d_yi;
     case Linkage::kAverage:
       return (static_cast<double>(size_x) * d_xi + static_cast<double>(size_y) * d_yi) /
              static_cast<double>(size_x + size_y);
@@ -197,8 +199,8 @@ int64_t checked_leaf_count(const std::vector<Merge>& merges) {
         merge.left == merge.right) {
       throw std::invalid_argument("linkage row " + std::to_string(row) + " merges clusters " +
                                   std::to_string(merge.left) + " and " +
-                                  std::to_string(merge.right) + ", expected two different ids below " +
-                                  std::to_string(newest));
+                                  std::to_string(merge.right) +
+                                  ", expected two different ids below " + std::to_string(newest));
     }
   }
   return n;
@@ -293,10 +295,14 @@ int64_t count_clusters(const std::vector<Merge>& merges, const std::vector<doubl
 
 const char* linkage_name(Linkage linkage) {
   switch (linkage) {
-    case Linkage::kSingle: return "single";
-    case Linkage::kComplete: return "complete";
-    case Linkage::kAverage: return "average";
-    case Linkage::kWard: return "ward";
+    case Linkage::kSingle:
+      return "single";
+    case Linkage::kComplete:
+      return "complete";
+    case Linkage::kAverage:
+      return "average";
+    case Linkage::kWard:
+      return "ward";
   }
   return "unknown";
 }
@@ -311,7 +317,8 @@ Linkage parse_linkage(const std::string& name) {
 
 std::vector<Merge> linkage(const std::vector<double>& condensed_distances, int64_t n,
                            Linkage method) {
-  if (n < 1) throw std::invalid_argument("linkage needs at least one task, got " + std::to_string(n));
+  if (n < 1)
+    throw std::invalid_argument("linkage needs at least one task, got " + std::to_string(n));
   const int64_t pairs = n * (n - 1) / 2;
   if (static_cast<int64_t>(condensed_distances.size()) != pairs) {
     throw std::invalid_argument("linkage of " + std::to_string(n) + " tasks needs " +
@@ -376,8 +383,8 @@ std::vector<int> cut_into_clusters(const std::vector<Merge>& merges, int max_clu
   int64_t upper = n - 1;
   while (upper - lower > 1) {
     const int64_t middle = (lower + upper) / 2;
-    if (count_clusters(merges, criterion, criterion[static_cast<size_t>(middle)], n,
-                       max_clusters) > max_clusters) {
+    if (count_clusters(merges, criterion, criterion[static_cast<size_t>(middle)], n, max_clusters) >
+        max_clusters) {
       lower = middle;
     } else {
       upper = middle;

@@ -88,14 +88,22 @@ void squared_difference_block(const double* u, const double* v, const Lanes* pan
     const Lanes c = {v[k], v[k]};
     const Lanes* b = panel + k * kLanesPerPanel;
     Lanes d;
-    d = a - b[0]; u0 += d * d;
-    d = a - b[1]; u1 += d * d;
-    d = a - b[2]; u2 += d * d;
-    d = a - b[3]; u3 += d * d;
-    d = c - b[0]; v0 += d * d;
-    d = c - b[1]; v1 += d * d;
-    d = c - b[2]; v2 += d * d;
-    d = c - b[3]; v3 += d * d;
+    d = a - b[0];
+    u0 += d * d;
+    d = a - b[1];
+    u1 += d * d;
+    d = a - b[2];
+    u2 += d * d;
+    d = a - b[3];
+    u3 += d * d;
+    d = c - b[0];
+    v0 += d * d;
+    d = c - b[1];
+    v1 += d * d;
+    d = c - b[2];
+    v2 += d * d;
+    d = c - b[3];
+    v3 += d * d;
   }
   total_u[0] = u0, total_u[1] = u1, total_u[2] = u2, total_u[3] = u3;
   total_v[0] = v0, total_v[1] = v1, total_v[2] = v2, total_v[3] = v3;
@@ -121,15 +129,16 @@ __attribute__((target("avx2"))) inline void store_wide(Wide low, Wide high,
 }
 
 __attribute__((target("avx2"))) void dot_block_avx2(const double* u, const double* v,
-                                                     const Lanes* panel, int64_t dims,
-                                                     Lanes (&total_u)[kLanesPerPanel],
-                                                     Lanes (&total_v)[kLanesPerPanel]) {
+                                                    const Lanes* panel, int64_t dims,
+                                                    Lanes (&total_u)[kLanesPerPanel],
+                                                    Lanes (&total_v)[kLanesPerPanel]) {
   Wide u_even0 = {}, u_even1 = {}, u_odd0 = {}, u_odd1 = {};
   Wide v_even0 = {}, v_even1 = {}, v_odd0 = {}, v_odd1 = {};
   int64_t k = 0;
   for (; k + 2 <= dims; k += 2) {
     const Lanes* b = panel + k * kLanesPerPanel;
-    const Wide b0 = load_wide(b), b1 = load_wide(b + 2), c0 = load_wide(b + 4), c1 = load_wide(b + 6);
+    const Wide b0 = load_wide(b), b1 = load_wide(b + 2), c0 = load_wide(b + 4),
+               c1 = load_wide(b + 6);
     const Wide ua = {u[k], u[k], u[k], u[k]};
     const Wide uc = {u[k + 1], u[k + 1], u[k + 1], u[k + 1]};
     const Wide va = {v[k], v[k], v[k], v[k]};
@@ -172,17 +181,25 @@ __attribute__((target("avx2"))) void squared_difference_block_avx2(
     const Wide b0 = load_wide(b), b1 = load_wide(b + 2);
     Wide a, d;
     a = Wide{r0[k], r0[k], r0[k], r0[k]};
-    d = a - b0; s00 += d * d;
-    d = a - b1; s01 += d * d;
+    d = a - b0;
+    s00 += d * d;
+    d = a - b1;
+    s01 += d * d;
     a = Wide{r1[k], r1[k], r1[k], r1[k]};
-    d = a - b0; s10 += d * d;
-    d = a - b1; s11 += d * d;
+    d = a - b0;
+    s10 += d * d;
+    d = a - b1;
+    s11 += d * d;
     a = Wide{r2[k], r2[k], r2[k], r2[k]};
-    d = a - b0; s20 += d * d;
-    d = a - b1; s21 += d * d;
+    d = a - b0;
+    s20 += d * d;
+    d = a - b1;
+    s21 += d * d;
     a = Wide{r3[k], r3[k], r3[k], r3[k]};
-    d = a - b0; s30 += d * d;
-    d = a - b1; s31 += d * d;
+    d = a - b0;
+    s30 += d * d;
+    d = a - b1;
+    s31 += d * d;
   }
   store_wide(s00, s01, totals[0]);
   store_wide(s10, s11, totals[1]);
@@ -220,7 +237,7 @@ void pair_sums(const Matrix& x, PairSum kind, std::vector<double>& out, int thre
     const Lanes* panel = panels.data() + p * dims * kLanesPerPanel;
     const int64_t j_begin = p * kPanel;
     const int64_t j_end = std::min(n, j_begin + kPanel);
-    auto store = [&](int64_t i, const Lanes (&total)[kLanesPerPanel]) {
+    auto store = [&](int64_t i, const Lanes(&total)[kLanesPerPanel]) {
       for (int64_t j = std::max(j_begin, i + 1); j < j_end; ++j) {
         const int64_t lane = j - j_begin;
         out[condensed_index(n, i, j)] = total[lane / 2][lane % 2];
@@ -268,8 +285,8 @@ void pair_sums(const Matrix& x, PairSum kind, std::vector<double>& out, int thre
   auto worker = [&] {
     for (int64_t p = next_panel--; p >= 0; p = next_panel--) one_panel(p);
   };
-  const int n_threads = std::max(1, std::min<int>(resolve_threads(threads),
-                                                  static_cast<int>(n_panels)));
+  const int n_threads =
+      std::max(1, std::min<int>(resolve_threads(threads), static_cast<int>(n_panels)));
   std::vector<std::thread> pool;
   for (int t = 1; t < n_threads; ++t) pool.emplace_back(worker);
   worker();
@@ -362,10 +379,9 @@ void check_vectors(const Matrix& x) {
   }
   for (size_t i = 0; i < x.values.size(); ++i) {
     if (!std::isfinite(x.values[i])) {
-      throw std::invalid_argument("task vectors: value of task " +
-                                  std::to_string(static_cast<int64_t>(i) / x.cols) +
-                                  ", dimension " + std::to_string(static_cast<int64_t>(i) % x.cols) +
-                                  " is not finite");
+      throw std::invalid_argument(
+          "task vectors: value of task " + std::to_string(static_cast<int64_t>(i) / x.cols) +
+          ", dimension " + std::to_string(static_cast<int64_t>(i) % x.cols) + " is not finite");
     }
   }
 }
@@ -397,9 +413,12 @@ std::vector<double> condensed_similarity(const Matrix& x, Similarity similarity,
 
 const char* distance_name(Distance distance) {
   switch (distance) {
-    case Distance::kCosine: return "cosine";
-    case Distance::kCorrelation: return "correlation";
-    case Distance::kEuclidean: return "euclidean";
+    case Distance::kCosine:
+      return "cosine";
+    case Distance::kCorrelation:
+      return "correlation";
+    case Distance::kEuclidean:
+      return "euclidean";
   }
   return "unknown";
 }
@@ -414,8 +433,10 @@ Distance parse_distance(const std::string& name) {
 
 const char* similarity_name(Similarity similarity) {
   switch (similarity) {
-    case Similarity::kCosine: return "cosine";
-    case Similarity::kPearson: return "pearson";
+    case Similarity::kCosine:
+      return "cosine";
+    case Similarity::kPearson:
+      return "pearson";
   }
   return "unknown";
 }

@@ -17,7 +17,9 @@ constexpr double kUnknown = std::numeric_limits<double>::quiet_NaN();
 // Dense integer ids for strings, in order of first appearance.
 class Dictionary {
  public:
-  int id(const std::string& text) { return ids_.emplace(text, static_cast<int>(ids_.size())).first->second; }
+  int id(const std::string& text) {
+    return ids_.emplace(text, static_cast<int>(ids_.size())).first->second;
+  }
   size_t size() const { return ids_.size(); }
 
  private:
@@ -26,9 +28,7 @@ class Dictionary {
 
 using Json = nlohmann::ordered_json;  // keys in the order written
 
-Json number_or_null(double value) {
-  return std::isfinite(value) ? Json(value) : Json(nullptr);
-}
+Json number_or_null(double value) { return std::isfinite(value) ? Json(value) : Json(nullptr); }
 
 }  // namespace
 
@@ -52,16 +52,17 @@ RoutingReport analyze_routing(const std::vector<RoutingMatrix>& routing,
   report.leaf_order = leaf_order(report.merges);
 
   // Ground truth, where every task has it.
-  const bool families_known =
-      static_cast<int64_t>(tasks.size()) >= n &&
-      std::all_of(tasks.begin(), tasks.begin() + n, [](const TaskInfo& t) { return !t.family.empty(); });
-  const bool skills_known =
-      static_cast<int64_t>(tasks.size()) >= n &&
-      std::all_of(tasks.begin(), tasks.begin() + n, [](const TaskInfo& t) { return !t.skills.empty(); });
+  const bool families_known = static_cast<int64_t>(tasks.size()) >= n &&
+                              std::all_of(tasks.begin(), tasks.begin() + n,
+                                          [](const TaskInfo& t) { return !t.family.empty(); });
+  const bool skills_known = static_cast<int64_t>(tasks.size()) >= n &&
+                            std::all_of(tasks.begin(), tasks.begin() + n,
+                                        [](const TaskInfo& t) { return !t.skills.empty(); });
   std::vector<int> families;
   Dictionary family_ids;
   if (families_known) {
-    for (int64_t i = 0; i < n; ++i) families.push_back(family_ids.id(tasks[static_cast<size_t>(i)].family));
+    for (int64_t i = 0; i < n; ++i)
+      families.push_back(family_ids.id(tasks[static_cast<size_t>(i)].family));
   }
 
   report.clusters = options.clusters;
@@ -72,9 +73,11 @@ RoutingReport analyze_routing(const std::vector<RoutingMatrix>& routing,
   }
   report.cluster_labels = cut_into_clusters(report.merges, report.clusters);
   report.threshold = options.threshold;
-  if (options.threshold >= 0.0) report.threshold_labels = cut_at_distance(report.merges, options.threshold);
+  if (options.threshold >= 0.0)
+    report.threshold_labels = cut_at_distance(report.merges, options.threshold);
 
-  report.ari_vs_families = families_known ? adjusted_rand_index(families, report.cluster_labels) : kUnknown;
+  report.ari_vs_families =
+      families_known ? adjusted_rand_index(families, report.cluster_labels) : kUnknown;
   report.nmi_vs_families =
       families_known ? normalized_mutual_information(families, report.cluster_labels) : kUnknown;
   report.spearman_similarity_vs_skill_overlap = kUnknown;
@@ -86,14 +89,16 @@ RoutingReport analyze_routing(const std::vector<RoutingMatrix>& routing,
         skills[static_cast<size_t>(i)].push_back(skill_ids.id(skill));
       }
     }
-    report.spearman_similarity_vs_skill_overlap = similarity_vs_skill_overlap(report.similarity, skills);
+    report.spearman_similarity_vs_skill_overlap =
+        similarity_vs_skill_overlap(report.similarity, skills);
   }
   report.entropy = routing_entropy(routing, options.layers);
   report.skill_usage = skill_usage(routing, options.layers);
   return report;
 }
 
-std::string report_json(const RoutingReport& report, const std::vector<TaskInfo>& tasks, int indent) {
+std::string report_json(const RoutingReport& report, const std::vector<TaskInfo>& tasks,
+                        int indent) {
   using json = Json;
   const auto n = static_cast<int64_t>(report.leaf_order.size());
   auto task_name = [&](int64_t i) {
@@ -103,7 +108,8 @@ std::string report_json(const RoutingReport& report, const std::vector<TaskInfo>
   };
   auto members = [&](const std::vector<int>& labels) {
     std::map<int, json> by_label;
-    for (int64_t i : report.leaf_order) by_label[labels[static_cast<size_t>(i)]].push_back(task_name(i));
+    for (int64_t i : report.leaf_order)
+      by_label[labels[static_cast<size_t>(i)]].push_back(task_name(i));
     json list = json::array();
     for (auto& [label, names] : by_label) list.push_back({{"label", label}, {"tasks", names}});
     return list;
@@ -137,10 +143,10 @@ std::string report_json(const RoutingReport& report, const std::vector<TaskInfo>
                                    {"labels", report.threshold_labels},
                                    {"members", members(report.threshold_labels)}};
   }
-  out["agreement"] = {{"ari_vs_families", number_or_null(report.ari_vs_families)},
-                      {"nmi_vs_families", number_or_null(report.nmi_vs_families)},
-                      {"spearman_cosine_vs_jaccard",
-                       number_or_null(report.spearman_similarity_vs_skill_overlap)}};
+  out["agreement"] = {
+      {"ari_vs_families", number_or_null(report.ari_vs_families)},
+      {"nmi_vs_families", number_or_null(report.nmi_vs_families)},
+      {"spearman_cosine_vs_jaccard", number_or_null(report.spearman_similarity_vs_skill_overlap)}};
   json per_layer = json::object();
   json usage = json::object();
   for (size_t l = 0; l < report.entropy.layers.size(); ++l) {
@@ -150,7 +156,8 @@ std::string report_json(const RoutingReport& report, const std::vector<TaskInfo>
                                 report.skill_usage.per_layer_skill.cols);
     usage[report.skill_usage.layers[l]] = row;
   }
-  out["entropy"] = {{"unit", "nats"}, {"per_task", report.entropy.per_task}, {"per_layer", per_layer}};
+  out["entropy"] = {
+      {"unit", "nats"}, {"per_task", report.entropy.per_task}, {"per_layer", per_layer}};
   out["skill_usage"] = usage;
   return out.dump(indent);
 }

@@ -53,8 +53,7 @@ RoutingEntropy routing_entropy(const std::vector<RoutingMatrix>& routing,
   return result;
 }
 
-SkillUsage skill_usage(const std::vector<RoutingMatrix>& routing,
-                       const LayerSelection& selection) {
+SkillUsage skill_usage(const std::vector<RoutingMatrix>& routing, const LayerSelection& selection) {
   const std::vector<size_t> selected = detail::select_layers(routing, selection);
   int64_t max_skills = 0;
   for (size_t index : selected) max_skills = std::max(max_skills, routing[index].n_skills());

@@ -29,9 +29,7 @@ std::string shape_string(const std::vector<int64_t>& shape) {
   return text + "]";
 }
 
-bool starts_with(const std::string& text, const char* prefix) {
-  return text.rfind(prefix, 0) == 0;
-}
+bool starts_with(const std::string& text, const char* prefix) { return text.rfind(prefix, 0) == 0; }
 
 }  // namespace
 
@@ -90,8 +88,8 @@ std::vector<size_t> select_layers(const std::vector<RoutingMatrix>& routing,
     selected.push_back(index);
   }
   if (selected.empty()) {
-    std::string what = "no routing layer selected (" + std::to_string(routing.size()) +
-                       " layers given";
+    std::string what =
+        "no routing layer selected (" + std::to_string(routing.size()) + " layers given";
     if (selection.scope == LayerScope::kEncoder) what += ", scope encoder";
     if (selection.scope == LayerScope::kDecoder) what += ", scope decoder";
     if (!selection.pattern.empty()) what += ", pattern '" + selection.pattern + "'";

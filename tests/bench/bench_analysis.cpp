@@ -35,7 +35,8 @@ const ta::Matrix& routing_vectors() {
           result.at(task, column) = weight;
           total += weight;
         }
-        for (int64_t skill = 0; skill < kSkills; ++skill) result.at(task, layer * kSkills + skill) /= total;
+        for (int64_t skill = 0; skill < kSkills; ++skill)
+          result.at(task, layer * kSkills + skill) /= total;
       }
     }
     return result;
@@ -54,7 +55,11 @@ void BM_SimilarityAndAverageLinkage(benchmark::State& state) {
     benchmark::DoNotOptimize(merges.data());
   }
 }
-BENCHMARK(BM_SimilarityAndAverageLinkage)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SimilarityAndAverageLinkage)
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_PairwiseDistances(benchmark::State& state) {
   const ta::Matrix& vectors = routing_vectors();

@@ -42,17 +42,17 @@ enum class LayerScope { kAll, kEncoder, kDecoder };
 // Which adapted layers make up a task's routing vector. All filters combine.
 struct LayerSelection {
   LayerScope scope = LayerScope::kAll;  // kEncoder: names starting "encoder.", kDecoder: "decoder."
-  std::string pattern;                  // ECMAScript std::regex searched in the layer name; "" = any
-  std::string layer;                    // exactly this layer name; "" = any
+  std::string pattern;  // ECMAScript std::regex searched in the layer name; "" = any
+  std::string layer;    // exactly this layer name; "" = any
 };
 
 // Per task, its routing weights concatenated over the selected layers, each
 // layer contributing all its blocks (orders for TensorPoly-II, splits for MHR)
 // in block order: for a [k, T, S] layer the task's k*S weights.
 struct TaskVectors {
-  Matrix vectors;                     // [tasks, dims]
-  std::vector<std::string> layers;    // the selected layers, in input order
-  std::vector<int64_t> layer_offsets; // column where each selected layer starts
+  Matrix vectors;                      // [tasks, dims]
+  std::vector<std::string> layers;     // the selected layers, in input order
+  std::vector<int64_t> layer_offsets;  // column where each selected layer starts
 };
 
 // Throws std::invalid_argument when a matrix's shape does not fit its kind or
@@ -94,9 +94,9 @@ std::vector<double> distances_from_similarity(const Matrix& similarity);
 // renormalised to sum 1 within each block), averaged over the blocks of a layer.
 struct RoutingEntropy {
   std::vector<std::string> layers;
-  Matrix per_layer_task;         // [layers, tasks]
-  std::vector<double> per_task;  // mean over layers
-  std::vector<double> per_layer; // mean over tasks
+  Matrix per_layer_task;          // [layers, tasks]
+  std::vector<double> per_task;   // mean over layers
+  std::vector<double> per_layer;  // mean over tasks
 };
 RoutingEntropy routing_entropy(const std::vector<RoutingMatrix>& routing,
                                const LayerSelection& selection = {});
@@ -114,8 +114,8 @@ SkillUsage skill_usage(const std::vector<RoutingMatrix>& routing,
 // 3. Agglomerative clustering
 
 enum class Linkage { kSingle, kComplete, kAverage, kWard };
-const char* linkage_name(Linkage linkage);        // "single" | "complete" | "average" | "ward"
-Linkage parse_linkage(const std::string& name);   // throws std::invalid_argument
+const char* linkage_name(Linkage linkage);       // "single" | "complete" | "average" | "ward"
+Linkage parse_linkage(const std::string& name);  // throws std::invalid_argument
 
 // One row of SciPy's linkage matrix: clusters `left` < `right` merge at
 // `distance` into cluster n + row index, holding `size` tasks.
@@ -150,7 +150,8 @@ std::vector<int> cut_at_distance(const std::vector<Merge>& merges, double thresh
 // 4. Agreement with ground truth
 
 // Adjusted Rand index between two labelings (as sklearn.metrics.adjusted_rand_score).
-double adjusted_rand_index(const std::vector<int>& labels_true, const std::vector<int>& labels_pred);
+double adjusted_rand_index(const std::vector<int>& labels_true,
+                           const std::vector<int>& labels_pred);
 // Normalized mutual information, arithmetic-mean normalisation (scikit-learn's default).
 double normalized_mutual_information(const std::vector<int>& labels_true,
                                      const std::vector<int>& labels_pred);
@@ -168,26 +169,26 @@ double similarity_vs_skill_overlap(const Matrix& similarity,
 
 struct ReportOptions {
   LayerSelection layers;
-  Distance distance = Distance::kCosine;   // ward always uses euclidean
+  Distance distance = Distance::kCosine;  // ward always uses euclidean
   Linkage linkage = Linkage::kAverage;
-  int clusters = 0;          // k for the flat cut; 0: the number of known families, else
-                             // round(sqrt(n / 2)) (at least 1)
-  double threshold = -1.0;   // also cut at this distance when >= 0
+  int clusters = 0;         // k for the flat cut; 0: the number of known families, else
+                            // round(sqrt(n / 2)) (at least 1)
+  double threshold = -1.0;  // also cut at this distance when >= 0
   int threads = 0;
 };
 
 struct RoutingReport {
-  std::vector<std::string> layers;      // the layers that make up the task vectors
+  std::vector<std::string> layers;  // the layers that make up the task vectors
   int64_t dims = 0;
   Distance distance = Distance::kCosine;
   Linkage linkage = Linkage::kAverage;
-  Matrix similarity;                    // cosine similarity of the task vectors
+  Matrix similarity;  // cosine similarity of the task vectors
   std::vector<Merge> merges;
   std::vector<int64_t> leaf_order;
   int clusters = 0;
-  std::vector<int> cluster_labels;      // cut into at most `clusters`
+  std::vector<int> cluster_labels;  // cut into at most `clusters`
   double threshold = -1.0;
-  std::vector<int> threshold_labels;    // empty unless threshold >= 0
+  std::vector<int> threshold_labels;  // empty unless threshold >= 0
   // Agreement with ground truth; NaN where some task's family (skill set) is unknown.
   double ari_vs_families = 0.0;
   double nmi_vs_families = 0.0;
@@ -199,7 +200,8 @@ struct RoutingReport {
 // `tasks` gives names, families and skills by task index (as recorded for the
 // run); it may be empty or shorter, then the missing ground truth is unknown.
 RoutingReport analyze_routing(const std::vector<RoutingMatrix>& routing,
-                              const std::vector<TaskInfo>& tasks, const ReportOptions& options = {});
+                              const std::vector<TaskInfo>& tasks,
+                              const ReportOptions& options = {});
 
 // The report as JSON text (NaN written as null): tasks, layers, merges, leaf
 // order, clusters with their member tasks (in leaf order), agreement scores,

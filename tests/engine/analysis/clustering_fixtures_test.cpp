@@ -43,8 +43,7 @@ std::vector<std::string> fixture_files() {
 }
 
 bool close(double actual, double expected) {
-  return std::fabs(actual - expected) <=
-         kRelativeTolerance * std::max(std::fabs(expected), 1e-3);
+  return std::fabs(actual - expected) <= kRelativeTolerance * std::max(std::fabs(expected), 1e-3);
 }
 
 // The fixture's field, or a failure naming the file and field.
@@ -67,9 +66,9 @@ const json& field(const json& fixture, const std::string& name, const std::strin
     const auto [b, b_new] = backward.emplace(expected[i], actual[i]);
     if (f->second != expected[i] || b->second != actual[i]) {
       return ::testing::AssertionFailure()
-             << "task " << i << " has label " << actual[i] << " (expected cluster "
-             << expected[i] << ") but label " << actual[i] << " was already matched with "
-             << f->second << " / expected " << expected[i] << " with " << b->second;
+             << "task " << i << " has label " << actual[i] << " (expected cluster " << expected[i]
+             << ") but label " << actual[i] << " was already matched with " << f->second
+             << " / expected " << expected[i] << " with " << b->second;
     }
   }
   return ::testing::AssertionSuccess();
@@ -118,19 +117,21 @@ TEST_P(ClusteringFixture, MergesMatchSciPyLinkage) {
     const ta::Merge& merge = merges_[row];
     const auto i = expected[row][0].get<int64_t>();
     const auto j = expected[row][1].get<int64_t>();
-    const bool same_pair = (merge.left == i && merge.right == j) ||
-                           (merge.left == j && merge.right == i);
+    const bool same_pair =
+        (merge.left == i && merge.right == j) || (merge.left == j && merge.right == i);
     EXPECT_TRUE(same_pair) << file_ << " merges[" << row << "]: got (" << merge.left << ", "
                            << merge.right << "), expected (" << i << ", " << j << ")";
     EXPECT_TRUE(close(merge.distance, expected[row][2].get<double>()))
         << file_ << " merges[" << row << "] distance " << merge.distance << ", expected "
         << expected[row][2].get<double>();
-    EXPECT_EQ(merge.size, expected[row][3].get<int64_t>()) << file_ << " merges[" << row << "] size";
+    EXPECT_EQ(merge.size, expected[row][3].get<int64_t>())
+        << file_ << " merges[" << row << "] size";
   }
 }
 
 TEST_P(ClusteringFixture, LeafOrderMatchesSciPyDendrogram) {
-  EXPECT_EQ(ta::leaf_order(merges_), field(fixture_, "leaf_order", file_).get<std::vector<int64_t>>())
+  EXPECT_EQ(ta::leaf_order(merges_),
+            field(fixture_, "leaf_order", file_).get<std::vector<int64_t>>())
       << file_;
 }
 

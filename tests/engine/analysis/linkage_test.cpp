@@ -20,8 +20,7 @@ ta::Matrix line_points() {
   return points;
 }
 
-void expect_merges(const std::vector<ta::Merge>& actual,
-                   const std::vector<ta::Merge>& expected) {
+void expect_merges(const std::vector<ta::Merge>& actual, const std::vector<ta::Merge>& expected) {
   ASSERT_EQ(actual.size(), expected.size());
   for (size_t row = 0; row < actual.size(); ++row) {
     EXPECT_EQ(actual[row].left, expected[row].left) << "row " << row;
@@ -139,8 +138,9 @@ TEST(Linkage, AverageAgreesWithBruteForce) {
         for (int64_t x : members[static_cast<size_t>(alive[a])]) {
           for (int64_t y : members[static_cast<size_t>(alive[b])]) sum += d(x, y);
         }
-        const double mean = sum / static_cast<double>(members[static_cast<size_t>(alive[a])].size() *
-                                                       members[static_cast<size_t>(alive[b])].size());
+        const double mean =
+            sum / static_cast<double>(members[static_cast<size_t>(alive[a])].size() *
+                                      members[static_cast<size_t>(alive[b])].size());
         if (mean < best) best = mean, best_a = a, best_b = b;
       }
     }

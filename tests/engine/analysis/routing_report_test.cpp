@@ -25,8 +25,9 @@ std::vector<RoutingMatrix> two_family_routing() {
   for (int task = 0; task < 6; ++task) {
     const float wobble = 0.01f * static_cast<float>(task);
     const bool first = task % 2 == 0;
-    const std::vector<float> weights = first ? std::vector<float>{0.45f + wobble, 0.45f - wobble, 0.05f, 0.05f}
-                                             : std::vector<float>{0.05f, 0.05f, 0.4f + wobble, 0.5f - wobble};
+    const std::vector<float> weights =
+        first ? std::vector<float>{0.45f + wobble, 0.45f - wobble, 0.05f, 0.05f}
+              : std::vector<float>{0.05f, 0.05f, 0.4f + wobble, 0.5f - wobble};
     encoder.values.insert(encoder.values.end(), weights.begin(), weights.end());
   }
   decoder.values = encoder.values;

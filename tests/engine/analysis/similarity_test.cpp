@@ -121,8 +121,8 @@ RoutingMatrix routing_layer(const std::string& name, RoutingKind kind, std::vect
 TEST(RoutingEntropy, UniformIsLogSkillsAndOneHotIsZero) {
   const std::vector<RoutingMatrix> routing = {
       routing_layer("encoder.a", RoutingKind::kSkills, {2, 4},
-                    {0.25f, 0.25f, 0.25f, 0.25f,    // task 0: uniform
-                     0, 1, 0, 0}),                   // task 1: one skill
+                    {0.25f, 0.25f, 0.25f, 0.25f,  // task 0: uniform
+                     0, 1, 0, 0}),                // task 1: one skill
       // Two orders; task 0 uniform then one-hot, task 1 unnormalised [2, 2] = uniform.
       routing_layer("decoder.b", RoutingKind::kOrders, {2, 2, 2}, {0.5f, 0.5f, 2, 2, 1, 0, 2, 2}),
   };

@@ -28,13 +28,13 @@ RoutingMatrix layer(const std::string& name, RoutingKind kind, std::vector<int64
 std::vector<RoutingMatrix> three_layers() {
   return {
       layer("encoder.block.0.layer.0.SelfAttention.q", RoutingKind::kSkills, {2, 2},
-            {0.25f, 0.75f,    // task 0
-             0.5f, 0.5f}),    // task 1
+            {0.25f, 0.75f,  // task 0
+             0.5f, 0.5f}),  // task 1
       layer("decoder.block.0.layer.1.EncDecAttention.k", RoutingKind::kOrders, {2, 2, 3},
-            {1, 2, 3,         // order 0, task 0
-             4, 5, 6,         // order 0, task 1
-             7, 8, 9,         // order 1, task 0
-             10, 11, 12}),    // order 1, task 1
+            {1, 2, 3,       // order 0, task 0
+             4, 5, 6,       // order 0, task 1
+             7, 8, 9,       // order 1, task 0
+             10, 11, 12}),  // order 1, task 1
       layer("decoder.block.0.layer.2.DenseReluDense.wo", RoutingKind::kSplits, {2, 2, 2},
             {0.1f, 0.9f, 0.2f, 0.8f, 0.3f, 0.7f, 0.4f, 0.6f}),
   };
