@@ -45,8 +45,12 @@ std::vector<std::string> inject_adapters(torch::nn::Module& root, const AdapterC
   for (const auto& [owner_name, module] : modules) {
     auto* owner = dynamic_cast<ProjectionOwner*>(module);
     if (owner == nullptr || !std::regex_match(owner_name, module_pattern)) continue;
-    for (const auto& [child, projection] : owner->projections()) {
-      if (!std::regex_match(child, layer_pattern)) continue;
+    const auto projections = owner->projections();
+    for (const auto& item : owner->named_children()) {  // registration order
+      const std::string& child = item.key();
+      const auto found = projections.find(child);
+      if (found == projections.end() || !std::regex_match(child, layer_pattern)) continue;
+      const auto& projection = found->second;
       const std::string full_name = join_name(owner_name, child);
       auto base = std::dynamic_pointer_cast<LinearProjectionImpl>(projection);
       TORCH_CHECK(base != nullptr, "inject_adapters: layer '", full_name,
