@@ -208,7 +208,10 @@ __attribute__((target("avx2"))) void squared_difference_block_avx2(
 }
 
 bool cpu_has_avx2() {
-  static const bool has_avx2 = __builtin_cpu_supports("avx2");
+  static const bool has_avx2 = [] {
+    __builtin_cpu_init();  // in case this runs before libgcc's constructor (static init)
+    return __builtin_cpu_supports("avx2") != 0;
+  }();
   return has_avx2;
 }
 #endif
