@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "ui/run_view_loader.h"
+
+#include <algorithm>
+
+#include "ui/cluster_view.h"
+#include "ui/routing_heatmap_view.h"
+
+namespace tensorpoly::ui {
+namespace {
+
+std::vector<LossPoint> toPoints(const sessions::MetricSeries& series) {
+  std::vector<LossPoint> points(series.steps.size());
+  for (size_t i = 0; i < points.size(); ++i)
+    points[i] = {series.steps[i], series.wall_time_s[i], series.values[i]};
+  return points;
+}
+
+}  // namespace
+
+LossSeriesData lossSeriesFromStore(const sessions::Store& store, const sessions::RunRef& run,
+                                   int64_t after_step) {
+  LossSeriesData data;
+  data.tasks = taskLabels(store.tasks(run));
+  const size_t n_tasks = data.tasks.size();
+  data.train.resize(n_tasks);
+  data.eval.resize(n_tasks);
+  sessions::SeriesQuery query;
+  query.name = "loss";
+  query.split = "train";
+  query.after_step = after_step;
+  for (const sessions::MetricSeries& series : store.metric_series(run, query)) {
+    if (series.key.task < 0)
+      data.mean = toPoints(series);
+    else if (static_cast<size_t>(series.key.task) < n_tasks)
+      data.train[static_cast<size_t>(series.key.task)] = toPoints(series);
+  }
+  for (const sessions::EvaluationRow& row : store.evaluations(run, "eval")) {
+    if (row.step <= after_step || row.task < 0 || static_cast<size_t>(row.task) >= n_tasks) continue;
+    data.eval[static_cast<size_t>(row.task)].push_back({row.step, row.wall_time_s, row.loss});
+  }
+  return data;
+}
+
+RunViewLoader::RunViewLoader(const QString& database_path, const sessions::RunRef& run,
+                             QObject* parent)
+    : RunViewLoader(std::make_shared<sessions::Store>(sessions::Store::open(
+                        database_path.toStdString(), sessions::OpenMode::kReadOnly)),
+                    run, parent) {}
+
+RunViewLoader::RunViewLoader(std::shared_ptr<sessions::Store> store, const sessions::RunRef& run,
+                             QObject* parent)
+    : QObject(parent), store_(std::move(store)), run_(run) {}
+
+void RunViewLoader::setLossPlot(LossPlotView* view) { loss_ = view; }
+
+void RunViewLoader::setRoutingHeatmap(RoutingHeatmapView* view) {
+  if (heatmap_) disconnect(heatmap_, nullptr, this, nullptr);
+  heatmap_ = view;
+  if (heatmap_)
+    connect(heatmap_, &RoutingHeatmapView::requestStep, this,
+            [this](qint64 step) { loadStep(step); });
+}
+
+void RunViewLoader::setClusterView(ClusterView* view) { clusters_ = view; }
+
+void RunViewLoader::load() {
+  tasks_ = taskLabels(store_->tasks(run_));
+  last_loss_step_ = last_eval_step_ = last_routing_step_ = clustered_step_ = -1;
+  if (loss_) {
+    const LossSeriesData data = lossSeriesFromStore(*store_, run_);
+    for (const auto& series : data.train)
+      if (!series.empty()) last_loss_step_ = std::max(last_loss_step_, series.back().step);
+    if (!data.mean.empty()) last_loss_step_ = std::max(last_loss_step_, data.mean.back().step);
+    for (const auto& series : data.eval)
+      if (!series.empty()) last_eval_step_ = std::max(last_eval_step_, series.back().step);
+    loss_->setSeries(data);
+  }
+  const std::vector<int64_t> steps = store_->routing_steps(run_);
+  if (!steps.empty()) last_routing_step_ = steps.back();
+  if (heatmap_) {
+    heatmap_->clear();
+    heatmap_->setTasks(tasks_);
+    heatmap_->setSnapshots(steps);  // asks for the last step through requestStep
+  }
+  if (clusters_) {
+    clusters_->clear();
+    if (!steps.empty()) updateClusters(steps.back());
+  }
+}
+
+void RunViewLoader::refresh() {
+  if (tasks_.empty()) {
+    load();
+    return;
+  }
+  if (loss_) {
+    const LossSeriesData delta =
+        lossSeriesFromStore(*store_, run_, std::min(last_loss_step_, last_eval_step_));
+    std::vector<LossIncrement> increments;
+    const auto add = [&](int task, bool eval, const std::vector<LossPoint>& points,
+                         int64_t after, int64_t* last) {
+      for (const LossPoint& point : points) {
+        if (point.step <= after) continue;
+        increments.push_back({task, eval, point});
+        *last = std::max(*last, point.step);
+      }
+    };
+    int64_t new_loss_step = last_loss_step_, new_eval_step = last_eval_step_;
+    for (size_t task = 0; task < delta.train.size(); ++task)
+      add(static_cast<int>(task), false, delta.train[task], last_loss_step_, &new_loss_step);
+    add(-1, false, delta.mean, last_loss_step_, &new_loss_step);
+    for (size_t task = 0; task < delta.eval.size(); ++task)
+      add(static_cast<int>(task), true, delta.eval[task], last_eval_step_, &new_eval_step);
+    last_loss_step_ = new_loss_step;
+    last_eval_step_ = new_eval_step;
+    if (!increments.empty()) loss_->appendPoints(increments);
+  }
+  const std::vector<int64_t> steps = store_->routing_steps(run_);
+  if (!steps.empty() && steps.back() > last_routing_step_) {
+    last_routing_step_ = steps.back();
+    if (heatmap_) heatmap_->setSnapshots(steps);
+    if (clusters_) updateClusters(steps.back());
+  }
+}
+
+void RunViewLoader::loadStep(int64_t step) {
+  if (!heatmap_) return;
+  sessions::RoutingAtStep routing = store_->routing_nearest(run_, step);
+  if (routing.step < 0) return;
+  // The view asked for `step`; answer under that step even if the nearest differs.
+  heatmap_->setRouting(step, routing.layers);
+}
+
+void RunViewLoader::updateClusters(int64_t step) {
+  if (!clusters_ || step == clustered_step_) return;
+  const sessions::RoutingAtStep routing = store_->routing_nearest(run_, step);
+  if (routing.step < 0) return;
+  clustered_step_ = step;
+  clusters_->setRouting(routing.layers, tasks_);
+}
+
+}  // namespace tensorpoly::ui

@@ -1,0 +1,70 @@
+// Fills the run views (loss plot, routing heatmap, clustering) from a sessions
+// store: the whole run on load(), then only what is new on refresh() — the one
+// path for a saved run and a live one (call refresh() whenever the recorder
+// reports a commit). Reads on the GUI thread; every query is indexed by run.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <QObject>
+#include <QPointer>
+#include <QString>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "tensorpoly/sessions/store.h"
+#include "ui/loss_plot_view.h"
+#include "ui/task_selection.h"
+
+namespace tensorpoly::ui {
+
+class ClusterView;
+class RoutingHeatmapView;
+
+// Train loss per task (task -1 in the store: the mean) and eval loss as markers.
+// `after_step` >= 0 returns only newer points (live deltas).
+LossSeriesData lossSeriesFromStore(const sessions::Store& store, const sessions::RunRef& run,
+                                   int64_t after_step = -1);
+
+class RunViewLoader : public QObject {
+  Q_OBJECT
+
+ public:
+  // Opens its own read-only connection to `database_path` (WAL readers never block
+  // the recorder). Throws sessions::StoreError.
+  RunViewLoader(const QString& database_path, const sessions::RunRef& run,
+                QObject* parent = nullptr);
+  // Uses a store the caller keeps alive.
+  RunViewLoader(std::shared_ptr<sessions::Store> store, const sessions::RunRef& run,
+                QObject* parent = nullptr);
+
+  void setLossPlot(LossPlotView* view);
+  void setRoutingHeatmap(RoutingHeatmapView* view);
+  void setClusterView(ClusterView* view);
+
+  const TaskLabels& tasks() const { return tasks_; }
+  const sessions::RunRef& run() const { return run_; }
+
+ public Q_SLOTS:
+  // Reads the whole run into every attached view.
+  void load();
+  // Reads only what was committed since the last load()/refresh().
+  void refresh();
+
+ private:
+  void loadStep(int64_t step);
+  void updateClusters(int64_t step);
+
+  std::shared_ptr<sessions::Store> store_;
+  sessions::RunRef run_;
+  TaskLabels tasks_;
+  int64_t last_loss_step_ = -1;
+  int64_t last_eval_step_ = -1;
+  int64_t last_routing_step_ = -1;
+  int64_t clustered_step_ = -1;
+  QPointer<LossPlotView> loss_;
+  QPointer<RoutingHeatmapView> heatmap_;
+  QPointer<ClusterView> clusters_;
+};
+
+}  // namespace tensorpoly::ui
