@@ -41,6 +41,9 @@ struct Recorder::Impl {
     options.queue_capacity = std::max(options.queue_capacity, options.flush_rows);
     sqlite3* db = store.handle();
     const std::string& path = store.path();
+    // Series interleave in the metrics b-tree; a larger page cache keeps their
+    // insertion points in memory.
+    detail::exec(db, path, "PRAGMA cache_size = -32768");
     insert_metric = std::make_unique<Statement>(
         db, path,
         "INSERT OR REPLACE INTO metrics (run_id, name, split, task, step, value, wall_time_s)"
@@ -170,7 +173,8 @@ struct Recorder::Impl {
 
   void write_event(int64_t run, const StepMetrics& event, std::map<int64_t, int64_t>& advanced) {
     for (const Metric& metric : event.metrics) {
-      insert_metric->bind_int64(1, run).bind_text(2, metric.name).bind_text(3, metric.split);
+      insert_metric->bind_int64(1, run).bind_text_static(2, metric.name);
+      insert_metric->bind_text_static(3, metric.split);
       insert_metric->bind_int64(4, metric.task).bind_int64(5, event.step);
       insert_metric->bind_double(6, metric.value).bind_double(7, event.wall_time_s);
       insert_metric->run();

@@ -100,6 +100,14 @@ Statement& Statement::bind_text(int index, const std::string& value) {
   return *this;
 }
 
+Statement& Statement::bind_text_static(int index, const std::string& value) {
+  if (sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()),
+                        SQLITE_STATIC) != SQLITE_OK) {
+    fail(db_, path_, "cannot bind");
+  }
+  return *this;
+}
+
 Statement& Statement::bind_blob(int index, const void* data, size_t bytes) {
   if (sqlite3_bind_blob64(stmt_, index, bytes ? data : "", bytes, SQLITE_TRANSIENT) != SQLITE_OK) {
     fail(db_, path_, "cannot bind");

@@ -31,6 +31,8 @@ class Statement {
   Statement& bind_int64(int index, int64_t value);
   Statement& bind_double(int index, double value);        // NaN is stored as NULL
   Statement& bind_text(int index, const std::string& value);
+  // Without a copy: `value` must outlive the next step() (hot insert paths).
+  Statement& bind_text_static(int index, const std::string& value);
   Statement& bind_blob(int index, const void* data, size_t bytes);
 
   bool step();          // true: a row is ready; false: done; throws on error

@@ -1,0 +1,49 @@
+// tensorpoly-run import: every run of another store file into this one, with new ids.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include <iostream>
+
+#include "run/command.h"
+#include "run/store_args.h"
+
+namespace tensorpoly::app {
+namespace {
+
+int import_runs(const std::vector<std::string>& args) {
+  const std::string path = database_option(args);
+  std::string file;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--db" || args[i] == "--threads") {
+      ++i;   // skip the option's value
+    } else if (args[i].rfind("--", 0) != 0) {
+      if (!file.empty()) throw std::invalid_argument("import takes one FILE, got '" + file +
+                                                     "' and '" + args[i] + "'");
+      file = args[i];
+    }
+  }
+  if (file.empty()) throw std::invalid_argument("the FILE to import is required");
+  try {
+    auto store = sessions::Store::open(path);
+    const auto ids = store.import_runs(file);
+    std::cout << "imported " << ids.size() << " run(s) from " << file << " into " << path;
+    if (!ids.empty()) {
+      std::cout << " as";
+      for (int64_t id : ids) std::cout << " " << id;
+    }
+    std::cout << "\n";
+    return kExitOk;
+  } catch (const sessions::StoreError& error) {
+    return report_store_error("import", error);
+  }
+}
+
+const Registration registration(
+    "import", {"copy every run of another store file into this one (new ids, one transaction)",
+               "tensorpoly-run import FILE [--db FILE]\n"
+               "  FILE        a store file, e.g. written by tensorpoly-run export or by a run\n"
+               "              on a GPU box or cluster node\n"
+               "  --db FILE   the store to import into (default: $TENSORPOLY_DB or the GUI's\n"
+               "              store; created when missing)",
+               import_runs});
+
+}  // namespace
+}  // namespace tensorpoly::app

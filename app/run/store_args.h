@@ -1,0 +1,59 @@
+// Command-line pieces shared by the store subcommands (runs, show, export, import).
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <cstdint>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "run/command.h"
+#include "tensorpoly/sessions/store.h"
+
+namespace tensorpoly::app {
+
+// --db FILE, else the default store.
+inline std::string database_option(const std::vector<std::string>& args) {
+  return option_value(args, "db", default_database_path());
+}
+
+// --run ID (required, a positive integer).
+inline int64_t run_option(const std::vector<std::string>& args) {
+  const std::string text = option_value(args, "run");
+  if (text.empty()) throw std::invalid_argument("--run ID is required");
+  size_t used = 0;
+  int64_t id = 0;
+  try {
+    id = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || id <= 0) {
+    throw std::invalid_argument("--run expects a run id (a positive integer), got '" + text + "'");
+  }
+  return id;
+}
+
+// Every value of a repeatable option (--attach A --attach B).
+inline std::vector<std::string> option_values(const std::vector<std::string>& args,
+                                              const std::string& name) {
+  std::vector<std::string> values;
+  const std::string flag = "--" + name;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == flag) {
+      if (i + 1 >= args.size()) throw std::invalid_argument(flag + " needs a value");
+      values.push_back(args[++i]);
+    } else if (args[i].rfind(flag + "=", 0) == 0) {
+      values.push_back(args[i].substr(flag.size() + 1));
+    }
+  }
+  return values;
+}
+
+inline int report_store_error(const std::string& command, const sessions::StoreError& error) {
+  std::cerr << "tensorpoly-run " << command << ": " << error.what() << "\n";
+  return kExitStoreError;
+}
+
+}  // namespace tensorpoly::app
