@@ -93,9 +93,29 @@ torch::Tensor RoutedAdapterImpl::low_rank_update(const torch::Tensor& x,
   // Route and build once per distinct task, then mix after gathering per example.
   const auto [unique_ids, inverse] = torch::_unique(ids, /*sorted=*/true, /*return_inverse=*/true);
   const auto [a, b] = task_factors(router_->route(unique_ids, false, 1.0));  // [U, in, r], [U, r, out]
-  if (unique_ids.size(0) == 1) return x.matmul(a[0]).div(config_.rank).matmul(b[0]);
-  const auto h = torch::bmm(x, a.index_select(0, inverse)).div(config_.rank);
-  return torch::bmm(h, b.index_select(0, inverse));
+  const int64_t n_unique = unique_ids.size(0);
+  if (n_unique == 1) return x.matmul(a[0]).div(config_.rank).matmul(b[0]);
+  if (n_unique == x.size(0)) {
+    // Every example its own task: batched products with the per-example matrices.
+    const auto h = torch::bmm(x, a.index_select(0, inverse)).div(config_.rank);
+    return torch::bmm(h, b.index_select(0, inverse));
+  }
+  // Fewer tasks than examples: one large product per task (small-rank batched
+  // products are far less efficient than one tall matrix product on CPU BLAS).
+  const auto [sorted_inverse, order] = inverse.sort();
+  const auto counts = torch::bincount(inverse, {}, n_unique).to(torch::kCPU);
+  const bool already_grouped = torch::equal(sorted_inverse, inverse);
+  const auto grouped_x = already_grouped ? x : x.index_select(0, order);
+  std::vector<torch::Tensor> groups;
+  int64_t start = 0;
+  for (int64_t task = 0; task < n_unique; ++task) {
+    const int64_t count = counts[task].item<int64_t>();
+    groups.push_back(
+        grouped_x.narrow(0, start, count).matmul(a[task]).div(config_.rank).matmul(b[task]));
+    start += count;
+  }
+  const auto grouped_update = torch::cat(groups, 0);
+  return already_grouped ? grouped_update : grouped_update.index_select(0, order.argsort());
 }
 
 torch::Tensor RoutedAdapterImpl::low_rank_update_naive(const torch::Tensor& x,

@@ -114,6 +114,16 @@ TEST(Adapters, OptimisedForwardMatchesNaiveForOutputAndGradients) {
       const auto probe = torch::randn({6, 4, out});
       expect_same_evaluation(evaluate(*adapter, x, task_ids, probe, false),
                              evaluate(*adapter, x, task_ids, probe, true), parameter_names(*adapter));
+      // Tasks already in groups, and every example its own task.
+      if (config.n_tasks > 1) {
+        const auto grouped = torch::tensor({0, 0, 2, 2, 2, 4}, torch::kLong);
+        expect_same_evaluation(evaluate(*adapter, x, grouped, probe, false),
+                               evaluate(*adapter, x, grouped, probe, true), parameter_names(*adapter));
+        const auto distinct = torch::tensor({3, 0, 4, 1}, torch::kLong);
+        const auto x4 = x.narrow(0, 0, 4), probe4 = probe.narrow(0, 0, 4);
+        expect_same_evaluation(evaluate(*adapter, x4, distinct, probe4, false),
+                               evaluate(*adapter, x4, distinct, probe4, true), parameter_names(*adapter));
+      }
       // A batch of one task takes the single-matrix path.
       const auto one_task = torch::full({6}, config.n_tasks - 1, torch::kLong);
       expect_same_evaluation(evaluate(*adapter, x, one_task, probe, false),
