@@ -2,11 +2,12 @@
 #include "tensorpoly/model_preset.h"
 
 #include <stdexcept>
+#include <utility>
 
 namespace tensorpoly {
 
 const std::vector<ModelPreset>& model_presets() {
-  //                                    name           vocab d_model d_ff enc dec heads d_kv
+  // name, vocab, d_model, d_ff, encoder layers, decoder layers, heads, d_kv
   static const std::vector<ModelPreset> presets = {
       ModelPreset{"t5-mini", 512, 128, 512, 2, 2, 4, 32},
       ModelPreset{"t5-tiny", 512, 256, 1024, 4, 4, 4, 64},
@@ -43,10 +44,10 @@ void validate_model_preset(const ModelPreset& preset) {
                                   " must be positive, got " + std::to_string(value));
     }
   }
-  if (preset.relative_attention_num_buckets % 4 != 0) {
+  if (preset.relative_attention_num_buckets < 4) {
     // Bidirectional buckets split in two directions, each half exact, half logarithmic.
     throw std::invalid_argument("model preset '" + preset.name +
-                                "': relative_attention_num_buckets must be a multiple of 4, got " +
+                                "': relative_attention_num_buckets must be at least 4, got " +
                                 std::to_string(preset.relative_attention_num_buckets));
   }
   if (!(preset.layer_norm_epsilon > 0.0)) {

@@ -32,10 +32,11 @@ T5AttentionImpl::T5AttentionImpl(const ModelPreset& config, bool has_relative_at
   register_projection("q", q, projection(d_model, inner, 1.0 / std::sqrt(d * d_kv_)));
   register_projection("k", k, projection(d_model, inner, 1.0 / std::sqrt(d)));
   register_projection("v", v, projection(d_model, inner, 1.0 / std::sqrt(d)));
-  register_projection("o", o, projection(inner, d_model, 1.0 / std::sqrt(static_cast<double>(inner))));
+  register_projection("o", o,
+                      projection(inner, d_model, 1.0 / std::sqrt(static_cast<double>(inner))));
   if (has_relative_attention_bias) {
-    relative_attention_bias = register_module(
-        "relative_attention_bias", torch::nn::Embedding(num_buckets_, n_heads_));
+    relative_attention_bias =
+        register_module("relative_attention_bias", torch::nn::Embedding(num_buckets_, n_heads_));
     torch::NoGradGuard no_grad;
     relative_attention_bias->weight.normal_(0.0, 1.0 / std::sqrt(d));
   }
@@ -85,7 +86,8 @@ torch::Tensor T5AttentionImpl::forward(const torch::Tensor& hidden,
   // No 1/√d_kv: T5 folds it into the initialisation of q.
   torch::Tensor scores = torch::matmul(query, key.transpose(-1, -2));
   if (bias.defined()) scores = scores + bias;
-  const torch::Tensor weights = torch::softmax(scores.to(torch::kFloat32), -1).to(scores.scalar_type());
+  const torch::Tensor weights =
+      torch::softmax(scores.to(torch::kFloat32), -1).to(scores.scalar_type());
   const torch::Tensor context = torch::matmul(weights, value);  // [B, H, Lq, d_kv]
   return o->forward(
       context.transpose(1, 2).reshape({hidden.size(0), hidden.size(1), n_heads_ * d_kv_}));

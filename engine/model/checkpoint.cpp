@@ -2,10 +2,9 @@
 #include "model/checkpoint.h"
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
-
-#include <nlohmann/json.hpp>
 
 #include "model/safetensors.h"
 
@@ -45,8 +44,7 @@ std::map<std::string, torch::Tensor> model_tensors(const torch::nn::Module& modu
 
 std::vector<std::string> load_named_tensors(torch::nn::Module& module,
                                             const std::map<std::string, torch::Tensor>& tensors,
-                                            const std::string& source,
-                                            const LoadOptions& options) {
+                                            const std::string& source, const LoadOptions& options) {
   const std::map<std::string, torch::Tensor> targets = model_tensors(module);
   std::vector<std::string> missing;
   std::vector<std::string> problems;
@@ -72,12 +70,12 @@ std::vector<std::string> load_named_tensors(torch::nn::Module& module,
     if (targets.count(name) == 0) unexpected.push_back(name);
   }
   if (!missing.empty() && !options.allow_missing) {
-    problems.push_back(std::to_string(missing.size()) + " model tensor(s) missing: " +
-                       name_list(missing));
+    problems.push_back(std::to_string(missing.size()) +
+                       " model tensor(s) missing: " + name_list(missing));
   }
   if (!unexpected.empty()) {
-    problems.push_back(std::to_string(unexpected.size()) + " unexpected tensor(s): " +
-                       name_list(unexpected));
+    problems.push_back(std::to_string(unexpected.size()) +
+                       " unexpected tensor(s): " + name_list(unexpected));
   }
   if (!problems.empty()) {
     std::string message = "cannot load '" + source + "':";
@@ -120,7 +118,8 @@ void save_checkpoint(const torch::nn::Module& module, const std::string& path) {
   try {
     archive.save_to(path);
   } catch (const c10::Error& error) {
-    throw std::runtime_error("cannot write checkpoint '" + path + "': " + error.what_without_backtrace());
+    throw std::runtime_error("cannot write checkpoint '" + path +
+                             "': " + error.what_without_backtrace());
   }
 }
 
@@ -137,8 +136,8 @@ std::vector<std::string> load_checkpoint(torch::nn::Module& module, const std::s
       }
     }
   } catch (const c10::Error& error) {
-    throw std::runtime_error("cannot read checkpoint '" + path + "': " +
-                             error.what_without_backtrace());
+    throw std::runtime_error("cannot read checkpoint '" + path +
+                             "': " + error.what_without_backtrace());
   }
   return load_named_tensors(module, tensors, path, options);
 }
@@ -168,8 +167,8 @@ ModelPreset preset_from_hf_config(const std::string& path) {
   preset.d_kv = integer("d_kv");
   preset.n_heads = integer("num_heads");
   preset.n_encoder_layers = integer("num_layers");
-  preset.n_decoder_layers =
-      config.contains("num_decoder_layers") ? integer("num_decoder_layers") : preset.n_encoder_layers;
+  preset.n_decoder_layers = config.contains("num_decoder_layers") ? integer("num_decoder_layers")
+                                                                  : preset.n_encoder_layers;
   preset.relative_attention_num_buckets = integer("relative_attention_num_buckets");
   preset.relative_attention_max_distance = config.contains("relative_attention_max_distance")
                                                ? integer("relative_attention_max_distance")
@@ -183,8 +182,9 @@ ModelPreset preset_from_hf_config(const std::string& path) {
                              "\" is not supported (only \"gated-gelu\", T5 v1.1)");
   }
   if (config.value("tie_word_embeddings", true)) {
-    throw std::runtime_error("HF config '" + path +
-                             "': tie_word_embeddings must be false (T5 v1.1 has an untied lm_head)");
+    throw std::runtime_error(
+        "HF config '" + path +
+        "': tie_word_embeddings must be false (T5 v1.1 has an untied lm_head)");
   }
   try {
     validate_model_preset(preset);

@@ -5,10 +5,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace tensorpoly::model {
 
@@ -21,9 +20,9 @@ struct DtypeName {
   torch::ScalarType type;
 };
 constexpr DtypeName kDtypes[] = {
-    {"F64", torch::kFloat64}, {"F32", torch::kFloat32}, {"F16", torch::kFloat16},
-    {"BF16", torch::kBFloat16}, {"I64", torch::kInt64}, {"I32", torch::kInt32},
-    {"I16", torch::kInt16},   {"I8", torch::kInt8},     {"U8", torch::kUInt8},
+    {"F64", torch::kFloat64},   {"F32", torch::kFloat32}, {"F16", torch::kFloat16},
+    {"BF16", torch::kBFloat16}, {"I64", torch::kInt64},   {"I32", torch::kInt32},
+    {"I16", torch::kInt16},     {"I8", torch::kInt8},     {"U8", torch::kUInt8},
     {"BOOL", torch::kBool},
 };
 
@@ -190,9 +189,9 @@ void write_safetensors(const std::string& path, const std::map<std::string, torc
   std::vector<torch::Tensor> contiguous;
   uint64_t offset = 0;
   for (const auto& [name, tensor] : tensors) {
-    const auto known = std::find_if(std::begin(kDtypes), std::end(kDtypes), [&](const DtypeName& each) {
-      return each.type == tensor.scalar_type();
-    });
+    const auto known =
+        std::find_if(std::begin(kDtypes), std::end(kDtypes),
+                     [&](const DtypeName& each) { return each.type == tensor.scalar_type(); });
     if (known == std::end(kDtypes)) {
       fail(path, name, std::string("cannot write dtype ") + c10::toString(tensor.scalar_type()));
     }

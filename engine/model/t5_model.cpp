@@ -9,11 +9,20 @@ namespace tensorpoly::model {
 torch::Tensor additive_mask(const torch::Tensor& mask, torch::ScalarType dtype) {
   double lowest = 0.0;
   switch (dtype) {
-    case torch::kFloat32: lowest = std::numeric_limits<float>::lowest(); break;
-    case torch::kFloat64: lowest = std::numeric_limits<double>::lowest(); break;
-    case torch::kFloat16: lowest = -65504.0; break;
-    case torch::kBFloat16: lowest = -3.3895313892515355e38; break;
-    default: TORCH_CHECK(false, "additive_mask: unsupported dtype ", dtype);
+    case torch::kFloat32:
+      lowest = std::numeric_limits<float>::lowest();
+      break;
+    case torch::kFloat64:
+      lowest = std::numeric_limits<double>::lowest();
+      break;
+    case torch::kFloat16:
+      lowest = -65504.0;
+      break;
+    case torch::kBFloat16:
+      lowest = -3.3895313892515355e38;
+      break;
+    default:
+      TORCH_CHECK(false, "additive_mask: unsupported dtype ", dtype);
   }
   return (1.0 - mask.to(dtype)) * lowest;
 }
@@ -43,8 +52,8 @@ void check_ids(const char* what, const torch::Tensor& ids) {
 SelfAttentionLayerImpl::SelfAttentionLayerImpl(const ModelPreset& config,
                                                bool has_relative_attention_bias,
                                                bool bidirectional) {
-  SelfAttention = register_module(
-      "SelfAttention", T5Attention(config, has_relative_attention_bias, bidirectional));
+  SelfAttention = register_module("SelfAttention",
+                                  T5Attention(config, has_relative_attention_bias, bidirectional));
   layer_norm = register_module("layer_norm", RmsNorm(config.d_model, config.layer_norm_epsilon));
 }
 
@@ -171,7 +180,8 @@ T5ModelImpl::T5ModelImpl(const ModelPreset& config) : config_(config) {
   encoder = register_module("encoder", T5Stack(config, /*is_decoder=*/false));
   decoder = register_module("decoder", T5Stack(config, /*is_decoder=*/true));
   lm_head = register_module(
-      "lm_head", torch::nn::Linear(torch::nn::LinearOptions(config.d_model, config.vocab).bias(false)));
+      "lm_head",
+      torch::nn::Linear(torch::nn::LinearOptions(config.d_model, config.vocab).bias(false)));
   torch::NoGradGuard no_grad;
   shared->weight.normal_(0.0, 1.0);
   // N(0, 1/d_model) as Mesh TensorFlow's T5 v1.1 (HF's std 1 would start with
@@ -215,11 +225,10 @@ GreedyOutput T5ModelImpl::greedy_generate(const torch::Tensor& input_ids,
   std::vector<torch::Tensor> scores;
   DecoderCache cache;
   for (int64_t step = 0; step < options.max_new_tokens; ++step) {
-    const torch::Tensor logits =
-        options.use_cache
-            ? decode(sequences.slice(1, sequences.size(1) - 1), encoder_hidden, attention_mask,
-                     &cache)
-            : decode(sequences, encoder_hidden, attention_mask);
+    const torch::Tensor logits = options.use_cache
+                                     ? decode(sequences.slice(1, sequences.size(1) - 1),
+                                              encoder_hidden, attention_mask, &cache)
+                                     : decode(sequences, encoder_hidden, attention_mask);
     const torch::Tensor last = logits.select(1, logits.size(1) - 1);  // [B, vocab]
     if (options.with_scores) scores.push_back(last);
     torch::Tensor next = last.argmax(-1);
@@ -232,8 +241,9 @@ GreedyOutput T5ModelImpl::greedy_generate(const torch::Tensor& input_ids,
   GreedyOutput output;
   output.sequences = sequences;
   if (options.with_scores) {
-    output.scores = scores.empty() ? torch::empty({0, batch, config_.vocab}, encoder_hidden.options())
-                                   : torch::stack(scores);
+    output.scores = scores.empty()
+                        ? torch::empty({0, batch, config_.vocab}, encoder_hidden.options())
+                        : torch::stack(scores);
   }
   return output;
 }
@@ -261,7 +271,8 @@ torch::Tensor sequence_loss(const torch::Tensor& logits, const torch::Tensor& la
                   logits.size(1) == labels.size(1),
               "sequence_loss: logits ", logits.sizes(), " do not match labels ", labels.sizes());
   namespace F = torch::nn::functional;
-  return F::cross_entropy(logits.reshape({-1, logits.size(2)}), labels.reshape({-1}).to(torch::kLong),
+  return F::cross_entropy(logits.reshape({-1, logits.size(2)}),
+                          labels.reshape({-1}).to(torch::kLong),
                           F::CrossEntropyFuncOptions().ignore_index(-100));
 }
 

@@ -96,8 +96,7 @@ class T5StackImpl : public torch::nn::Module {
   // or, with a cache, the positions after cache->length); encoder output
   // [B, S, d_model] and its attention_mask [B, S].
   torch::Tensor decode(const torch::Tensor& embeddings, const torch::Tensor& encoder_hidden,
-                       const torch::Tensor& encoder_attention_mask,
-                       DecoderCache* cache = nullptr);
+                       const torch::Tensor& encoder_attention_mask, DecoderCache* cache = nullptr);
 
   bool is_decoder() const { return is_decoder_; }
 

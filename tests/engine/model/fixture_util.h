@@ -3,18 +3,17 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include <gtest/gtest.h>
+#include <torch/torch.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
-#include <functional>
 #include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-#include <torch/torch.h>
 
 namespace tensorpoly::model::testing {
 
@@ -29,7 +28,7 @@ inline torch::Tensor json_tensor(const nlohmann::json& value) {
   }
   std::vector<double> flat;
   const std::function<void(const nlohmann::json&, size_t)> walk = [&](const nlohmann::json& node,
-                                                                       size_t depth) {
+                                                                      size_t depth) {
     if (depth == shape.size()) {
       flat.push_back(node.get<double>());
       return;
@@ -89,9 +88,9 @@ inline std::vector<std::filesystem::path> t5_fixture_cases() {
 
 // A fresh, empty temporary directory for one test.
 inline std::filesystem::path fresh_temp_dir(const std::string& name) {
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                    ("tensorpoly_model_test_" + name + "_" +
-                                     std::to_string(::getpid()));
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() /
+      ("tensorpoly_model_test_" + name + "_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;

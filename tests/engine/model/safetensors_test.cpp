@@ -1,11 +1,12 @@
 // The safetensors reader: round trip, and a clear error naming the file and the
 // tensor for every malformed file (generated here in a temp dir).
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "model/safetensors.h"
+
 #include <fstream>
 
 #include "fixture_util.h"
 #include "model/checkpoint.h"
-#include "model/safetensors.h"
 
 namespace tensorpoly::model {
 namespace {
@@ -107,9 +108,10 @@ TEST(Safetensors, HeaderPointingOutsideTheDataIsAnError) {
 TEST(Safetensors, OverlappingOffsetsAreAnError) {
   const auto dir = testing::fresh_temp_dir("safetensors_overlap");
   expect_error(
-      write_raw(dir / "overlap.safetensors",
-                R"({"first":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"second":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})",
-                16),
+      write_raw(
+          dir / "overlap.safetensors",
+          R"({"first":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"second":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})",
+          16),
       {"'second'", "overlap", "'first'"});
 }
 
@@ -169,15 +171,18 @@ TEST(Safetensors, ModelLoadRejectsMisShapedMissingAndUnexpectedTensors) {
   };
   auto misshaped = tensors;
   misshaped["lm_head.weight"] = torch::zeros({41, preset.d_model});
-  expect_load_error("misshaped.safetensors", misshaped, {"'lm_head.weight'", "[41, 128]", "[40, 128]"});
+  expect_load_error("misshaped.safetensors", misshaped,
+                    {"'lm_head.weight'", "[41, 128]", "[40, 128]"});
   auto missing = tensors;
   missing.erase("decoder.block.1.layer.2.DenseReluDense.wo.weight");
   expect_load_error("missing.safetensors", missing,
                     {"missing", "'decoder.block.1.layer.2.DenseReluDense.wo.weight'"});
   auto extra = tensors;
-  extra["encoder.block.1.layer.0.SelfAttention.relative_attention_bias.weight"] = torch::zeros({32, 4});
-  expect_load_error("extra.safetensors", extra,
-                    {"unexpected", "encoder.block.1.layer.0.SelfAttention.relative_attention_bias"});
+  extra["encoder.block.1.layer.0.SelfAttention.relative_attention_bias.weight"] =
+      torch::zeros({32, 4});
+  expect_load_error(
+      "extra.safetensors", extra,
+      {"unexpected", "encoder.block.1.layer.0.SelfAttention.relative_attention_bias"});
   auto untied = tensors;
   untied["encoder.embed_tokens.weight"] = torch::zeros_like(tensors["shared.weight"]);
   expect_load_error("untied.safetensors", untied, {"encoder.embed_tokens.weight", "shared.weight"});

@@ -2,9 +2,9 @@
 // is found by its HF name, the task ids set on the model reach the routers, and
 // a zero-initialised update leaves the base model's output unchanged.
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include <set>
-
 #include <gtest/gtest.h>
+
+#include <set>
 
 #include "adapters/inject.h"
 #include "model/t5_model.h"

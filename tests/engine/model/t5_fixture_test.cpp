@@ -15,11 +15,11 @@ namespace {
 using testing::json_tensor;
 
 // Checks within_tolerance and prints how much of the allowance was used.
-#define EXPECT_WITHIN(what, got, expected, rtol, atol_frac)                                 \
-  do {                                                                                    \
-    const ::testing::AssertionResult result =                                             \
-        testing::within_tolerance(what, got, expected, rtol, atol_frac);                  \
-    EXPECT_TRUE(result);                                                                  \
+#define EXPECT_WITHIN(what, got, expected, rtol, atol_frac)                                      \
+  do {                                                                                           \
+    const ::testing::AssertionResult result =                                                    \
+        testing::within_tolerance(what, got, expected, rtol, atol_frac);                         \
+    EXPECT_TRUE(result);                                                                         \
     if (result) std::cout << "  " << dir.filename().string() << " " << result.message() << "\n"; \
   } while (false)
 
@@ -69,12 +69,11 @@ TEST(T5Fixtures, MatchesHuggingFaceOutputs) {
 
     const torch::Tensor encoder_hidden = model->encode(input_ids, attention_mask);
     EXPECT_WITHIN("encoder_last_hidden_state", encoder_hidden,
-                                 json_tensor(expected["encoder_last_hidden_state"]), rtol,
-                                 atol_frac);
+                  json_tensor(expected["encoder_last_hidden_state"]), rtol, atol_frac);
     const torch::Tensor logits = model->forward(input_ids, attention_mask, decoder_input_ids);
     EXPECT_WITHIN("logits", logits, json_tensor(expected["logits"]), rtol, atol_frac);
-    EXPECT_WITHIN("loss", sequence_loss(logits, labels),
-                                 json_tensor(expected["loss"]), rtol, atol_frac);
+    EXPECT_WITHIN("loss", sequence_loss(logits, labels), json_tensor(expected["loss"]), rtol,
+                  atol_frac);
 
     const int64_t max_new_tokens = c.data["generate_args"]["max_new_tokens"].get<int64_t>();
     for (const bool use_cache : {true, false}) {
@@ -92,7 +91,7 @@ TEST(T5Fixtures, MatchesHuggingFaceOutputs) {
       EXPECT_TRUE(torch::equal(generated.sequences, expected_sequences))
           << "got " << generated.sequences << "\nexpected " << expected_sequences;
       EXPECT_WITHIN("generate.scores", generated.scores,
-                                   json_tensor(expected["generate"]["scores"]), rtol, atol_frac);
+                    json_tensor(expected["generate"]["scores"]), rtol, atol_frac);
     }
   }
 }
@@ -120,7 +119,8 @@ TEST(T5Fixtures, RelativePositionBucketsMatch) {
     const nlohmann::json& buckets = c.data["relative_position_buckets"];
     const torch::Tensor relative = ids(buckets["relative_position"]);
     for (const bool bidirectional : {true, false}) {
-      const torch::Tensor expected = ids(buckets[bidirectional ? "bidirectional" : "unidirectional"]);
+      const torch::Tensor expected =
+          ids(buckets[bidirectional ? "bidirectional" : "unidirectional"]);
       const torch::Tensor got = relative_position_bucket(relative, bidirectional, 32, 128);
       EXPECT_TRUE(torch::equal(got, expected))
           << (bidirectional ? "bidirectional" : "unidirectional") << " buckets differ";

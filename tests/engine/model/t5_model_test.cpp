@@ -1,11 +1,12 @@
 // Structure and behaviour of the T5 model beyond the fixtures: presets, names,
 // parameter counts, masks, generation rules, gradients, checkpoints.
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "model/t5_model.h"
+
 #include <set>
 
 #include "fixture_util.h"
 #include "model/checkpoint.h"
-#include "model/t5_model.h"
 
 namespace tensorpoly::model {
 namespace {
@@ -107,7 +108,8 @@ TEST(T5Model, ParameterNamesFollowHuggingFaceForEveryPreset) {
          }) {
       EXPECT_EQ(names.count(name), 1u) << name;
     }
-    EXPECT_EQ(names.count("encoder.block.1.layer.0.SelfAttention.relative_attention_bias.weight"), 0u);
+    EXPECT_EQ(names.count("encoder.block.1.layer.0.SelfAttention.relative_attention_bias.weight"),
+              0u);
     EXPECT_EQ(names.count("encoder.embed_tokens.weight"), 0u);
     EXPECT_EQ(names.count("encoder.block.0.layer.2.layer_norm.weight"), 0u);
     // Per block: encoder q,k,v,o + wi_0,wi_1,wo + 2 norms; decoder 2×4 + 3 + 3 norms.
@@ -156,7 +158,8 @@ TEST(T5Model, PaddingDoesNotLeakIntoRealPositions) {
   model->eval();
   torch::NoGradGuard no_grad;
   torch::Tensor input_ids = torch::randint(2, 50, {2, 7});
-  const torch::Tensor mask = torch::tensor({1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1}).reshape({2, 7});
+  const torch::Tensor mask =
+      torch::tensor({1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1}).reshape({2, 7});
   const torch::Tensor decoder_input_ids = torch::randint(2, 50, {2, 4});
   const torch::Tensor encoded = model->encode(input_ids, mask);
   const torch::Tensor logits = model->forward(input_ids, mask, decoder_input_ids);
@@ -165,7 +168,8 @@ TEST(T5Model, PaddingDoesNotLeakIntoRealPositions) {
   changed.index_put_({0, torch::indexing::Slice(4, 7)}, 9);
   EXPECT_TRUE(torch::allclose(model->encode(changed, mask).slice(1, 0, 4)[0],
                               encoded.slice(1, 0, 4)[0], 1e-6, 1e-6));
-  EXPECT_TRUE(torch::allclose(model->forward(changed, mask, decoder_input_ids), logits, 1e-6, 1e-6));
+  EXPECT_TRUE(
+      torch::allclose(model->forward(changed, mask, decoder_input_ids), logits, 1e-6, 1e-6));
   // The decoder is causal: later decoder tokens do not change earlier logits.
   torch::Tensor later = decoder_input_ids.clone();
   later.select(1, 3).fill_(7);
@@ -177,7 +181,8 @@ TEST(T5Model, LossIgnoresMinus100AndAveragesTheRest) {
   const torch::Tensor logits = torch::randn({2, 3, 5});
   const torch::Tensor labels = torch::tensor({1, 4, -100, 0, -100, -100}).reshape({2, 3});
   const torch::Tensor log_probs = torch::log_softmax(logits, -1);
-  const double expected = -(log_probs[0][0][1] + log_probs[0][1][4] + log_probs[1][0][0]).item<double>() / 3;
+  const double expected =
+      -(log_probs[0][0][1] + log_probs[0][1][4] + log_probs[1][0][0]).item<double>() / 3;
   EXPECT_NEAR(sequence_loss(logits, labels).item<double>(), expected, 1e-6);
   EXPECT_TRUE(torch::equal(shift_right(labels), torch::tensor({0, 1, 4, 0, 0, 0}).reshape({2, 3})));
 }
@@ -188,8 +193,9 @@ TEST(T5Model, GreedyGenerationStopsAtEosAndAtTheLimit) {
   model->eval();
   torch::NoGradGuard no_grad;
   const torch::Tensor input_ids = torch::randint(2, 50, {4, 6});
-  const torch::Tensor mask = torch::tensor({1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0,
-                                            1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 0}).reshape({4, 6});
+  const torch::Tensor mask =
+      torch::tensor({1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 0})
+          .reshape({4, 6});
   GreedyOptions options;
   options.max_new_tokens = 6;
   options.eos_token_id = -1;  // never produced: runs to the limit
@@ -207,8 +213,10 @@ TEST(T5Model, GreedyGenerationStopsAtEosAndAtTheLimit) {
   const GreedyOutput stopped = model->greedy_generate(input_ids, mask, options);
   const int64_t steps = stopped.sequences.size(1) - 1;
   EXPECT_EQ(stopped.scores.size(0), steps);
-  EXPECT_TRUE(torch::equal(stopped.sequences[0].slice(0, 0, 3), free_run.sequences[0].slice(0, 0, 3)));
-  EXPECT_TRUE(torch::equal(stopped.sequences[0].slice(0, 3), torch::zeros({steps - 2}, torch::kLong)));
+  EXPECT_TRUE(
+      torch::equal(stopped.sequences[0].slice(0, 0, 3), free_run.sequences[0].slice(0, 0, 3)));
+  EXPECT_TRUE(
+      torch::equal(stopped.sequences[0].slice(0, 3), torch::zeros({steps - 2}, torch::kLong)));
   // Decoding stops once every row has produced EOS, else at the limit.
   int64_t expected_steps = 0;
   for (int64_t row = 0; row < 4; ++row) {
@@ -232,8 +240,9 @@ TEST(T5Model, CachedDecodingEqualsFullRecompute) {
   model->eval();
   torch::NoGradGuard no_grad;
   const torch::Tensor input_ids = torch::randint(2, 50, {3, 9});
-  const torch::Tensor mask = torch::tensor({1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
-                                            1, 1, 1, 1, 1, 1, 1, 0, 0}).reshape({3, 9});
+  const torch::Tensor mask = torch::tensor({1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+                                            0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0})
+                                 .reshape({3, 9});
   GreedyOptions options;
   options.max_new_tokens = 12;
   options.eos_token_id = -1;
@@ -253,7 +262,8 @@ TEST(T5Model, GradientsReachEveryParameter) {
   const torch::Tensor input_ids = torch::randint(2, 50, {2, 6});
   const torch::Tensor mask = torch::tensor({1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0}).reshape({2, 6});
   const torch::Tensor labels = torch::tensor({5, 6, 1, 7, 1, -100}).reshape({2, 3});
-  const torch::Tensor loss = sequence_loss(model->forward(input_ids, mask, shift_right(labels)), labels);
+  const torch::Tensor loss =
+      sequence_loss(model->forward(input_ids, mask, shift_right(labels)), labels);
   loss.backward();
   for (const auto& item : model->named_parameters()) {
     ASSERT_TRUE(item.value().grad().defined()) << item.key();
@@ -300,8 +310,9 @@ TEST(Checkpoint, MissingExtraOrMisShapedTensorsAreClearErrors) {
   bigger.d_ff = 64;
   const std::string wide = (dir / "wide.pt").string();
   save_checkpoint(*T5Model(bigger), wide);
-  expect_error([&] { load_checkpoint(*T5Model(small_preset()), wide); },
-               {wide, "'encoder.block.0.layer.1.DenseReluDense.wi_0.weight'", "[64, 32]", "[48, 32]"});
+  expect_error(
+      [&] { load_checkpoint(*T5Model(small_preset()), wide); },
+      {wide, "'encoder.block.0.layer.1.DenseReluDense.wi_0.weight'", "[64, 32]", "[48, 32]"});
 
   ModelPreset deeper = small_preset();
   deeper.n_decoder_layers = 3;
@@ -311,7 +322,8 @@ TEST(Checkpoint, MissingExtraOrMisShapedTensorsAreClearErrors) {
                {deep, "unexpected", "decoder.block.2."});
   const std::string shallow = (dir / "shallow.pt").string();
   save_checkpoint(*T5Model(small_preset()), shallow);
-  expect_error([&] { load_checkpoint(*T5Model(deeper), shallow); }, {shallow, "missing", "decoder.block.2."});
+  expect_error([&] { load_checkpoint(*T5Model(deeper), shallow); },
+               {shallow, "missing", "decoder.block.2."});
   // Allowed missing tensors keep their values and are reported.
   T5Model partial(deeper);
   LoadOptions options;

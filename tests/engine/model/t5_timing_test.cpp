@@ -2,12 +2,12 @@
 // test; disabled by default). Run with:
 //   test_engine_model --gtest_also_run_disabled_tests --gtest_filter='T5Timing.*'
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <iostream>
-
-#include <gtest/gtest.h>
 
 #include "model/t5_model.h"
 
@@ -39,7 +39,8 @@ TEST(T5Timing, DISABLED_MiniForwardBackwardBatch32x64To32) {
     const std::clock_t cpu_stop = std::clock();
     if (iteration >= 2) {  // the first two warm up allocators and thread pools
       milliseconds.push_back(std::chrono::duration<double, std::milli>(stop - start).count());
-      cpu_milliseconds.push_back(1000.0 * static_cast<double>(cpu_stop - cpu_start) / CLOCKS_PER_SEC);
+      cpu_milliseconds.push_back(1000.0 * static_cast<double>(cpu_stop - cpu_start) /
+                                 CLOCKS_PER_SEC);
     }
   }
   std::sort(milliseconds.begin(), milliseconds.end());
