@@ -285,6 +285,13 @@ void ClusterView::recompute() {
       if (vectors.vectors.rows != n)
         throw std::invalid_argument("the routing has " + std::to_string(vectors.vectors.rows) +
                                     " tasks, the run " + std::to_string(n));
+      for (int64_t task = 0; task < n; ++task) {
+        const double* row = vectors.vectors.row(task);
+        if (std::all_of(row, row + vectors.vectors.cols, [](double v) { return v == 0.0; }))
+          throw std::invalid_argument("task '" + tasks_[static_cast<size_t>(task)].name.toStdString() +
+                                      "' has no routing weight in the selected layers, so its "
+                                      "cosine similarity is undefined");
+      }
       similarity_ = analysis::similarity_matrix(vectors.vectors, analysis::Similarity::kCosine);
       if (n > 1) {
         merges_ = linkage_ == analysis::Linkage::kWard
