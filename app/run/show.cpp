@@ -5,6 +5,7 @@
 #include <cmath>
 #include <iomanip>
 #include <iostream>
+#include <sstream>
 
 #include "run/command.h"
 #include "run/store_args.h"
@@ -116,7 +117,10 @@ int show_run(const std::vector<std::string>& args) {
                 << "exact" << std::setw(12) << "accuracy" << "n\n";
       for (const auto& row : evaluations) {
         auto measured = [](double value) {
-          return value < 0 ? std::string("-") : std::to_string(value);
+          if (value < 0) return std::string("-");
+          std::ostringstream text;
+          text << value;
+          return text.str();
         };
         std::cout << "  " << std::setw(10) << row.split << std::setw(8) << row.step
                   << std::setw(24) << (row.task_name.empty() ? std::to_string(row.task) : row.task_name)
@@ -124,7 +128,9 @@ int show_run(const std::vector<std::string>& args) {
                   << std::setw(12) << measured(row.accuracy) << row.n_examples << "\n";
       }
     }
-    std::cout << "\nconfig:\n" << details.config_json << "\n";
+    const auto config = nlohmann::json::parse(details.config_json, nullptr, false);
+    std::cout << "\nconfig:\n" << (config.is_discarded() ? details.config_json : config.dump(2))
+              << "\n";
     return kExitOk;
   } catch (const sessions::StoreError& error) {
     return report_store_error("show", error);
