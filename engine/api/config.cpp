@@ -502,6 +502,28 @@ std::string cache_directory() {
   return ".tensorpoly-cache";
 }
 
+AdapterConfig paper_adapter_config(const std::string& method) {
+  AdapterConfig config;
+  config.method = method;
+  config.rank = 16;
+  config.order = 4;
+  config.n_skills = 8;
+  config.n_splits = 1;
+  if (method == "tensorpoly-2") {
+    config.n_splits = 4;
+  } else if (method == "poly" || method == "lora") {
+    config.rank = 1;
+  } else if (method == "mhr") {
+    config.rank = 1;
+    config.n_splits = 8;
+  } else if (method != "tensorpoly-1" && method != "tlora" && method != "none") {
+    std::string allowed;
+    for (const auto& name : adapter_methods()) allowed += (allowed.empty() ? "" : ", ") + name;
+    throw ConfigError({"method: unknown '" + method + "' (allowed: " + allowed + ")"});
+  }
+  return config;
+}
+
 int64_t expected_task_count(const ExperimentConfig& config) {
   if (config.suite.kind == "synthetic") {
     return config.suite.synthetic.n_tasks + config.suite.synthetic.n_heldout;

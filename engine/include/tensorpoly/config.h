@@ -135,6 +135,12 @@ std::string cache_directory();
 // distinct task names of the training file, read without LibTorch).
 int64_t expected_task_count(const ExperimentConfig& config);
 
+// The paper's hyper-parameters for a method (adapters.md §5; presets use the same):
+// tensorpoly-1 S 8, r 16, order 4; tensorpoly-2 the same with 4 splits (one per order);
+// poly S 8, r 1; mhr S 8, r 1, 8 splits; lora r 1 (Poly with one skill); tlora r 16,
+// order 4 (TensorPoly-I with one skill); none. Throws ConfigError for an unknown method.
+AdapterConfig paper_adapter_config(const std::string& method);
+
 // Parameter counts of the configured model in closed form (adapters.md §5 and
 // base_parameter_count), without building it: what the GUI form shows.
 ParameterCounts estimate_parameters(const ExperimentConfig& config);

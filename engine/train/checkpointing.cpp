@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "train/checkpointing.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <map>
+
+#include "model/checkpoint.h"
+
+namespace tensorpoly::train {
+namespace {
+
+const char* const kStepKey = "tensorpoly.step";
+const char* const kSeedKey = "tensorpoly.seed";
+const char* const kConfigKey = "tensorpoly.config";
+const char* const kBaseKey = "tensorpoly.base_checkpoint";
+const char* const kOptimizerKey = "tensorpoly.optimizer";
+
+bool is_metadata(const std::string& key) { return key.rfind("tensorpoly.", 0) == 0; }
+
+CheckpointInfo read_info(torch::serialize::InputArchive& archive) {
+  CheckpointInfo info;
+  c10::IValue value;
+  archive.read(kStepKey, value);
+  info.step = value.toInt();
+  archive.read(kSeedKey, value);
+  info.seed = static_cast<uint64_t>(value.toInt());
+  archive.read(kConfigKey, value);
+  info.config_json = value.toStringRef();
+  archive.read(kBaseKey, value);
+  info.base_checkpoint = value.toStringRef();
+  return info;
+}
+
+}  // namespace
+
+void make_directories(const std::string& path) {
+  std::string partial;
+  for (size_t i = 0; i <= path.size(); ++i) {
+    if (i == path.size() || path[i] == '/') {
+      if (!partial.empty() && ::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) {
+        throw std::runtime_error("cannot create folder '" + partial + "': " + std::strerror(errno));
+      }
+    }
+    if (i < path.size()) partial.push_back(path[i]);
+  }
+}
+
+void save_training_checkpoint(const std::string& path, const torch::nn::Module& model,
+                              const std::vector<std::string>& trainable_names,
+                              torch::optim::Optimizer* optimizer, const CheckpointInfo& info) {
+  const auto slash = path.rfind('/');
+  if (slash != std::string::npos && slash > 0) make_directories(path.substr(0, slash));
+  const auto parameters = model.named_parameters(/*recurse=*/true);
+  torch::serialize::OutputArchive archive;
+  for (const std::string& name : trainable_names) {
+    const torch::Tensor* tensor = parameters.find(name);
+    TORCH_CHECK(tensor != nullptr, "save_training_checkpoint: no parameter '", name, "'");
+    archive.write(name, tensor->detach().cpu());
+  }
+  archive.write(kStepKey, c10::IValue(info.step));
+  archive.write(kSeedKey, c10::IValue(static_cast<int64_t>(info.seed)));
+  archive.write(kConfigKey, c10::IValue(info.config_json));
+  archive.write(kBaseKey, c10::IValue(info.base_checkpoint));
+  if (optimizer) {
+    torch::serialize::OutputArchive optimizer_archive;
+    optimizer->save(optimizer_archive);
+    archive.write(kOptimizerKey, optimizer_archive);
+  }
+  const std::string temporary = path + ".partial";
+  try {
+    archive.save_to(temporary);
+  } catch (const c10::Error& error) {
+    throw std::runtime_error("cannot write checkpoint '" + path + "': " +
+                             error.what_without_backtrace());
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    throw std::runtime_error("cannot move checkpoint into place '" + path + "': " +
+                             std::strerror(errno));
+  }
+}
+
+CheckpointInfo read_checkpoint_info(const std::string& path) {
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path, torch::Device(torch::kCPU));
+    return read_info(archive);
+  } catch (const c10::Error& error) {
+    throw std::runtime_error("cannot read checkpoint '" + path + "': " +
+                             error.what_without_backtrace());
+  }
+}
+
+CheckpointInfo load_training_checkpoint(const std::string& path, torch::nn::Module& model,
+                                        torch::optim::Optimizer* optimizer) {
+  torch::serialize::InputArchive archive;
+  CheckpointInfo info;
+  std::map<std::string, torch::Tensor> tensors;
+  try {
+    archive.load_from(path, torch::Device(torch::kCPU));
+    info = read_info(archive);
+    for (const std::string& key : archive.keys()) {
+      if (is_metadata(key)) continue;
+      torch::Tensor tensor;
+      if (archive.try_read(key, tensor)) tensors[key] = tensor;
+    }
+    if (optimizer) {
+      torch::serialize::InputArchive optimizer_archive;
+      if (!archive.try_read(kOptimizerKey, optimizer_archive)) {
+        throw std::runtime_error("checkpoint '" + path + "' has no optimizer state");
+      }
+      optimizer->load(optimizer_archive);
+    }
+  } catch (const c10::Error& error) {
+    throw std::runtime_error("cannot read checkpoint '" + path + "': " +
+                             error.what_without_backtrace());
+  }
+  model::LoadOptions options;
+  options.allow_missing = true;  // the frozen base comes from the base checkpoint
+  model::load_named_tensors(model, tensors, path, options);
+  return info;
+}
+
+std::string checkpoint_path(const std::string& directory, int64_t step) {
+  char name[32];
+  std::snprintf(name, sizeof name, "step-%06lld.pt", static_cast<long long>(step));
+  return directory + "/" + name;
+}
+
+std::string latest_checkpoint(const std::string& directory) {
+  std::string best;
+  long long best_step = -1;
+  if (DIR* dir = opendir(directory.c_str())) {
+    while (const dirent* entry = readdir(dir)) {
+      long long step = 0;
+      char tail[8] = {0};
+      if (std::sscanf(entry->d_name, "step-%lld.%3s", &step, tail) == 2 &&
+          std::strcmp(tail, "pt") == 0 && step > best_step) {
+        best_step = step;
+        best = directory + "/" + entry->d_name;
+      }
+    }
+    closedir(dir);
+  }
+  return best;
+}
+
+}  // namespace tensorpoly::train

@@ -1,0 +1,46 @@
+// Training checkpoints: a plain LibTorch archive holding the trainable tensors by name
+// (adapters and routers, and the base weights when they train), the optimizer state, the
+// step and the seed. Batches and routing noise are pure functions of (seed, step), so
+// these are all a resumed run needs to continue exactly as an unbroken one. The frozen
+// base is not copied: `base_checkpoint` names the cached base the run started from.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+namespace tensorpoly::train {
+
+struct CheckpointInfo {
+  int64_t step = 0;                  // completed optimiser steps
+  uint64_t seed = 0;
+  std::string config_json;           // the run's configuration
+  std::string base_checkpoint;       // the base model's checkpoint ("" = random base)
+};
+
+// Writes atomically (a temporary file renamed into place), creating the folder.
+void save_training_checkpoint(const std::string& path, const torch::nn::Module& model,
+                              const std::vector<std::string>& trainable_names,
+                              torch::optim::Optimizer* optimizer, const CheckpointInfo& info);
+
+// Reads the metadata only.
+CheckpointInfo read_checkpoint_info(const std::string& path);
+
+// Copies the checkpoint's tensors into `model` (every tensor must exist in the model with
+// the same shape) and, when given, restores the optimizer. Throws std::runtime_error
+// naming the file.
+CheckpointInfo load_training_checkpoint(const std::string& path, torch::nn::Module& model,
+                                        torch::optim::Optimizer* optimizer);
+
+// "<dir>/step-000120.pt"
+std::string checkpoint_path(const std::string& directory, int64_t step);
+// The checkpoint with the highest step in `directory`, "" when none.
+std::string latest_checkpoint(const std::string& directory);
+
+// mkdir -p; throws std::runtime_error naming the folder.
+void make_directories(const std::string& path);
+
+}  // namespace tensorpoly::train

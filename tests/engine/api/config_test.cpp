@@ -1,0 +1,214 @@
+// ExperimentConfig: parsing, validation messages, overrides, presets, estimates.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "tensorpoly/config.h"
+#include "tensorpoly/model_preset.h"
+
+namespace tensorpoly {
+namespace {
+
+// The message of the ConfigError `body` throws (fails when it throws nothing).
+template <typename Body>
+std::string config_error(Body body) {
+  try {
+    body();
+  } catch (const ConfigError& error) {
+    return error.what();
+  }
+  ADD_FAILURE() << "no ConfigError thrown";
+  return {};
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+TEST(ExperimentConfig, DefaultsAreValidAndRoundTrip) {
+  const ExperimentConfig config;
+  EXPECT_NO_THROW(validate(config));
+  EXPECT_EQ(config.model, "t5-mini");
+  EXPECT_EQ(config.adapter.method, "tensorpoly-1");
+  EXPECT_DOUBLE_EQ(config.train.adapter_learning_rate, 1e-3);
+  EXPECT_DOUBLE_EQ(config.train.router_learning_rate, 0.1);
+  EXPECT_DOUBLE_EQ(config.train.weight_decay, 0.01);
+  EXPECT_DOUBLE_EQ(config.train.warmup_fraction, 0.06);
+  EXPECT_DOUBLE_EQ(config.train.max_grad_norm, 1.0);
+  const nlohmann::json json = to_json(config);
+  EXPECT_EQ(to_json(config_from_json(json)), json);
+}
+
+TEST(ExperimentConfig, ErrorsNameTheFieldAndTheAllowedValues) {
+  const std::string device = config_error([] {
+    config_from_json_text(R"({"device": "gpu"})");
+  });
+  EXPECT_TRUE(contains(device, "device: must be one of auto, cpu, cuda, cuda:N")) << device;
+
+  const std::string steps = config_error([] {
+    config_from_json_text(R"({"train": {"steps": -5}})");
+  });
+  EXPECT_TRUE(contains(steps, "train.steps: must be >= 0, got -5")) << steps;
+
+  const std::string method = config_error([] {
+    config_from_json_text(R"({"adapter": {"method": "prefix"}})");
+  });
+  EXPECT_TRUE(contains(method, "adapter.method:")) << method;
+  EXPECT_TRUE(contains(method, "tensorpoly-2")) << method;  // lists the allowed methods
+
+  const std::string model = config_error([] {
+    config_from_json_text(R"({"model": "t5-huge"})");
+  });
+  EXPECT_TRUE(contains(model, "model: ")) << model;
+  EXPECT_TRUE(contains(model, "t5-mini")) << model;
+
+  const std::string typo = config_error([] {
+    config_from_json_text(R"({"train": {"stepz": 10}})");
+  });
+  EXPECT_TRUE(contains(typo, "train.stepz: unknown field")) << typo;
+
+  const std::string type = config_error([] {
+    config_from_json_text(R"({"train": {"batch_size": "big"}})");
+  });
+  EXPECT_TRUE(contains(type, "train.batch_size: expected an integer")) << type;
+
+  const std::string suite = config_error([] {
+    config_from_json_text(R"({"suite": {"n_tasks": 0}})");
+  });
+  EXPECT_TRUE(contains(suite, "suite.n_tasks")) << suite;
+}
+
+TEST(ExperimentConfig, ReportsEveryProblemAtOnce) {
+  try {
+    config_from_json_text(
+        R"({"threads": -1, "train": {"warmup_fraction": 2, "max_grad_norm": -1}})");
+    FAIL() << "no error";
+  } catch (const ConfigError& error) {
+    ASSERT_EQ(error.problems().size(), 3u) << error.what();
+    EXPECT_TRUE(contains(error.what(), "threads: must be >= 0"));
+    EXPECT_TRUE(contains(error.what(), "train.warmup_fraction: must be in [0, 1]"));
+    EXPECT_TRUE(contains(error.what(), "train.max_grad_norm: must be >= 0"));
+  }
+}
+
+TEST(ExperimentConfig, MethodNoneNeedsAnUnfrozenBaseToTrain) {
+  const std::string message = config_error([] {
+    config_from_json_text(R"({"adapter": {"method": "none"}})");
+  });
+  EXPECT_TRUE(contains(message, "base.unfreeze")) << message;
+  EXPECT_NO_THROW(config_from_json_text(R"({"adapter": {"method": "none"}, "train": {"steps": 0}})"));
+  EXPECT_NO_THROW(config_from_json_text(R"({"adapter": {"method": "none"}, "base": {"unfreeze": true}})"));
+}
+
+TEST(ExperimentConfig, CopyStepsCannotExceedPretrainSteps) {
+  const std::string message = config_error([] {
+    config_from_json_text(R"({"base": {"pretrain_steps": 100, "copy_steps": 400}})");
+  });
+  EXPECT_TRUE(contains(message, "base.copy_steps: must be <= base.pretrain_steps (100)")) << message;
+}
+
+TEST(ExperimentConfig, OverridesSetNestedFields) {
+  const ExperimentConfig config = apply_overrides(
+      ExperimentConfig{}, {"train.steps=200", "adapter.rank=8", "adapter.method=poly",
+                           "suite.alphabet=abcd", "name=my run", "base.unfreeze=true",
+                           "train.router_learning_rate=0.05"});
+  EXPECT_EQ(config.train.steps, 200);
+  EXPECT_EQ(config.adapter.rank, 8);
+  EXPECT_EQ(config.adapter.method, "poly");
+  EXPECT_EQ(config.suite.synthetic.alphabet, "abcd");
+  EXPECT_EQ(config.name, "my run");
+  EXPECT_TRUE(config.base.unfreeze);
+  EXPECT_DOUBLE_EQ(config.train.router_learning_rate, 0.05);
+}
+
+TEST(ExperimentConfig, BadOverridesAreNamed) {
+  EXPECT_TRUE(contains(config_error([] { apply_overrides(ExperimentConfig{}, {"train.steps"}); }),
+                       "expected key=value"));
+  EXPECT_TRUE(contains(config_error([] { apply_overrides(ExperimentConfig{}, {"nosuch.x=1"}); }),
+                       "'nosuch' is not a section"));
+  EXPECT_TRUE(contains(config_error([] { apply_overrides(ExperimentConfig{}, {"train.stepz=1"}); }),
+                       "train.stepz: unknown field"));
+  EXPECT_TRUE(contains(config_error([] { apply_overrides(ExperimentConfig{}, {"train.steps=many"}); }),
+                       "train.steps: expected an integer"));
+}
+
+TEST(ExperimentConfig, FileErrorsNameTheFile) {
+  const std::string path = std::string(TENSORPOLY_BINARY_DIR) + "/config_test_bad.json";
+  {
+    std::ofstream out(path);
+    out << "{\n  \"train\": {\"steps\": 10,}\n}\n";
+  }
+  const std::string syntax = config_error([&] { config_from_file(path); });
+  EXPECT_TRUE(contains(syntax, path + ": invalid JSON")) << syntax;
+  {
+    std::ofstream out(path);
+    out << R"({"train": {"steps": -1}})";
+  }
+  const std::string field = config_error([&] { config_from_file(path); });
+  EXPECT_TRUE(contains(field, path + ": train.steps")) << field;
+  std::remove(path.c_str());
+  EXPECT_TRUE(contains(config_error([] { config_from_file("/no/such/config.json"); }),
+                       "cannot open"));
+}
+
+TEST(ExperimentConfig, EveryPresetLoadsAndValidates) {
+  const auto names = preset_names();
+  for (const char* expected : {"default", "tiny", "lora", "tlora", "poly", "mhr", "tensorpoly-1",
+                               "tensorpoly-2"}) {
+    EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected;
+  }
+  for (const auto& name : names) {
+    SCOPED_TRACE(name);
+    ExperimentConfig config;
+    ASSERT_NO_THROW(config = load_preset(name));
+    EXPECT_NO_THROW(validate(config));
+    EXPECT_EQ(to_json(config_from_json(to_json(config))), to_json(config));
+  }
+  const ExperimentConfig defaults = load_preset("default");
+  EXPECT_EQ(defaults.model, "t5-mini");
+  EXPECT_EQ(defaults.suite.kind, "synthetic");
+  EXPECT_EQ(defaults.adapter.method, "tensorpoly-1");
+  // The paper's hyper-parameters (adapters.md §5).
+  const ExperimentConfig tp2 = load_preset("tensorpoly-2");
+  EXPECT_EQ(tp2.adapter.n_skills, 8);
+  EXPECT_EQ(tp2.adapter.rank, 16);
+  EXPECT_EQ(tp2.adapter.order, 4);
+  EXPECT_EQ(tp2.adapter.n_splits, 4);
+  const ExperimentConfig poly = load_preset("poly");
+  EXPECT_EQ(poly.adapter.n_skills, 8);
+  EXPECT_EQ(poly.adapter.rank, 1);
+  EXPECT_TRUE(contains(config_error([] { load_preset("nope"); }), "allowed: "));
+}
+
+TEST(ExperimentConfig, EstimatesLoraParametersInClosedForm) {
+  ExperimentConfig config;
+  config.adapter.method = "lora";
+  config.adapter.rank = 1;
+  // t5-mini: d_model 128, inner 128, d_ff 512. Per encoder block q,k,v,o: 256 each,
+  // wi_0, wi_1, wo: 640 each; a decoder block has 8 attention projections.
+  const int64_t encoder_block = 4 * 256 + 3 * 640;
+  const int64_t decoder_block = 8 * 256 + 3 * 640;
+  const ParameterCounts counts = estimate_parameters(config);
+  EXPECT_EQ(counts.trainable, 2 * encoder_block + 2 * decoder_block);
+  EXPECT_EQ(counts.router, 0);
+  EXPECT_EQ(counts.total, base_parameter_count(model_preset("t5-mini")) + counts.trainable);
+
+  config.adapter.method = "poly";
+  config.adapter.n_skills = 8;
+  const ParameterCounts poly = estimate_parameters(config);
+  const int64_t n_layers = 2 * 7 + 2 * 11;
+  EXPECT_EQ(poly.router, n_layers * 21 * 8);  // 18 + 3 held-out tasks, 8 skills
+  EXPECT_EQ(poly.trainable, 8 * counts.trainable + poly.router);
+
+  config.base.unfreeze = true;
+  EXPECT_EQ(estimate_parameters(config).trainable,
+            poly.trainable + base_parameter_count(model_preset("t5-mini")));
+}
+
+}  // namespace
+}  // namespace tensorpoly
