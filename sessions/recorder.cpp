@@ -72,11 +72,14 @@ struct Recorder::Impl {
     room.wait(lock, [this] { return queued_rows < options.queue_capacity || !error.empty(); });
     if (!error.empty()) throw StoreError(error);
     if (stopping) throw StoreError(store.path() + ": the recorder is closed");
-    if (queue.empty()) first_pending = std::chrono::steady_clock::now();
+    const bool was_empty = queue.empty();
+    if (was_empty) first_pending = std::chrono::steady_clock::now();
     queued_rows += item.rows;
     queue.push_back(std::move(item));
     ++enqueued;
-    if (queued_rows >= options.flush_rows) wake_writer.notify_one();
+    // The writer sleeps untimed on an empty queue: wake it to start the flush
+    // interval, and again when a batch is full.
+    if (was_empty || queued_rows >= options.flush_rows) wake_writer.notify_one();
   }
 
   void flush() {
