@@ -34,7 +34,8 @@ torch::Tensor AdapterImpl::run(const torch::Tensor& x, const torch::Tensor& task
               " adapter: input must be [B, ..., ", in_features(), "], got ", x.sizes());
   const auto base = torch::nn::functional::linear(x, weight, bias);
   const auto rows = x.reshape({x.size(0), -1, in_features()});  // [B, L, in]
-  const auto update = naive ? low_rank_update_naive(rows, task_ids) : low_rank_update(rows, task_ids);
+  const auto update =
+      naive ? low_rank_update_naive(rows, task_ids) : low_rank_update(rows, task_ids);
   return base + update.view(base.sizes());
 }
 
@@ -78,8 +79,7 @@ RoutedAdapterImpl::RoutedAdapterImpl(const AdapterConfig& config, const LinearPr
 
 torch::Tensor RoutedAdapterImpl::task_ids_for(const torch::Tensor& x,
                                               const torch::Tensor& task_ids) const {
-  return expand_task_ids(task_ids, x.size(0), config_.n_tasks)
-      .to(router_->module_logits.device());
+  return expand_task_ids(task_ids, x.size(0), config_.n_tasks).to(router_->module_logits.device());
 }
 
 torch::Tensor RoutedAdapterImpl::low_rank_update(const torch::Tensor& x,
@@ -92,7 +92,8 @@ torch::Tensor RoutedAdapterImpl::low_rank_update(const torch::Tensor& x,
   }
   // Route and build once per distinct task, then mix after gathering per example.
   const auto [unique_ids, inverse] = torch::_unique(ids, /*sorted=*/true, /*return_inverse=*/true);
-  const auto [a, b] = task_factors(router_->route(unique_ids, false, 1.0));  // [U, in, r], [U, r, out]
+  const auto [a, b] =
+      task_factors(router_->route(unique_ids, false, 1.0));  // [U, in, r], [U, r, out]
   const int64_t n_unique = unique_ids.size(0);
   if (n_unique == 1) return x.matmul(a[0]).div(config_.rank).matmul(b[0]);
   if (n_unique == x.size(0)) {

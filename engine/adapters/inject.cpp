@@ -61,7 +61,8 @@ std::vector<std::string> inject_adapters(torch::nn::Module& root, const AdapterC
   TORCH_CHECK(!targets.empty(), "inject_adapters: no layer matches module_regex '",
               config.module_regex, "' and layer_regex '", config.layer_regex, "'");
 
-  const bool shared_routers = is_routed_method(config.method) && config.router_granularity != "layer";
+  const bool shared_routers =
+      is_routed_method(config.method) && config.router_granularity != "layer";
   std::map<std::string, std::shared_ptr<RouterImpl>> routers;
   std::vector<std::string> adapted;
   for (const auto& target : targets) {

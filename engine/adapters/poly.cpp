@@ -10,7 +10,8 @@ PolyImpl::PolyImpl(const AdapterConfig& config, const LinearProjectionImpl& base
                         std::move(router)) {
   const int64_t q = config_.n_splits, s = config_.n_skills, r = config_.rank;
   lora_a = register_parameter("lora_a", kaiming_uniform({q, s, in_features() / q, r}));
-  lora_b = register_parameter("lora_b", torch::zeros({q, s, r, out_features() / q}, weight.options()));
+  lora_b =
+      register_parameter("lora_b", torch::zeros({q, s, r, out_features() / q}, weight.options()));
 }
 
 std::pair<torch::Tensor, torch::Tensor> PolyImpl::task_factors(const torch::Tensor& weights) {

@@ -66,8 +66,8 @@ RoutingMatrix to_routing_matrix(const RouterImpl& router, const std::string& nam
   matrix.layer = name;
   matrix.kind = router.kind();
   if (router.kind() == RoutingKind::kSkills) {
-    TORCH_CHECK(router.n_blocks() == 1, "to_routing_matrix: kind 'skills' with ",
-                router.n_blocks(), " blocks");
+    TORCH_CHECK(router.n_blocks() == 1, "to_routing_matrix: kind 'skills' with ", router.n_blocks(),
+                " blocks");
     weights = weights.squeeze(1);
   } else {
     weights = weights.permute({1, 0, 2});

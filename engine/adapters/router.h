@@ -24,7 +24,8 @@ class RouterImpl : public torch::nn::Module {
 
   // Weights [N, Q, S] for logits rows [N, Q·S]. With `relaxed`, a relaxed
   // Bernoulli sample at `temperature` (fresh noise per row) replaces the sigmoid.
-  torch::Tensor route_rows(const torch::Tensor& logits_rows, bool relaxed, double temperature) const;
+  torch::Tensor route_rows(const torch::Tensor& logits_rows, bool relaxed,
+                           double temperature) const;
   // Weights [N, Q, S] of the given task ids.
   torch::Tensor route(const torch::Tensor& task_ids, bool relaxed, double temperature) const;
   // Eval-mode weights of every task, [T, Q, S].

@@ -19,8 +19,8 @@ namespace {
 
 // LayerNorm over the last two axes jointly, with ln's affine ([r, d²]).
 torch::Tensor pair_norm(const torch::Tensor& pair_product, const torch::nn::LayerNorm& ln) {
-  return torch::layer_norm(pair_product, {pair_product.size(-2), pair_product.size(-1)},
-                           ln->weight, ln->bias, kLayerNormEps);
+  return torch::layer_norm(pair_product, {pair_product.size(-2), pair_product.size(-1)}, ln->weight,
+                           ln->bias, kLayerNormEps);
 }
 
 }  // namespace
@@ -28,8 +28,8 @@ torch::Tensor pair_norm(const torch::Tensor& pair_product, const torch::nn::Laye
 torch::Tensor tensor_product_factor(const torch::Tensor& leaves, int64_t n,
                                     const torch::nn::LayerNorm& ln1,
                                     const torch::nn::LayerNorm& ln2) {
-  TORCH_CHECK(leaves.dim() == 4, "tensor_product_factor: leaves must be [order, N, rank, leaf], got ",
-              leaves.sizes());
+  TORCH_CHECK(leaves.dim() == 4,
+              "tensor_product_factor: leaves must be [order, N, rank, leaf], got ", leaves.sizes());
   const int64_t order = leaves.size(0);
   const int64_t leaf = leaves.size(3);
   switch (order) {
@@ -42,7 +42,8 @@ torch::Tensor tensor_product_factor(const torch::Tensor& leaves, int64_t n,
       return full.narrow(-1, 0, n);
     }
     case 4: {
-      TORCH_CHECK(!ln1.is_empty() && !ln2.is_empty(), "tensor_product_factor: order 4 needs ln1 and ln2");
+      TORCH_CHECK(!ln1.is_empty() && !ln2.is_empty(),
+                  "tensor_product_factor: order 4 needs ln1 and ln2");
       const auto first_pair = pair_norm(row_outer_product(leaves[0], leaves[1]), ln1);
       const auto second_pair = pair_norm(row_outer_product(leaves[2], leaves[3]), ln2);
       // F[ρ, f] = P01[ρ, f / d²] · P23[ρ, f % d²] for f < n: only the first

@@ -20,7 +20,8 @@ TensorPoly1Impl::TensorPoly1Impl(const AdapterConfig& config, const LinearProjec
   }
 }
 
-std::pair<torch::Tensor, torch::Tensor> TensorPoly1Impl::task_factors(const torch::Tensor& weights) {
+std::pair<torch::Tensor, torch::Tensor> TensorPoly1Impl::task_factors(
+    const torch::Tensor& weights) {
   const int64_t n = weights.size(0), s = config_.n_skills, r = config_.rank;
   const int64_t in = in_features(), out = out_features();
   const auto f_a = tensor_product_factor(weight_leafs_a, in, ln1_a, ln1_a);   // [S, r, in]

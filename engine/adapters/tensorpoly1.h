@@ -14,8 +14,8 @@ class TensorPoly1Impl : public RoutedAdapterImpl {
                   std::shared_ptr<TaskContext> context,
                   std::shared_ptr<RouterImpl> router = nullptr);
 
-  torch::Tensor weight_leafs_a;  // [k, S, r, d_a]
-  torch::Tensor weight_leafs_b;  // [k, S, r, d_b]
+  torch::Tensor weight_leafs_a;                         // [k, S, r, d_a]
+  torch::Tensor weight_leafs_b;                         // [k, S, r, d_b]
   torch::nn::LayerNorm ln1_a{nullptr}, ln1_b{nullptr};  // orders 2 and 4 (both pairs)
 
  protected:

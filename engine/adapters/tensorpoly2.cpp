@@ -33,8 +33,10 @@ TensorPoly2Impl::TensorPoly2Impl(const AdapterConfig& config, const LinearProjec
                         std::move(router)) {
   const int64_t k = config_.order, s = config_.n_skills, r = config_.rank;
   const int64_t d_a = leaf_size(in_features(), k), d_b = leaf_size(out_features(), k);
-  weight_leafs_a = register_parameter("weight_leafs_a", xavier_uniform({k, s, r, d_a}, weight.options()));
-  weight_leafs_b = register_parameter("weight_leafs_b", xavier_uniform({k, s, r, d_b}, weight.options()));
+  weight_leafs_a =
+      register_parameter("weight_leafs_a", xavier_uniform({k, s, r, d_a}, weight.options()));
+  weight_leafs_b =
+      register_parameter("weight_leafs_b", xavier_uniform({k, s, r, d_b}, weight.options()));
   if (k > 1) {
     register_pair_norm("ln1_a", ln1_a, d_a);
     register_pair_norm("ln1_b", ln1_b, d_b);
@@ -45,11 +47,12 @@ TensorPoly2Impl::TensorPoly2Impl(const AdapterConfig& config, const LinearProjec
   }
 }
 
-std::pair<torch::Tensor, torch::Tensor> TensorPoly2Impl::task_factors(const torch::Tensor& weights) {
+std::pair<torch::Tensor, torch::Tensor> TensorPoly2Impl::task_factors(
+    const torch::Tensor& weights) {
   const auto f_a = tensor_product_factor(mix_leaves(weights, weight_leafs_a), in_features(), ln1_a,
                                          ln2_a);  // [N, r, in]
-  const auto f_b = tensor_product_factor(mix_leaves(weights, weight_leafs_b), out_features(),
-                                         ln1_b, ln2_b);  // [N, r, out]
+  const auto f_b = tensor_product_factor(mix_leaves(weights, weight_leafs_b), out_features(), ln1_b,
+                                         ln2_b);  // [N, r, out]
   return {f_a.transpose(1, 2), f_b};
 }
 

@@ -15,8 +15,8 @@ class TensorPoly2Impl : public RoutedAdapterImpl {
                   std::shared_ptr<TaskContext> context,
                   std::shared_ptr<RouterImpl> router = nullptr);
 
-  torch::Tensor weight_leafs_a;  // [k, S, r, d_a], Xavier-uniform
-  torch::Tensor weight_leafs_b;  // [k, S, r, d_b], Xavier-uniform
+  torch::Tensor weight_leafs_a;                         // [k, S, r, d_a], Xavier-uniform
+  torch::Tensor weight_leafs_b;                         // [k, S, r, d_b], Xavier-uniform
   torch::nn::LayerNorm ln1_a{nullptr}, ln1_b{nullptr};  // orders 2 and 4
   torch::nn::LayerNorm ln2_a{nullptr}, ln2_b{nullptr};  // order 4
 

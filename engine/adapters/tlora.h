@@ -12,8 +12,8 @@ class TLoraImpl : public DenseAdapterImpl {
   TLoraImpl(const AdapterConfig& config, const LinearProjectionImpl& base,
             std::shared_ptr<TaskContext> context);
 
-  torch::Tensor weight_leafs_a;  // [k, r, d_a]
-  torch::Tensor weight_leafs_b;  // [k, r, d_b]
+  torch::Tensor weight_leafs_a;                         // [k, r, d_a]
+  torch::Tensor weight_leafs_b;                         // [k, r, d_b]
   torch::nn::LayerNorm ln1_a{nullptr}, ln1_b{nullptr};  // [r, d²], orders 2 and 4 (both pairs)
 
  protected:

@@ -61,7 +61,7 @@ AdapterConfigError::AdapterConfigError(std::string field, const std::string& mes
     : std::invalid_argument("adapter config: " + message), field_(std::move(field)) {}
 
 const std::vector<std::string>& adapter_methods() {
-  static const std::vector<std::string> methods = {"lora", "tlora",        "poly",        "mhr",
+  static const std::vector<std::string> methods = {"lora",         "tlora",        "poly", "mhr",
                                                    "tensorpoly-1", "tensorpoly-2", "none"};
   return methods;
 }
@@ -88,7 +88,8 @@ bool is_routed_method(const std::string& method) {
 void validate_fields(const AdapterConfig& config) {
   const std::string& method = config.method;
   if (!contains(adapter_methods(), method)) {
-    refuse("method", "method must be one of " + join(adapter_methods()) + " (got '" + method + "')");
+    refuse("method",
+           "method must be one of " + join(adapter_methods()) + " (got '" + method + "')");
   }
   if (method == "none") return;
   require_at_least("rank", config.rank, 1, method);
@@ -135,8 +136,8 @@ void validate_fields(const AdapterConfig& config) {
     try {
       std::regex compiled(pattern);
     } catch (const std::regex_error& error) {
-      refuse(field, field + " is not a valid regular expression ('" + pattern +
-                        "'): " + error.what());
+      refuse(field,
+             field + " is not a valid regular expression ('" + pattern + "'): " + error.what());
     }
   }
 }
@@ -180,7 +181,8 @@ int64_t adapter_weight_parameters(const AdapterConfig& config, int64_t in_featur
   const int64_t r = config.rank;
   const std::string& method = config.method;
   if (method == "lora") return r * (in_features + out_features);
-  if (method == "poly" || method == "mhr") return config.n_skills * r * (in_features + out_features);
+  if (method == "poly" || method == "mhr")
+    return config.n_skills * r * (in_features + out_features);
   if (!is_tensor_method(method)) return 0;
   const int64_t k = config.order;
   const int64_t leaves = leaf_size(in_features, k) + leaf_size(out_features, k);
@@ -201,8 +203,7 @@ int64_t layer_norm_parameters(const AdapterConfig& config, int64_t in_features,
 int64_t trainable_parameters_per_layer(const AdapterConfig& config, int64_t in_features,
                                        int64_t out_features) {
   return adapter_weight_parameters(config, in_features, out_features) +
-         (config.train_layer_norms ? layer_norm_parameters(config, in_features, out_features)
-                                   : 0) +
+         (config.train_layer_norms ? layer_norm_parameters(config, in_features, out_features) : 0) +
          router_parameters(config);
 }
 
@@ -213,13 +214,15 @@ std::string router_scope(const std::string& layer_name, const std::string& granu
     static const std::regex block_component(R"((^|\.)block\.\d+(?=\.|$))");
     std::smatch match;
     if (!std::regex_search(layer_name, match, block_component)) {
-      refuse("router_granularity", "router_granularity 'block' needs a layer name containing "
-                                   "'block.<index>' (layer '" + layer_name + "')");
+      refuse("router_granularity",
+             "router_granularity 'block' needs a layer name containing "
+             "'block.<index>' (layer '" +
+                 layer_name + "')");
     }
     return layer_name.substr(0, static_cast<size_t>(match.position(0) + match.length(0)));
   }
-  refuse("router_granularity", "router_granularity must be one of " +
-                                   join(router_granularities()) + " (got '" + granularity + "')");
+  refuse("router_granularity", "router_granularity must be one of " + join(router_granularities()) +
+                                   " (got '" + granularity + "')");
 }
 
 int64_t trainable_parameters(const AdapterConfig& config,
@@ -285,18 +288,30 @@ AdapterConfig adapter_config_from_json(const nlohmann::json& json) {
   if (!json.is_object()) refuse("", "an adapter config must be a JSON object");
   AdapterConfig config;
   for (const auto& [key, value] : json.items()) {
-    if (key == "method") read_field(value, key, config.method);
-    else if (key == "rank") read_field(value, key, config.rank);
-    else if (key == "order") read_field(value, key, config.order);
-    else if (key == "n_skills") read_field(value, key, config.n_skills);
-    else if (key == "n_splits") read_field(value, key, config.n_splits);
-    else if (key == "n_tasks") read_field(value, key, config.n_tasks);
-    else if (key == "relaxed_bernoulli") read_field(value, key, config.relaxed_bernoulli);
-    else if (key == "temperature") read_field(value, key, config.temperature);
-    else if (key == "router_granularity") read_field(value, key, config.router_granularity);
-    else if (key == "module_regex") read_field(value, key, config.module_regex);
-    else if (key == "layer_regex") read_field(value, key, config.layer_regex);
-    else if (key == "train_layer_norms") read_field(value, key, config.train_layer_norms);
+    if (key == "method")
+      read_field(value, key, config.method);
+    else if (key == "rank")
+      read_field(value, key, config.rank);
+    else if (key == "order")
+      read_field(value, key, config.order);
+    else if (key == "n_skills")
+      read_field(value, key, config.n_skills);
+    else if (key == "n_splits")
+      read_field(value, key, config.n_splits);
+    else if (key == "n_tasks")
+      read_field(value, key, config.n_tasks);
+    else if (key == "relaxed_bernoulli")
+      read_field(value, key, config.relaxed_bernoulli);
+    else if (key == "temperature")
+      read_field(value, key, config.temperature);
+    else if (key == "router_granularity")
+      read_field(value, key, config.router_granularity);
+    else if (key == "module_regex")
+      read_field(value, key, config.module_regex);
+    else if (key == "layer_regex")
+      read_field(value, key, config.layer_regex);
+    else if (key == "train_layer_norms")
+      read_field(value, key, config.train_layer_norms);
     else {
       std::vector<std::string> known;
       const nlohmann::json defaults = adapter_config_to_json(AdapterConfig{});

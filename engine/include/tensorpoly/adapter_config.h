@@ -22,11 +22,11 @@ namespace tensorpoly {
 // dense methods lora and tlora; everything by "none".
 struct AdapterConfig {
   std::string method = "tensorpoly-1";
-  int64_t rank = 16;      // r: the update is divided by it
-  int64_t order = 4;      // k: tensor order, 1, 2 or 4 (tlora, tensorpoly-1, tensorpoly-2)
-  int64_t n_skills = 8;   // S (for tensorpoly-1: the tensor rank)
-  int64_t n_splits = 1;   // Q: 1 for poly and tensorpoly-1, > 1 for mhr, = order for tensorpoly-2
-  int64_t n_tasks = 1;    // T: rows of the router logits
+  int64_t rank = 16;     // r: the update is divided by it
+  int64_t order = 4;     // k: tensor order, 1, 2 or 4 (tlora, tensorpoly-1, tensorpoly-2)
+  int64_t n_skills = 8;  // S (for tensorpoly-1: the tensor rank)
+  int64_t n_splits = 1;  // Q: 1 for poly and tensorpoly-1, > 1 for mhr, = order for tensorpoly-2
+  int64_t n_tasks = 1;   // T: rows of the router logits
   // Training-time routing: relaxed Bernoulli (binary Concrete) sampling with this
   // temperature, or (default, as in the paper's sota configurations) the same
   // normalised sigmoid as at evaluation.
@@ -53,9 +53,9 @@ class AdapterConfigError : public std::invalid_argument {
   std::string field_;
 };
 
-const std::vector<std::string>& adapter_methods();          // the six methods and "none"
-const std::vector<std::string>& router_granularities();     // "layer", "block", "model"
-const std::vector<int64_t>& supported_tensor_orders();      // 1, 2, 4
+const std::vector<std::string>& adapter_methods();       // the six methods and "none"
+const std::vector<std::string>& router_granularities();  // "layer", "block", "model"
+const std::vector<int64_t>& supported_tensor_orders();   // 1, 2, 4
 
 bool is_tensor_method(const std::string& method);  // tlora, tensorpoly-1, tensorpoly-2
 bool is_routed_method(const std::string& method);  // poly, mhr, tensorpoly-1, tensorpoly-2

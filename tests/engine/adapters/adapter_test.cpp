@@ -113,21 +113,25 @@ TEST(Adapters, OptimisedForwardMatchesNaiveForOutputAndGradients) {
                                                 : torch::tensor({3, 1, 3, 0, 3, 1}, torch::kLong);
       const auto probe = torch::randn({6, 4, out});
       expect_same_evaluation(evaluate(*adapter, x, task_ids, probe, false),
-                             evaluate(*adapter, x, task_ids, probe, true), parameter_names(*adapter));
+                             evaluate(*adapter, x, task_ids, probe, true),
+                             parameter_names(*adapter));
       // Tasks already in groups, and every example its own task.
       if (config.n_tasks > 1) {
         const auto grouped = torch::tensor({0, 0, 2, 2, 2, 4}, torch::kLong);
         expect_same_evaluation(evaluate(*adapter, x, grouped, probe, false),
-                               evaluate(*adapter, x, grouped, probe, true), parameter_names(*adapter));
+                               evaluate(*adapter, x, grouped, probe, true),
+                               parameter_names(*adapter));
         const auto distinct = torch::tensor({3, 0, 4, 1}, torch::kLong);
         const auto x4 = x.narrow(0, 0, 4), probe4 = probe.narrow(0, 0, 4);
         expect_same_evaluation(evaluate(*adapter, x4, distinct, probe4, false),
-                               evaluate(*adapter, x4, distinct, probe4, true), parameter_names(*adapter));
+                               evaluate(*adapter, x4, distinct, probe4, true),
+                               parameter_names(*adapter));
       }
       // A batch of one task takes the single-matrix path.
       const auto one_task = torch::full({6}, config.n_tasks - 1, torch::kLong);
       expect_same_evaluation(evaluate(*adapter, x, one_task, probe, false),
-                             evaluate(*adapter, x, one_task, probe, true), parameter_names(*adapter));
+                             evaluate(*adapter, x, one_task, probe, true),
+                             parameter_names(*adapter));
     }
   }
 }
@@ -141,8 +145,8 @@ TEST(Adapters, BeamSearchRepeatsEachTaskIdConsecutively) {
     adapter->eval();
     torch::NoGradGuard no_grad;
     const auto x = torch::randn({6, 3, 16});  // 3 beams per example
-    const auto ids = config.n_tasks == 1 ? torch::zeros({2}, torch::kLong)
-                                         : torch::tensor({4, 1}, torch::kLong);
+    const auto ids =
+        config.n_tasks == 1 ? torch::zeros({2}, torch::kLong) : torch::tensor({4, 1}, torch::kLong);
     const auto repeated = ids.repeat_interleave(3);
     expect_all_close(adapter->forward(x, ids), adapter->forward(x, repeated), "beam output");
     expect_all_close(adapter->forward_naive(x, ids), adapter->forward(x, repeated), "naive beam");
@@ -164,7 +168,7 @@ TEST(Adapters, ForwardReadsTaskIdsFromTheSharedContext) {
   adapter->eval();
   torch::NoGradGuard no_grad;
   const auto x = torch::randn({2, 5, 9});
-  EXPECT_THROW(adapter->forward(x), c10::Error);  // no task ids yet
+  EXPECT_THROW(adapter->forward(x), c10::Error);           // no task ids yet
   context->task_ids = torch::tensor({3, 0}, torch::kInt);  // any integer type
   expect_all_close(adapter->forward(x), adapter->forward(x, torch::tensor({3, 0})), "context");
   context->task_ids = torch::tensor({4, 0});
@@ -189,9 +193,11 @@ TEST(Adapters, EvalRoutingIsNormalisedSigmoidSplitMajor) {
     const int64_t task = row == 0 ? 2 : 0;
     for (int64_t q = 0; q < 2; ++q) {
       double total = 0.0;
-      for (int64_t s = 0; s < 4; ++s) total += 1.0 / (1.0 + std::exp(-router.module_logits[task][q * 4 + s].item<double>()));
+      for (int64_t s = 0; s < 4; ++s)
+        total += 1.0 / (1.0 + std::exp(-router.module_logits[task][q * 4 + s].item<double>()));
       for (int64_t s = 0; s < 4; ++s) {
-        const double p = 1.0 / (1.0 + std::exp(-router.module_logits[task][q * 4 + s].item<double>()));
+        const double p =
+            1.0 / (1.0 + std::exp(-router.module_logits[task][q * 4 + s].item<double>()));
         EXPECT_NEAR(weights[row][q][s].item<double>(), p / (total + 1e-12), 1e-6);
       }
     }
@@ -273,32 +279,55 @@ Shapes shapes_of(const AdapterConfig& config, int64_t in, int64_t out, bool with
 
 TEST(Adapters, ParameterNamesAndShapesFollowTheContract) {
   // in 30, out 18: order 4 leaves 3 and 3 (81), order 2 leaves 6 and 5.
-  EXPECT_EQ(shapes_of(make("lora", 3, 1, 1, 1, 1), 30, 18, true),
-            (Shapes{{"weight", {18, 30}}, {"bias", {18}}, {"lora_a", {3, 30}}, {"lora_b", {18, 3}}}));
+  EXPECT_EQ(
+      shapes_of(make("lora", 3, 1, 1, 1, 1), 30, 18, true),
+      (Shapes{{"weight", {18, 30}}, {"bias", {18}}, {"lora_a", {3, 30}}, {"lora_b", {18, 3}}}));
   EXPECT_EQ(shapes_of(make("poly", 2, 1, 4, 1, 5), 30, 18, false),
-            (Shapes{{"weight", {18, 30}}, {"lora_a", {1, 4, 30, 2}}, {"lora_b", {1, 4, 2, 18}},
+            (Shapes{{"weight", {18, 30}},
+                    {"lora_a", {1, 4, 30, 2}},
+                    {"lora_b", {1, 4, 2, 18}},
                     {"module_logits", {5, 4}}}));
   EXPECT_EQ(shapes_of(make("mhr", 2, 1, 4, 3, 5), 30, 18, false),
-            (Shapes{{"weight", {18, 30}}, {"lora_a", {3, 4, 10, 2}}, {"lora_b", {3, 4, 2, 6}},
+            (Shapes{{"weight", {18, 30}},
+                    {"lora_a", {3, 4, 10, 2}},
+                    {"lora_b", {3, 4, 2, 6}},
                     {"module_logits", {5, 12}}}));
   EXPECT_EQ(shapes_of(make("tlora", 2, 4, 1, 1, 1), 30, 18, false),
-            (Shapes{{"weight", {18, 30}}, {"weight_leafs_a", {4, 2, 3}}, {"weight_leafs_b", {4, 2, 3}},
-                    {"ln1_a.weight", {2, 9}}, {"ln1_a.bias", {2, 9}}, {"ln1_b.weight", {2, 9}},
+            (Shapes{{"weight", {18, 30}},
+                    {"weight_leafs_a", {4, 2, 3}},
+                    {"weight_leafs_b", {4, 2, 3}},
+                    {"ln1_a.weight", {2, 9}},
+                    {"ln1_a.bias", {2, 9}},
+                    {"ln1_b.weight", {2, 9}},
                     {"ln1_b.bias", {2, 9}}}));
-  EXPECT_EQ(shapes_of(make("tlora", 2, 1, 1, 1, 1), 30, 18, false),
-            (Shapes{{"weight", {18, 30}}, {"weight_leafs_a", {1, 2, 30}}, {"weight_leafs_b", {1, 2, 18}}}));
+  EXPECT_EQ(
+      shapes_of(make("tlora", 2, 1, 1, 1, 1), 30, 18, false),
+      (Shapes{
+          {"weight", {18, 30}}, {"weight_leafs_a", {1, 2, 30}}, {"weight_leafs_b", {1, 2, 18}}}));
   EXPECT_EQ(shapes_of(make("tensorpoly-1", 2, 2, 4, 1, 5), 30, 18, false),
-            (Shapes{{"weight", {18, 30}}, {"weight_leafs_a", {2, 4, 2, 6}},
-                    {"weight_leafs_b", {2, 4, 2, 5}}, {"ln1_a.weight", {2, 36}},
-                    {"ln1_a.bias", {2, 36}}, {"ln1_b.weight", {2, 25}}, {"ln1_b.bias", {2, 25}},
+            (Shapes{{"weight", {18, 30}},
+                    {"weight_leafs_a", {2, 4, 2, 6}},
+                    {"weight_leafs_b", {2, 4, 2, 5}},
+                    {"ln1_a.weight", {2, 36}},
+                    {"ln1_a.bias", {2, 36}},
+                    {"ln1_b.weight", {2, 25}},
+                    {"ln1_b.bias", {2, 25}},
                     {"module_logits", {5, 4}}}));
   EXPECT_EQ(shapes_of(make("tensorpoly-2", 2, 4, 4, 4, 5), 30, 18, false),
-            (Shapes{{"weight", {18, 30}}, {"weight_leafs_a", {4, 4, 2, 3}},
-                    {"weight_leafs_b", {4, 4, 2, 3}}, {"ln1_a.weight", {2, 9}}, {"ln1_a.bias", {2, 9}},
-                    {"ln1_b.weight", {2, 9}}, {"ln1_b.bias", {2, 9}}, {"ln2_a.weight", {2, 9}},
-                    {"ln2_a.bias", {2, 9}}, {"ln2_b.weight", {2, 9}}, {"ln2_b.bias", {2, 9}},
+            (Shapes{{"weight", {18, 30}},
+                    {"weight_leafs_a", {4, 4, 2, 3}},
+                    {"weight_leafs_b", {4, 4, 2, 3}},
+                    {"ln1_a.weight", {2, 9}},
+                    {"ln1_a.bias", {2, 9}},
+                    {"ln1_b.weight", {2, 9}},
+                    {"ln1_b.bias", {2, 9}},
+                    {"ln2_a.weight", {2, 9}},
+                    {"ln2_a.bias", {2, 9}},
+                    {"ln2_b.weight", {2, 9}},
+                    {"ln2_b.bias", {2, 9}},
                     {"module_logits", {5, 16}}}));
-  EXPECT_EQ(shapes_of(make("tensorpoly-2", 2, 2, 4, 2, 5), 30, 18, false).count("ln2_a.weight"), 0u);
+  EXPECT_EQ(shapes_of(make("tensorpoly-2", 2, 2, 4, 2, 5), 30, 18, false).count("ln2_a.weight"),
+            0u);
 }
 
 TEST(Adapters, RefusesInvalidConfigurationsNamingTheField) {
@@ -448,7 +477,7 @@ TEST(Adapters, TLoraIsTensorPolyOneWithOneSkillAndOrderOneIsLora) {
     for (const auto& item : tlora->named_parameters()) {
       auto target = tp1->named_parameters()[item.key()];
       target.copy_(item.key().rfind("weight_leafs", 0) == 0 ? item.value().unsqueeze(1)
-                                                             : item.value());
+                                                            : item.value());
     }
     expect_all_close(tp1->forward(x, torch::tensor({1, 0})), tlora->forward(x, torch::tensor({0})),
                      "order " + std::to_string(order));

@@ -32,8 +32,9 @@ constexpr double kAbsoluteFractionOfMax = 1e-5;
 
 std::string fixture_dir() {
   const char* from_env = std::getenv("TENSORPOLY_ADAPTER_FIXTURES");
-  return from_env != nullptr && *from_env != '\0' ? std::string(from_env)
-                                                  : std::string(TENSORPOLY_SHARED_DIR "/fixtures/adapters");
+  return from_env != nullptr && *from_env != '\0'
+             ? std::string(from_env)
+             : std::string(TENSORPOLY_SHARED_DIR "/fixtures/adapters");
 }
 
 std::vector<std::string> fixture_files() {
@@ -72,7 +73,8 @@ std::string shape_string(torch::IntArrayRef sizes) {
 }
 
 // |got − expected| ≤ rtol·|expected| + atol_fraction·max(1, max|expected|), element-wise.
-void expect_close(const torch::Tensor& got, const torch::Tensor& expected, const std::string& what) {
+void expect_close(const torch::Tensor& got, const torch::Tensor& expected,
+                  const std::string& what) {
   ASSERT_TRUE(got.defined()) << what << ": no value (gradient missing?)";
   ASSERT_EQ(shape_string(got.sizes()), shape_string(expected.sizes())) << what << ": shape";
   const auto g = got.detach().to(torch::kCPU, torch::kDouble);

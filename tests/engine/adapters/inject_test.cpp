@@ -22,7 +22,8 @@ class Attention : public ProjectionOwner {
  public:
   Attention() {
     for (auto* name : {"q", "k", "v", "o", "qk"}) {
-      register_projection(name, members_[name], std::make_shared<LinearProjectionImpl>(kWidth, kWidth));
+      register_projection(name, members_[name],
+                          std::make_shared<LinearProjectionImpl>(kWidth, kWidth));
     }
     relative_bias = register_parameter("relative_bias", torch::randn({4}));
   }
@@ -160,8 +161,11 @@ TEST(Inject, AdaptsTheMatchingProjectionsAndFreezesTheirBase) {
     torch::NoGradGuard no_grad;
     before = model->forward(x, ids);
   }
-  auto* q_weight = model->encoder->blocks[0]->attention_layer->attention->projections().at("q")
-                       ->named_parameters()["weight"].data_ptr();
+  auto* q_weight = model->encoder->blocks[0]
+                       ->attention_layer->attention->projections()
+                       .at("q")
+                       ->named_parameters()["weight"]
+                       .data_ptr();
 
   const auto adapted = inject_adapters(*model, config_for("poly", "layer"), context);
   EXPECT_EQ(adapted, expected_layers());  // qk and lm_head do not match (full match)
@@ -219,7 +223,8 @@ TEST(Inject, RouterGranularitySharesOneParameterPerScope) {
       for (const auto& item : model->named_parameters()) {
         EXPECT_TRUE(tensors.insert(item.value().unsafeGetTensorImpl()).second)
             << item.key() << " registered twice";
-        if (item.key().size() >= 13 && item.key().rfind("module_logits") == item.key().size() - 13) {
+        if (item.key().size() >= 13 &&
+            item.key().rfind("module_logits") == item.key().size() - 13) {
           router_names.push_back(item.key());
         }
       }
@@ -268,8 +273,7 @@ TEST(Inject, RouterGranularitySharesOneParameterPerScope) {
           return value;
         };
         const double numeric = (loss_at(step) - loss_at(-step)) / (2 * step);
-        EXPECT_NEAR(total[0][0].item<double>(), numeric,
-                    1e-6 * std::max(1.0, std::abs(numeric)));
+        EXPECT_NEAR(total[0][0].item<double>(), numeric, 1e-6 * std::max(1.0, std::abs(numeric)));
       }
     }
   }

@@ -181,9 +181,10 @@ TEST(AdapterConfig, RouterScopesAndModelTotals) {
   expect_refused([] { router_scope("encoder.blocks.1.q", "block"); }, "router_granularity",
                  {"block.<index>"});
 
-  const std::vector<AdaptedLayerShape> layers = {
-      {"encoder.block.0.attn.q", 8, 8}, {"encoder.block.0.attn.k", 8, 8},
-      {"encoder.block.1.attn.q", 8, 8}, {"decoder.block.0.attn.q", 8, 4}};
+  const std::vector<AdaptedLayerShape> layers = {{"encoder.block.0.attn.q", 8, 8},
+                                                 {"encoder.block.0.attn.k", 8, 8},
+                                                 {"encoder.block.1.attn.q", 8, 8},
+                                                 {"decoder.block.0.attn.q", 8, 4}};
   AdapterConfig config = make("poly", 2, 1, 3, 1, 5);
   const int64_t router = 5 * 3;
   const int64_t weights = 3 * 2 * (16 * 3 + 12);
@@ -215,16 +216,30 @@ TEST(AdapterConfig, JsonRoundTripAndFieldNamedErrors) {
   // Missing fields keep defaults.
   EXPECT_EQ(adapter_config_from_json(nlohmann::json{{"method", "lora"}}).rank, 16);
 
-  expect_refused([] { adapter_config_from_json(nlohmann::json{{"rank", "four"}}); }, "rank",
-                 {"integer"});
-  expect_refused([] { adapter_config_from_json(nlohmann::json{{"rank", 2.5}}); }, "rank",
-                 {"integer"});
-  expect_refused([] { adapter_config_from_json(nlohmann::json{{"skills", 2}}); }, "skills",
-                 {"unknown", "n_skills"});
-  expect_refused([] { adapter_config_from_json(nlohmann::json{{"relaxed_bernoulli", 1}}); },
-                 "relaxed_bernoulli", {"true or false"});
   expect_refused(
-      [] { adapter_config_from_json(nlohmann::json{{"method", "tensorpoly-2"}, {"n_splits", 2}}); },
+      [] {
+        adapter_config_from_json(nlohmann::json{{"rank", "four"}});
+      },
+      "rank", {"integer"});
+  expect_refused(
+      [] {
+        adapter_config_from_json(nlohmann::json{{"rank", 2.5}});
+      },
+      "rank", {"integer"});
+  expect_refused(
+      [] {
+        adapter_config_from_json(nlohmann::json{{"skills", 2}});
+      },
+      "skills", {"unknown", "n_skills"});
+  expect_refused(
+      [] {
+        adapter_config_from_json(nlohmann::json{{"relaxed_bernoulli", 1}});
+      },
+      "relaxed_bernoulli", {"true or false"});
+  expect_refused(
+      [] {
+        adapter_config_from_json(nlohmann::json{{"method", "tensorpoly-2"}, {"n_splits", 2}});
+      },
       "n_splits", {"equal order"});
 }
 
