@@ -1,0 +1,483 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "ui/experiment_form.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDir>
+#include <QFile>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSpinBox>
+#include <QToolButton>
+#include <QVBoxLayout>
+#include <fstream>
+#include <limits>
+
+#include "tensorpoly/adapter_config.h"
+#include "tensorpoly/model_preset.h"
+
+namespace tensorpoly::ui {
+
+namespace {
+
+const char* const kPresetFolder = ":/tensorpoly/presets";
+
+QString numberText(double value) { return QString::number(value, 'g', 8); }
+
+// "adapter.rank: rank must be >= 1" -> ("adapter.rank", "rank must be >= 1").
+std::pair<QString, QString> splitProblem(const QString& problem) {
+  const int colon = problem.indexOf(QStringLiteral(": "));
+  if (colon <= 0) return {QString(), problem};
+  return {problem.left(colon), problem.mid(colon + 2)};
+}
+
+void setComboText(QComboBox* combo, const QString& text) {
+  int index = combo->findText(text);
+  if (index < 0) {
+    combo->addItem(text);
+    index = combo->count() - 1;
+  }
+  combo->setCurrentIndex(index);
+}
+
+}  // namespace
+
+ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
+  auto* content = new QWidget;
+  auto* content_layout = new QVBoxLayout(content);
+
+  // Presets and files.
+  auto* top = new QHBoxLayout;
+  preset_combo_ = new QComboBox;
+  preset_combo_->setObjectName(QStringLiteral("presetCombo"));
+  preset_combo_->addItem(tr("Preset…"));
+  preset_combo_->addItems(presetNames());
+  auto* load_button = new QToolButton;
+  load_button->setText(tr("Load…"));
+  load_button->setToolTip(tr("Load a config JSON file"));
+  auto* save_button = new QToolButton;
+  save_button->setText(tr("Save…"));
+  save_button->setToolTip(tr("Save the config as JSON"));
+  top->addWidget(preset_combo_, 1);
+  top->addWidget(load_button);
+  top->addWidget(save_button);
+  content_layout->addLayout(top);
+
+  general_error_ = new QLabel;
+  general_error_->setObjectName(QStringLiteral("generalError"));
+  general_error_->setWordWrap(true);
+  general_error_->setStyleSheet(QStringLiteral("color: #c0392b;"));
+  general_error_->hide();
+  content_layout->addWidget(general_error_);
+
+  auto group = [&](const QString& title) {
+    auto* box = new QGroupBox(title);
+    auto* form = new QFormLayout(box);
+    form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+    content_layout->addWidget(box);
+    return form;
+  };
+
+  QFormLayout* experiment = group(tr("Experiment"));
+  name_edit_ = new QLineEdit;
+  addField(experiment, QStringLiteral("name"), tr("Name"), name_edit_);
+  method_combo_ = new QComboBox;
+  for (const std::string& method : adapter_methods()) method_combo_->addItem(QString::fromStdString(method));
+  addField(experiment, QStringLiteral("adapter.method"), tr("Method"), method_combo_,
+           tr("Adapter: LoRA, TLoRA, Poly, MHR, TensorPoly-I/II, or none (full fine-tuning)"));
+  model_combo_ = new QComboBox;
+  for (const ModelPreset& preset : model_presets()) model_combo_->addItem(QString::fromStdString(preset.name));
+  addField(experiment, QStringLiteral("model"), tr("Model preset"), model_combo_);
+
+  QFormLayout* suite = group(tr("Tasks"));
+  suite_kind_combo_ = new QComboBox;
+  suite_kind_combo_->addItem(QStringLiteral("synthetic"));
+  suite_kind_combo_->addItem(QStringLiteral("jsonl"));
+  addField(suite, QStringLiteral("suite.kind"), tr("Task suite"), suite_kind_combo_,
+           tr("The built-in synthetic skill suite, or multi-task JSONL files"));
+  n_tasks_spin_ = makeSpin(-1, 100000);
+  addField(suite, QStringLiteral("suite.n_tasks"), tr("Training tasks"), n_tasks_spin_);
+  n_heldout_spin_ = makeSpin(-1, 100000);
+  addField(suite, QStringLiteral("suite.n_heldout"), tr("Held-out tasks"), n_heldout_spin_);
+  auto path_row = [&](QLineEdit** edit, const QString& name) {
+    auto* row = new QWidget;
+    auto* layout = new QHBoxLayout(row);
+    layout->setContentsMargins(0, 0, 0, 0);
+    *edit = new QLineEdit;
+    (*edit)->setObjectName(name);
+    (*edit)->setPlaceholderText(tr("file.jsonl"));
+    auto* browse = new QToolButton;
+    browse->setText(QStringLiteral("…"));
+    layout->addWidget(*edit, 1);
+    layout->addWidget(browse);
+    QLineEdit* target = *edit;
+    connect(browse, &QToolButton::clicked, this, [this, target] {
+      const QString path = QFileDialog::getOpenFileName(this, tr("JSONL tasks"), target->text(),
+                                                        tr("JSON lines (*.jsonl *.json);;All files (*)"));
+      if (!path.isEmpty()) target->setText(path);
+    });
+    return row;
+  };
+  addField(suite, QStringLiteral("suite.train"), tr("Training file"),
+           path_row(&train_path_edit_, QStringLiteral("trainPathEdit")));
+  fields_[QStringLiteral("suite.train")].editor = train_path_edit_;
+  addField(suite, QStringLiteral("suite.validation"), tr("Validation file"),
+           path_row(&validation_path_edit_, QStringLiteral("validationPathEdit")));
+  fields_[QStringLiteral("suite.validation")].editor = validation_path_edit_;
+
+  QFormLayout* adapter = group(tr("Adapter and routing"));
+  rank_spin_ = makeSpin(-1, 65536);
+  addField(adapter, QStringLiteral("adapter.rank"), tr("Rank r"), rank_spin_);
+  order_spin_ = makeSpin(-1, 64);
+  addField(adapter, QStringLiteral("adapter.order"), tr("Tensor order k"), order_spin_,
+           tr("1, 2 or 4 (TLoRA, TensorPoly-I, TensorPoly-II)"));
+  skills_spin_ = makeSpin(-1, 65536);
+  addField(adapter, QStringLiteral("adapter.n_skills"), tr("Skills S"), skills_spin_,
+           tr("Size of the skill inventory (TensorPoly-I: the tensor rank)"));
+  splits_spin_ = makeSpin(-1, 4096);
+  addField(adapter, QStringLiteral("adapter.n_splits"), tr("Splits Q"), splits_spin_,
+           tr("1 for Poly and TensorPoly-I, > 1 for MHR, = order for TensorPoly-II"));
+  granularity_combo_ = new QComboBox;
+  for (const std::string& g : router_granularities()) granularity_combo_->addItem(QString::fromStdString(g));
+  addField(adapter, QStringLiteral("adapter.router_granularity"), tr("Router per"), granularity_combo_);
+  relaxed_check_ = new QCheckBox(tr("Relaxed Bernoulli sampling while training"));
+  addField(adapter, QStringLiteral("adapter.relaxed_bernoulli"), tr("Routing"), relaxed_check_);
+  temperature_edit_ = makeNumber();
+  addField(adapter, QStringLiteral("adapter.temperature"), tr("Temperature"), temperature_edit_);
+
+  QFormLayout* training = group(tr("Training"));
+  adapter_lr_edit_ = makeNumber();
+  addField(training, QStringLiteral("train.adapter_learning_rate"), tr("Adapter learning rate"), adapter_lr_edit_);
+  router_lr_edit_ = makeNumber();
+  addField(training, QStringLiteral("train.router_learning_rate"), tr("Router learning rate"), router_lr_edit_);
+  steps_spin_ = makeSpin(-1, std::numeric_limits<int>::max());
+  addField(training, QStringLiteral("train.steps"), tr("Steps"), steps_spin_);
+  batch_spin_ = makeSpin(-1, 1 << 20);
+  addField(training, QStringLiteral("train.batch_size"), tr("Batch size"), batch_spin_);
+  eval_every_spin_ = makeSpin(-1, std::numeric_limits<int>::max());
+  addField(training, QStringLiteral("train.eval_every"), tr("Evaluate every"), eval_every_spin_,
+           tr("Steps between evaluations; 0 = only at start and end"));
+  routing_every_spin_ = makeSpin(-1, std::numeric_limits<int>::max());
+  addField(training, QStringLiteral("train.routing_every"), tr("Routing snapshot every"), routing_every_spin_,
+           tr("Steps between routing snapshots; 0 = only at start and end"));
+  seed_spin_ = makeSpin(0, std::numeric_limits<int>::max());
+  addField(training, QStringLiteral("seed"), tr("Seed"), seed_spin_);
+  device_combo_ = new QComboBox;
+  device_combo_->setEditable(true);
+  device_combo_->addItems({QStringLiteral("auto"), QStringLiteral("cpu"), QStringLiteral("cuda"),
+                           QStringLiteral("cuda:0")});
+  addField(training, QStringLiteral("device"), tr("Device"), device_combo_);
+
+  parameters_label_ = new QLabel;
+  parameters_label_->setObjectName(QStringLiteral("parametersLabel"));
+  parameters_label_->setWordWrap(true);
+  content_layout->addWidget(parameters_label_);
+  content_layout->addStretch(1);
+
+  auto* scroll = new QScrollArea(this);
+  scroll->setWidgetResizable(true);
+  scroll->setWidget(content);
+  scroll->setFrameShape(QFrame::NoFrame);
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->addWidget(scroll);
+
+  connect(preset_combo_, qOverload<int>(&QComboBox::activated), this, &ExperimentForm::onPresetChosen);
+  connect(load_button, &QToolButton::clicked, this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Load config"), {}, tr("JSON (*.json)"));
+    if (path.isEmpty()) return;
+    const QString error = loadFile(path);
+    if (!error.isEmpty()) {
+      general_error_->setText(error);
+      general_error_->show();
+    }
+  });
+  connect(save_button, &QToolButton::clicked, this, [this] {
+    QString path = QFileDialog::getSaveFileName(this, tr("Save config"), {}, tr("JSON (*.json)"));
+    if (path.isEmpty()) return;
+    if (!path.endsWith(QStringLiteral(".json"))) path += QStringLiteral(".json");
+    const QString error = saveFile(path);
+    if (!error.isEmpty()) {
+      general_error_->setText(error);
+      general_error_->show();
+    }
+  });
+
+  // Every editor revalidates on change.
+  for (QLineEdit* edit : content->findChildren<QLineEdit*>()) {
+    connect(edit, &QLineEdit::textChanged, this, &ExperimentForm::revalidate);
+  }
+  for (QSpinBox* spin : content->findChildren<QSpinBox*>()) {
+    connect(spin, qOverload<int>(&QSpinBox::valueChanged), this, &ExperimentForm::revalidate);
+  }
+  for (QComboBox* combo : content->findChildren<QComboBox*>()) {
+    if (combo == preset_combo_) continue;
+    connect(combo, &QComboBox::currentTextChanged, this, &ExperimentForm::revalidate);
+  }
+  connect(relaxed_check_, &QCheckBox::toggled, this, &ExperimentForm::revalidate);
+
+  setConfig(ExperimentConfig{});
+}
+
+QWidget* ExperimentForm::addField(QFormLayout* layout, const QString& key, const QString& label,
+                                  QWidget* editor, const QString& tooltip) {
+  auto* container = new QWidget;
+  auto* column = new QVBoxLayout(container);
+  column->setContentsMargins(0, 0, 0, 0);
+  column->setSpacing(1);
+  column->addWidget(editor);
+  auto* error = new QLabel;
+  error->setObjectName(QStringLiteral("error:") + key);
+  error->setWordWrap(true);
+  error->setStyleSheet(QStringLiteral("color: #c0392b; font-size: small;"));
+  error->hide();
+  column->addWidget(error);
+  if (editor->objectName().isEmpty()) editor->setObjectName(key);
+  if (!tooltip.isEmpty()) editor->setToolTip(tooltip);
+  auto* label_widget = new QLabel(label);
+  label_widget->setBuddy(editor);
+  layout->addRow(label_widget, container);
+  fields_.insert(key, Field{editor, error});
+  rows_.insert(key, container);
+  rows_.insert(key + QStringLiteral("#label"), label_widget);
+  return container;
+}
+
+QSpinBox* ExperimentForm::makeSpin(int minimum, int maximum) {
+  // Wide ranges on purpose: the config API, not the spin box, says what is allowed and why.
+  auto* spin = new QSpinBox;
+  spin->setRange(minimum, maximum);
+  spin->setGroupSeparatorShown(false);
+  return spin;
+}
+
+QLineEdit* ExperimentForm::makeNumber() {
+  auto* edit = new QLineEdit;
+  edit->setPlaceholderText(QStringLiteral("e.g. 1e-3"));
+  return edit;
+}
+
+QStringList ExperimentForm::presetNames() {
+  QStringList names;
+  for (const QString& file : QDir(QString::fromLatin1(kPresetFolder)).entryList({QStringLiteral("*.json")}, QDir::Files, QDir::Name)) {
+    names << file.chopped(5);
+  }
+  return names;
+}
+
+ExperimentConfig ExperimentForm::presetConfig(const QString& name) {
+  QFile file(QString::fromLatin1(kPresetFolder) + QLatin1Char('/') + name + QStringLiteral(".json"));
+  if (!file.open(QIODevice::ReadOnly)) {
+    throw ConfigError({("preset: no built-in preset '" + name + "'").toStdString()});
+  }
+  return config_from_json_text(file.readAll().toStdString());
+}
+
+QString ExperimentForm::loadPreset(const QString& name) {
+  try {
+    setConfig(presetConfig(name));
+    return {};
+  } catch (const std::exception& error) {
+    return tr("Preset %1: %2").arg(name, QString::fromStdString(error.what()));
+  }
+}
+
+QString ExperimentForm::loadFile(const QString& path) {
+  try {
+    setConfig(config_from_file(path.toStdString()));
+    return {};
+  } catch (const std::exception& error) {
+    const QString message = QString::fromStdString(error.what());
+    return message.contains(path) ? message : path + QStringLiteral(": ") + message;
+  }
+}
+
+QString ExperimentForm::saveFile(const QString& path) const {
+  std::ofstream out(path.toStdString());
+  if (!out) return tr("%1: cannot write the file").arg(path);
+  out << to_json_text(config()) << '\n';
+  out.close();
+  return out ? QString() : tr("%1: write failed").arg(path);
+}
+
+void ExperimentForm::onPresetChosen(int index) {
+  if (index <= 0) return;
+  const QString error = loadPreset(preset_combo_->itemText(index));
+  if (!error.isEmpty()) {
+    general_error_->setText(error);
+    general_error_->show();
+  }
+}
+
+void ExperimentForm::setConfig(const ExperimentConfig& config) {
+  base_ = config;
+  filling_ = true;
+  name_edit_->setText(QString::fromStdString(config.name));
+  setComboText(method_combo_, QString::fromStdString(config.adapter.method));
+  setComboText(model_combo_, QString::fromStdString(config.model));
+  setComboText(suite_kind_combo_, QString::fromStdString(config.suite.kind));
+  n_tasks_spin_->setValue(config.suite.synthetic.n_tasks);
+  n_heldout_spin_->setValue(config.suite.synthetic.n_heldout);
+  train_path_edit_->setText(QString::fromStdString(config.suite.jsonl.train_path));
+  validation_path_edit_->setText(QString::fromStdString(config.suite.jsonl.validation_path));
+  rank_spin_->setValue(static_cast<int>(config.adapter.rank));
+  order_spin_->setValue(static_cast<int>(config.adapter.order));
+  skills_spin_->setValue(static_cast<int>(config.adapter.n_skills));
+  splits_spin_->setValue(static_cast<int>(config.adapter.n_splits));
+  setComboText(granularity_combo_, QString::fromStdString(config.adapter.router_granularity));
+  relaxed_check_->setChecked(config.adapter.relaxed_bernoulli);
+  temperature_edit_->setText(numberText(config.adapter.temperature));
+  adapter_lr_edit_->setText(numberText(config.train.adapter_learning_rate));
+  router_lr_edit_->setText(numberText(config.train.router_learning_rate));
+  steps_spin_->setValue(static_cast<int>(std::min<int64_t>(config.train.steps, std::numeric_limits<int>::max())));
+  batch_spin_->setValue(static_cast<int>(config.train.batch_size));
+  eval_every_spin_->setValue(static_cast<int>(std::min<int64_t>(config.train.eval_every, std::numeric_limits<int>::max())));
+  routing_every_spin_->setValue(static_cast<int>(std::min<int64_t>(config.train.routing_every, std::numeric_limits<int>::max())));
+  seed_spin_->setValue(static_cast<int>(std::min<uint64_t>(config.seed, std::numeric_limits<int>::max())));
+  device_combo_->setCurrentText(QString::fromStdString(config.device));
+  filling_ = false;
+  general_error_->hide();
+  revalidate();
+}
+
+ExperimentConfig ExperimentForm::config() const {
+  ExperimentConfig config = base_;
+  config.name = name_edit_->text().toStdString();
+  config.adapter.method = method_combo_->currentText().toStdString();
+  config.model = model_combo_->currentText().toStdString();
+  config.suite.kind = suite_kind_combo_->currentText().toStdString();
+  config.suite.synthetic.n_tasks = n_tasks_spin_->value();
+  config.suite.synthetic.n_heldout = n_heldout_spin_->value();
+  config.suite.jsonl.train_path = train_path_edit_->text().trimmed().toStdString();
+  config.suite.jsonl.validation_path = validation_path_edit_->text().trimmed().toStdString();
+  config.adapter.rank = rank_spin_->value();
+  config.adapter.order = order_spin_->value();
+  config.adapter.n_skills = skills_spin_->value();
+  config.adapter.n_splits = splits_spin_->value();
+  config.adapter.router_granularity = granularity_combo_->currentText().toStdString();
+  config.adapter.relaxed_bernoulli = relaxed_check_->isChecked();
+  bool ok = false;
+  if (const double v = temperature_edit_->text().trimmed().toDouble(&ok); ok) config.adapter.temperature = v;
+  if (const double v = adapter_lr_edit_->text().trimmed().toDouble(&ok); ok) config.train.adapter_learning_rate = v;
+  if (const double v = router_lr_edit_->text().trimmed().toDouble(&ok); ok) config.train.router_learning_rate = v;
+  config.train.steps = steps_spin_->value();
+  config.train.batch_size = batch_spin_->value();
+  config.train.eval_every = eval_every_spin_->value();
+  config.train.routing_every = routing_every_spin_->value();
+  config.seed = static_cast<uint64_t>(seed_spin_->value());
+  config.device = device_combo_->currentText().trimmed().toStdString();
+  return config;
+}
+
+QString ExperimentForm::configJson() const { return QString::fromStdString(to_json_text(config())); }
+
+QString ExperimentForm::errorFor(const QString& field) const {
+  const Field found = fields_.value(field);
+  return found.error ? found.error->text() : QString();
+}
+
+QString ExperimentForm::parameterText() const { return parameters_label_->text(); }
+
+void ExperimentForm::updateVisibility() {
+  const bool jsonl = suite_kind_combo_->currentText() == QLatin1String("jsonl");
+  const std::string method = method_combo_->currentText().toStdString();
+  const bool routed = is_routed_method(method);
+  const bool tensor = is_tensor_method(method);
+  const auto show = [this](const QString& key, bool visible) {
+    if (QWidget* row = rows_.value(key)) row->setVisible(visible);
+    if (QWidget* label = rows_.value(key + QStringLiteral("#label"))) label->setVisible(visible);
+  };
+  show(QStringLiteral("suite.n_tasks"), !jsonl);
+  show(QStringLiteral("suite.n_heldout"), !jsonl);
+  show(QStringLiteral("suite.train"), jsonl);
+  show(QStringLiteral("suite.validation"), jsonl);
+  show(QStringLiteral("adapter.order"), tensor);
+  show(QStringLiteral("adapter.n_skills"), routed);
+  show(QStringLiteral("adapter.n_splits"), routed);
+  show(QStringLiteral("adapter.router_granularity"), routed);
+  show(QStringLiteral("adapter.relaxed_bernoulli"), routed);
+  show(QStringLiteral("adapter.temperature"), routed);
+  show(QStringLiteral("train.router_learning_rate"), routed);
+}
+
+void ExperimentForm::revalidate() {
+  if (filling_) return;
+  updateVisibility();
+  QStringList problems;
+  const std::pair<QLineEdit*, const char*> numbers[] = {
+      {temperature_edit_, "adapter.temperature"},
+      {adapter_lr_edit_, "train.adapter_learning_rate"},
+      {router_lr_edit_, "train.router_learning_rate"}};
+  for (const auto& [edit, field] : numbers) {
+    bool ok = false;
+    edit->text().trimmed().toDouble(&ok);
+    if (!ok) {
+      problems << QStringLiteral("%1: not a number: \"%2\"").arg(QLatin1String(field), edit->text());
+    }
+  }
+  const ExperimentConfig current = config();
+  try {
+    validate(current);
+  } catch (const ConfigError& error) {
+    for (const std::string& problem : error.problems()) problems << QString::fromStdString(problem);
+  } catch (const std::exception& error) {
+    problems << QString::fromStdString(error.what());
+  }
+  parameters_ = ParameterCounts{};
+  if (problems.isEmpty()) {
+    try {
+      parameters_ = estimate_parameters(current);
+    } catch (const std::exception& error) {
+      problems << QString::fromStdString(error.what());
+    }
+  }
+  problems_ = problems;
+
+  // Messages next to their fields; what names no shown field goes on top.
+  QMap<QString, QStringList> by_field;
+  QStringList general;
+  for (const QString& problem : problems) {
+    const auto [field, message] = splitProblem(problem);
+    QString key = field;
+    while (!key.isEmpty() && !fields_.contains(key)) {
+      const int dot = key.lastIndexOf(QLatin1Char('.'));
+      key = dot > 0 ? key.left(dot) : QString();
+    }
+    const QWidget* row = rows_.value(key);
+    if (!key.isEmpty() && row && !row->isHidden()) {
+      by_field[key] << message;
+    } else {
+      general << problem;
+    }
+  }
+  for (auto it = fields_.cbegin(); it != fields_.cend(); ++it) {
+    const QStringList messages = by_field.value(it.key());
+    it.value().error->setText(messages.join(QLatin1Char('\n')));
+    it.value().error->setVisible(!messages.isEmpty());
+  }
+  general_error_->setText(general.join(QLatin1Char('\n')));
+  general_error_->setVisible(!general.isEmpty());
+
+  if (problems.isEmpty()) {
+    const QLocale locale;
+    parameters_label_->setText(
+        tr("Trainable parameters: <b>%1</b> (per task %2, router %3) · model total %4")
+            .arg(locale.toString(static_cast<qlonglong>(parameters_.trainable)),
+                 locale.toString(static_cast<qlonglong>(parameters_.per_task)),
+                 locale.toString(static_cast<qlonglong>(parameters_.router)),
+                 locale.toString(static_cast<qlonglong>(parameters_.total))));
+  } else {
+    parameters_label_->setText(tr("Trainable parameters: — (fix the fields marked in red)"));
+  }
+  Q_EMIT validityChanged(problems.isEmpty(), problems.value(0));
+  Q_EMIT configChanged();
+}
+
+}  // namespace tensorpoly::ui

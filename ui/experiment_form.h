@@ -1,0 +1,114 @@
+// The experiment form: every field of an ExperimentConfig a researcher usually
+// changes (method, model preset, task suite or JSONL files, rank, order, skills,
+// splits, routing, learning rates, steps, batch size, intervals, seed, device),
+// presets from resources/presets (compiled into the .qrc), load/save as JSON.
+// Validation is the config API's (tensorpoly::validate): each of its field-named
+// problems is shown under the widget of that field, and validityChanged() tells
+// the window whether Run may be enabled. The trainable parameter counts (total
+// and per task, closed form) follow every change.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <QMap>
+#include <QString>
+#include <QStringList>
+#include <QWidget>
+
+#include "tensorpoly/config.h"
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QSpinBox;
+class QFormLayout;
+
+namespace tensorpoly::ui {
+
+class ExperimentForm : public QWidget {
+  Q_OBJECT
+
+ public:
+  explicit ExperimentForm(QWidget* parent = nullptr);
+
+  // Fills the widgets. Fields the form does not show (base model, few-shot, ...)
+  // are kept and written back by config().
+  void setConfig(const ExperimentConfig& config);
+  // What the widgets describe, valid or not.
+  ExperimentConfig config() const;
+  QString configJson() const;
+
+  bool isValid() const { return problems_.isEmpty(); }
+  // Every current problem, "field.path: what is wrong".
+  QStringList problems() const { return problems_; }
+  // The message shown next to `field` ("adapter.rank", "train.steps", ...); "" when none.
+  QString errorFor(const QString& field) const;
+  QWidget* fieldWidget(const QString& field) const { return fields_.value(field).editor; }
+  QLabel* errorLabel(const QString& field) const { return fields_.value(field).error; }
+  QStringList fieldNames() const { return fields_.keys(); }
+  // Trainable parameters of the current config (zeros when invalid).
+  ParameterCounts parameters() const { return parameters_; }
+  QString parameterText() const;
+
+  // Presets compiled into the resources (":/tensorpoly/presets/<name>.json").
+  static QStringList presetNames();
+  static ExperimentConfig presetConfig(const QString& name);  // throws ConfigError
+  // Each returns "" or an error naming the file.
+  QString loadPreset(const QString& name);
+  QString loadFile(const QString& path);
+  QString saveFile(const QString& path) const;
+
+ Q_SIGNALS:
+  // After every change; `first_problem` is empty when the form is valid.
+  void validityChanged(bool valid, const QString& first_problem);
+  void configChanged();
+
+ private:
+  struct Field {
+    QWidget* editor = nullptr;
+    QLabel* error = nullptr;
+  };
+  QWidget* addField(QFormLayout* layout, const QString& key, const QString& label,
+                    QWidget* editor, const QString& tooltip = {});
+  QSpinBox* makeSpin(int minimum, int maximum);
+  QLineEdit* makeNumber();
+  void revalidate();
+  void updateVisibility();
+  void onPresetChosen(int index);
+
+  ExperimentConfig base_;     // the last loaded config: source of the fields not shown
+  QMap<QString, Field> fields_;
+  QMap<QString, QWidget*> rows_;  // field -> its row container (hidden for unused fields)
+  QStringList problems_;
+  ParameterCounts parameters_;
+  bool filling_ = false;
+
+  QComboBox* preset_combo_ = nullptr;
+  QLineEdit* name_edit_ = nullptr;
+  QComboBox* method_combo_ = nullptr;
+  QComboBox* model_combo_ = nullptr;
+  QComboBox* suite_kind_combo_ = nullptr;
+  QSpinBox* n_tasks_spin_ = nullptr;
+  QSpinBox* n_heldout_spin_ = nullptr;
+  QLineEdit* train_path_edit_ = nullptr;
+  QLineEdit* validation_path_edit_ = nullptr;
+  QSpinBox* rank_spin_ = nullptr;
+  QSpinBox* order_spin_ = nullptr;
+  QSpinBox* skills_spin_ = nullptr;
+  QSpinBox* splits_spin_ = nullptr;
+  QComboBox* granularity_combo_ = nullptr;
+  QCheckBox* relaxed_check_ = nullptr;
+  QLineEdit* temperature_edit_ = nullptr;
+  QLineEdit* adapter_lr_edit_ = nullptr;
+  QLineEdit* router_lr_edit_ = nullptr;
+  QSpinBox* steps_spin_ = nullptr;
+  QSpinBox* batch_spin_ = nullptr;
+  QSpinBox* eval_every_spin_ = nullptr;
+  QSpinBox* routing_every_spin_ = nullptr;
+  QSpinBox* seed_spin_ = nullptr;
+  QComboBox* device_combo_ = nullptr;
+  QLabel* general_error_ = nullptr;
+  QLabel* parameters_label_ = nullptr;
+};
+
+}  // namespace tensorpoly::ui
