@@ -122,12 +122,16 @@ torch::Tensor RoutedAdapterImpl::low_rank_update(const torch::Tensor& x,
 torch::Tensor RoutedAdapterImpl::low_rank_update_naive(const torch::Tensor& x,
                                                        const torch::Tensor& task_ids) {
   const auto ids = task_ids_for(x, task_ids);
+  // unbind (not x[example]) so that the backward is one stack, not a full-size
+  // zero tensor per example.
+  const auto examples = x.unbind(0);
   std::vector<torch::Tensor> rows;
-  rows.reserve(static_cast<size_t>(x.size(0)));
+  rows.reserve(examples.size());
   for (int64_t example = 0; example < x.size(0); ++example) {
     const auto weights = router_->route(ids.narrow(0, example, 1), sampling(), config_.temperature);
     const auto [a, b] = task_factors(weights);
-    rows.push_back(x[example].matmul(a[0]).div(config_.rank).matmul(b[0]));
+    rows.push_back(
+        examples[static_cast<size_t>(example)].matmul(a[0]).div(config_.rank).matmul(b[0]));
   }
   return torch::stack(rows);
 }
