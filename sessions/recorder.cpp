@@ -3,14 +3,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "tensorpoly/sessions/recorder.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <thread>
 #include <variant>
 
@@ -60,10 +59,10 @@ struct Recorder::Impl {
         db, path, "INSERT OR REPLACE INTO checkpoints (run_id, step, path) VALUES (?1, ?2, ?3)");
     advance_run = std::make_unique<Statement>(
         db, path, "UPDATE runs SET last_step = ?2 WHERE id = ?1 AND last_step < ?2");
-    end_run = std::make_unique<Statement>(
-        db, path,
-        "UPDATE runs SET status = ?2, finished_at = ?3, message = ?4,"
-        " last_step = max(last_step, ?5) WHERE id = ?1");
+    end_run =
+        std::make_unique<Statement>(db, path,
+                                    "UPDATE runs SET status = ?2, finished_at = ?3, message = ?4,"
+                                    " last_step = max(last_step, ?5) WHERE id = ?1");
     writer = std::thread([this] { write_loop(); });
   }
 
@@ -118,7 +117,7 @@ struct Recorder::Impl {
 
       std::string failure;
       std::map<int64_t, int64_t> advanced;
-      if (!failed) {   // after a failure the events are refused, not written half
+      if (!failed) {  // after a failure the events are refused, not written half
         try {
           write(batch, advanced);
         } catch (const std::exception& exception) {
@@ -279,10 +278,10 @@ struct Recorder::Impl {
     run_lock.reset();
   }
 
-  Store store;   // the writer's own connection
+  Store store;  // the writer's own connection
   RecorderOptions options;
 
-  std::mutex mutex;                       // guards the queue and the counters below
+  std::mutex mutex;  // guards the queue and the counters below
   std::condition_variable wake_writer, room, committed_cv;
   std::deque<Item> queue;
   size_t queued_rows = 0;
@@ -291,7 +290,7 @@ struct Recorder::Impl {
   std::chrono::steady_clock::time_point first_pending;
   std::string error;
 
-  std::mutex db_mutex;                    // the connection: writer thread vs on_run_started
+  std::mutex db_mutex;  // the connection: writer thread vs on_run_started
   std::unique_ptr<Statement> insert_metric, insert_evaluation, insert_routing, insert_checkpoint,
       advance_run, end_run;
   std::unique_ptr<detail::RunLock> run_lock;
@@ -306,12 +305,12 @@ Recorder::Recorder(const std::string& database_path, RecorderOptions options)
 Recorder::~Recorder() {
   try {
     impl_->close();
-  } catch (...) {   // NOLINT(bugprone-empty-catch): a destructor must not throw
+  } catch (...) {  // NOLINT(bugprone-empty-catch): a destructor must not throw
   }
 }
 
 void Recorder::on_run_started(const RunStarted& event) {
-  impl_->flush();   // the previous run's events first
+  impl_->flush();  // the previous run's events first
   const int64_t id = impl_->start_run(event);
   impl_->committed_step.store(-1);
   impl_->run_id.store(id);
@@ -337,7 +336,7 @@ void Recorder::on_run_ended(const RunEnded& event) {
   impl_->enqueue({impl_->run_id.load(), event, 1});
   impl_->flush();
   std::lock_guard<std::mutex> db_lock(impl_->db_mutex);
-  impl_->run_lock.reset();   // the run is no longer written
+  impl_->run_lock.reset();  // the run is no longer written
 }
 
 int64_t Recorder::run_id() const { return impl_->run_id.load(); }

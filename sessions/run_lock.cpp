@@ -19,9 +19,9 @@ std::string run_lock_path(const std::string& database_path, int64_t run_id) {
 bool run_lock_held(const std::string& database_path, int64_t run_id) {
   const std::string path = run_lock_path(database_path, run_id);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;   // no lock file: no writer
+  if (fd < 0) return false;  // no lock file: no writer
   const bool held = ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-  ::close(fd);                // also releases the lock if we took it
+  ::close(fd);  // also releases the lock if we took it
   return held;
 }
 
@@ -35,8 +35,7 @@ RunLock::RunLock(const std::string& database_path, int64_t run_id)
     const int error = errno;
     ::close(fd_);
     throw StoreError(path_ + ": run " + std::to_string(run_id) +
-                     " is already being written by another process (" + std::strerror(error) +
-                     ")");
+                     " is already being written by another process (" + std::strerror(error) + ")");
   }
   const std::string pid = std::to_string(::getpid()) + "\n";
   if (::ftruncate(fd_, 0) == 0) {

@@ -19,7 +19,7 @@ class RunLock {
  public:
   // Creates the lock file and takes the lock; throws StoreError when it is held.
   RunLock(const std::string& database_path, int64_t run_id);
-  ~RunLock();   // releases the lock and removes the file
+  ~RunLock();  // releases the lock and removes the file
   RunLock(const RunLock&) = delete;
   RunLock& operator=(const RunLock&) = delete;
 

@@ -48,9 +48,9 @@ const char* const kMigrations[] = {
     "  run_id INTEGER NOT NULL,"
     "  name TEXT NOT NULL,"
     "  split TEXT NOT NULL,"
-    "  task INTEGER NOT NULL,"          // -1: not per task
+    "  task INTEGER NOT NULL,"  // -1: not per task
     "  step INTEGER NOT NULL,"
-    "  value REAL,"                     // NULL: NaN
+    "  value REAL,"  // NULL: NaN
     "  wall_time_s REAL NOT NULL DEFAULT 0,"
     "  PRIMARY KEY (run_id, name, split, task, step)) WITHOUT ROWID;"
     "CREATE TABLE routing ("
@@ -58,9 +58,9 @@ const char* const kMigrations[] = {
     "  step INTEGER NOT NULL,"
     "  layer_index INTEGER NOT NULL,"
     "  layer TEXT NOT NULL,"
-    "  kind TEXT NOT NULL,"             // routing_kind_name()
-    "  shape TEXT NOT NULL,"            // JSON array of int64
-    "  data BLOB NOT NULL,"             // float32, little-endian, row-major
+    "  kind TEXT NOT NULL,"   // routing_kind_name()
+    "  shape TEXT NOT NULL,"  // JSON array of int64
+    "  data BLOB NOT NULL,"   // float32, little-endian, row-major
     "  UNIQUE (run_id, step, layer_index));"
     "CREATE TABLE evaluations ("
     "  run_id INTEGER NOT NULL,"

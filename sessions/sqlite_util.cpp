@@ -181,13 +181,14 @@ FileCheck check_store_file(const std::string& path) {
   check.exists = true;
   check.writable = ::access(path.c_str(), W_OK) == 0 && (info.st_mode & 0222) != 0;
   const auto size = static_cast<uint64_t>(info.st_size);
-  if (size == 0) return check;   // an empty file is an empty database
+  if (size == 0) return check;  // an empty file is an empty database
   unsigned char header[100] = {};
   std::ifstream in(path, std::ios::binary);
   if (!in) throw StoreError(path + ": cannot read: " + std::strerror(errno));
   in.read(reinterpret_cast<char*>(header), sizeof header);
   if (size < sizeof header || std::memcmp(header, "SQLite format 3", 16) != 0) {
-    throw StoreError(path + ": is not a SQLite database (no 'SQLite format 3' header); "
+    throw StoreError(path +
+                     ": is not a SQLite database (no 'SQLite format 3' header); "
                      "the file was left untouched");
   }
   uint64_t page_size = (uint64_t{header[16]} << 8) | header[17];
@@ -239,7 +240,8 @@ int read_schema_version(sqlite3* db, const std::string& path, const std::string&
     schema.step();
     return user_version(db, path, database);
   } catch (const StoreError& error) {
-    throw StoreError(std::string(error.what()) + " (not a readable store; the file was left "
+    throw StoreError(std::string(error.what()) +
+                     " (not a readable store; the file was left "
                      "untouched)");
   }
 }

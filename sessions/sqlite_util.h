@@ -13,8 +13,8 @@ namespace tensorpoly::sessions::detail {
 [[noreturn]] void fail(sqlite3* db, const std::string& path, const std::string& what);
 void exec(sqlite3* db, const std::string& path, const std::string& sql);
 int user_version(sqlite3* db, const std::string& path, const std::string& database = "main");
-std::string utc_now();                                  // ISO 8601, seconds
-std::string quoted(const std::string& identifier);      // "identifier"
+std::string utc_now();                              // ISO 8601, seconds
+std::string quoted(const std::string& identifier);  // "identifier"
 std::string file_uri(const std::string& path, bool read_only);
 
 // A prepared statement, either borrowed from a cache (reset on destruction) or owned
@@ -22,25 +22,25 @@ std::string file_uri(const std::string& path, bool read_only);
 // columns from 0.
 class Statement {
  public:
-  Statement(sqlite3* db, const std::string& path, const std::string& sql);   // owned
-  Statement(sqlite3* db, const std::string& path, sqlite3_stmt* cached);     // borrowed
+  Statement(sqlite3* db, const std::string& path, const std::string& sql);  // owned
+  Statement(sqlite3* db, const std::string& path, sqlite3_stmt* cached);    // borrowed
   ~Statement();
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 
   Statement& bind_int64(int index, int64_t value);
-  Statement& bind_double(int index, double value);        // NaN is stored as NULL
+  Statement& bind_double(int index, double value);  // NaN is stored as NULL
   Statement& bind_text(int index, const std::string& value);
   // Without a copy: `value` must outlive the next step() (hot insert paths).
   Statement& bind_text_static(int index, const std::string& value);
   Statement& bind_blob(int index, const void* data, size_t bytes);
 
-  bool step();          // true: a row is ready; false: done; throws on error
-  void run();           // steps to the end, ignoring rows
+  bool step();  // true: a row is ready; false: done; throws on error
+  void run();   // steps to the end, ignoring rows
   void reset();
 
   int64_t int64(int column) const;
-  double real(int column) const;                          // NULL reads back as NaN
+  double real(int column) const;  // NULL reads back as NaN
   std::string text(int column) const;
   std::vector<unsigned char> blob(int column) const;
   bool is_null(int column) const;
@@ -61,7 +61,7 @@ namespace tensorpoly::sessions::detail {
 // What Store::open learns about a file before SQLite touches it.
 struct FileCheck {
   bool exists = false;
-  bool writable = true;     // for root too: a file without any write permission bit is not
+  bool writable = true;  // for root too: a file without any write permission bit is not
 };
 
 // Refuses (StoreError naming the file) a path that is a directory, unreadable, not

@@ -2,10 +2,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "tensorpoly/sessions/store.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cctype>
+#include <nlohmann/json.hpp>
 #include <utility>
 
 #include "run_lock.h"
@@ -91,8 +90,9 @@ Store Store::open(const std::string& path, OpenMode mode) {
   std::string notice;
   if (!read_only && file.exists && !file.writable) {
     read_only = true;
-    notice = path + ": the file is not writable; opened read-only (runs cannot be recorded, "
-                    "renamed or deleted)";
+    notice = path +
+             ": the file is not writable; opened read-only (runs cannot be recorded, "
+             "renamed or deleted)";
   }
   if (read_only && !file.exists) throw StoreError(path + ": cannot open: no such file");
 
@@ -105,8 +105,7 @@ Store Store::open(const std::string& path, OpenMode mode) {
       version = detail::read_schema_version(probe, path);
       if (version > kSchemaVersion) {
         throw StoreError(path + ": schema version " + std::to_string(version) +
-                         " is newer than this build supports (" +
-                         std::to_string(kSchemaVersion) +
+                         " is newer than this build supports (" + std::to_string(kSchemaVersion) +
                          "); open it with a newer TensorPoly Studio. The file was left untouched");
       }
       // Switching a file to WAL writes its header: check it first. Our own stores
@@ -198,7 +197,7 @@ Store& Store::operator=(Store&& other) noexcept {
 }
 
 Store::~Store() {
-  statements_.reset();   // finalize before closing
+  statements_.reset();  // finalize before closing
   sqlite3_close(db_);
 }
 
@@ -337,10 +336,10 @@ RunDetails Store::run_details(const RunRef& run) const {
 
 std::vector<TaskInfo> Store::tasks(const RunRef& run) const {
   const std::string file = database_file(run.database);
-  Statement rows(db_, path_,
-                 prepare("SELECT task_index, name, family, skills_json, split FROM " +
-                         detail::quoted(run.database) +
-                         ".tasks WHERE run_id = ?1 ORDER BY task_index"));
+  Statement rows(
+      db_, path_,
+      prepare("SELECT task_index, name, family, skills_json, split FROM " +
+              detail::quoted(run.database) + ".tasks WHERE run_id = ?1 ORDER BY task_index"));
   rows.bind_int64(1, run.id);
   std::vector<TaskInfo> result;
   while (rows.step()) {

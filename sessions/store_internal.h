@@ -21,7 +21,7 @@ struct StatementCache {
 };
 
 // The columns of each table apart from the run id, in the order export/import copy them.
-extern const char* const kRunColumns;   // runs, without id
+extern const char* const kRunColumns;  // runs, without id
 
 // Copies run `source_id` with all its rows from schema `from` to schema `to` of `db`
 // (inside the caller's transaction). keep_id: the run keeps its id, else it gets a

@@ -1,11 +1,10 @@
 // Store: metric series (with extreme-keeping downsampling), routing snapshots and
 // evaluation tables — the queries the UI draws from, for live and saved runs alike.
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <tuple>
 
 #include "store_internal.h"
@@ -40,16 +39,18 @@ void downsample(MetricSeries& series, size_t max_points) {
     const double span = static_cast<double>(series.steps.back()) - first;
     size_t i = 1;
     for (size_t bucket = 0; bucket < buckets && i < n - 1; ++bucket) {
-      const double end = first + span * static_cast<double>(bucket + 1) / static_cast<double>(buckets);
+      const double end =
+          first + span * static_cast<double>(bucket + 1) / static_cast<double>(buckets);
       size_t lowest = n, highest = n, start = i;
-      for (; i < n - 1 && (bucket + 1 == buckets || static_cast<double>(series.steps[i]) < end); ++i) {
+      for (; i < n - 1 && (bucket + 1 == buckets || static_cast<double>(series.steps[i]) < end);
+           ++i) {
         const double value = series.values[i];
         if (std::isnan(value)) continue;
         if (lowest == n || value < series.values[lowest]) lowest = i;
         if (highest == n || value > series.values[highest]) highest = i;
       }
-      if (i == start) continue;                    // empty bucket
-      if (lowest == n) {                           // only NaN in this bucket: keep one
+      if (i == start) continue;  // empty bucket
+      if (lowest == n) {         // only NaN in this bucket: keep one
         keep.push_back(start);
         continue;
       }
@@ -115,8 +116,7 @@ std::vector<std::string> Store::metric_splits(const RunRef& run) const {
 
 std::vector<MetricSeries> Store::metric_series(const RunRef& run, const SeriesQuery& query) const {
   database_file(run.database);
-  std::string sql = "SELECT task, step, value, wall_time_s FROM " +
-                    detail::quoted(run.database) +
+  std::string sql = "SELECT task, step, value, wall_time_s FROM " + detail::quoted(run.database) +
                     ".metrics WHERE run_id = ?1 AND name = ?2 AND split = ?3 AND step > ?4";
   if (query.task) sql += " AND task = ?5";
   sql += " ORDER BY task, step";
@@ -252,7 +252,8 @@ std::vector<EvaluationRow> Store::evaluations(const RunRef& run, const std::stri
   const std::string schema = detail::quoted(run.database);
   std::string sql =
       "SELECT e.step, e.split, e.task, coalesce(t.name, ''), e.loss, e.exact_match, e.accuracy,"
-      " e.n_examples, e.wall_time_s FROM " + schema + ".evaluations e LEFT JOIN " + schema +
+      " e.n_examples, e.wall_time_s FROM " +
+      schema + ".evaluations e LEFT JOIN " + schema +
       ".tasks t ON t.run_id = e.run_id AND t.task_index = e.task WHERE e.run_id = ?1";
   if (!split.empty()) sql += " AND e.split = ?2";
   if (step) sql += " AND e.step = ?3";

@@ -23,7 +23,7 @@ namespace {
 
 struct RunTable {
   const char* name;
-  const char* columns;   // without run_id
+  const char* columns;  // without run_id
 };
 
 const RunTable kRunTables[] = {
@@ -47,8 +47,8 @@ int64_t copy_run(sqlite3* db, const std::string& path, const std::string& from,
     insert.bind_int64(1, source_id).run();
   } else {
     Statement insert(db, path,
-                     "INSERT INTO " + target + ".runs (" + kRunColumns + ") SELECT " +
-                         kRunColumns + " FROM " + source + ".runs WHERE id = ?1");
+                     "INSERT INTO " + target + ".runs (" + kRunColumns + ") SELECT " + kRunColumns +
+                         " FROM " + source + ".runs WHERE id = ?1");
     insert.bind_int64(1, source_id).run();
     target_id = sqlite3_last_insert_rowid(db);
   }
@@ -91,12 +91,11 @@ void attach_read_only(sqlite3* db, const std::string& path, const std::string& f
   try {
     const int version = detail::read_schema_version(db, file, name);
     if (version != kSchemaVersion) {
-      throw StoreError(
-          file + ": schema version " + std::to_string(version) +
-          (version > kSchemaVersion
-               ? " is newer than this build supports; use a newer TensorPoly Studio"
-               : " is older than " + std::to_string(kSchemaVersion) +
-                     "; open it once read-write with this version to upgrade it"));
+      throw StoreError(file + ": schema version " + std::to_string(version) +
+                       (version > kSchemaVersion
+                            ? " is newer than this build supports; use a newer TensorPoly Studio"
+                            : " is older than " + std::to_string(kSchemaVersion) +
+                                  "; open it once read-write with this version to upgrade it"));
     }
   } catch (...) {
     sqlite3_exec(db, ("DETACH DATABASE " + detail::quoted(name)).c_str(), nullptr, nullptr,
@@ -133,8 +132,9 @@ std::string Store::attach(const std::string& path, const std::string& name) {
 }
 
 void Store::detach(const std::string& name) {
-  if (!attached_.count(name)) throw StoreError(path_ + ": no attached database named '" + name + "'");
-  statements_->clear();   // statements may refer to its tables
+  if (!attached_.count(name))
+    throw StoreError(path_ + ": no attached database named '" + name + "'");
+  statements_->clear();  // statements may refer to its tables
   detail::exec(db_, path_, "DETACH DATABASE " + detail::quoted(name));
   attached_.erase(name);
 }

@@ -13,10 +13,11 @@ int import_runs(const std::vector<std::string>& args) {
   std::string file;
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--db" || args[i] == "--threads") {
-      ++i;   // skip the option's value
+      ++i;  // skip the option's value
     } else if (args[i].rfind("--", 0) != 0) {
-      if (!file.empty()) throw std::invalid_argument("import takes one FILE, got '" + file +
-                                                     "' and '" + args[i] + "'");
+      if (!file.empty())
+        throw std::invalid_argument("import takes one FILE, got '" + file + "' and '" + args[i] +
+                                    "'");
       file = args[i];
     }
   }

@@ -1,11 +1,10 @@
 // tensorpoly-run runs: the runs of a store (and of other machines' files), as a
 // table or JSON.
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "run/command.h"
 #include "run/store_args.h"
@@ -59,7 +58,8 @@ int list_runs(const std::vector<std::string>& args) {
     std::cout << std::left;
     if (many) std::cout << std::setw(10) << "database";
     std::cout << std::setw(6) << "id" << std::setw(28) << "name" << std::setw(12) << "status"
-              << std::setw(14) << "method" << std::setw(14) << "step" << "created\n";
+              << std::setw(14) << "method" << std::setw(14) << "step"
+              << "created\n";
     for (const auto& run : runs) {
       if (many) std::cout << std::setw(10) << clip(run.database, 9);
       std::cout << std::setw(6) << run.id << std::setw(28) << clip(run.name, 27) << std::setw(12)

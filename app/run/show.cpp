@@ -1,10 +1,9 @@
 // tensorpoly-run show: one run's config, tasks, parameter counts and final metrics.
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include <nlohmann/json.hpp>
-
 #include <cmath>
 #include <iomanip>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "run/command.h"
@@ -101,20 +100,22 @@ int show_run(const std::vector<std::string>& args) {
     if (!run.notes.empty()) std::cout << "  notes       " << run.notes << "\n";
     std::cout << "\ntasks (" << details.tasks.size() << "):\n" << std::left;
     for (const auto& task : details.tasks) {
-      std::cout << "  " << std::setw(4) << task.index << std::setw(24) << task.name
-                << std::setw(10) << task.split << std::setw(14)
-                << (task.family.empty() ? "-" : task.family) << join(task.skills) << "\n";
+      std::cout << "  " << std::setw(4) << task.index << std::setw(24) << task.name << std::setw(10)
+                << task.split << std::setw(14) << (task.family.empty() ? "-" : task.family)
+                << join(task.skills) << "\n";
     }
     std::cout << "\nfinal metrics:\n";
     for (const auto& metric : metrics) {
-      const std::string task = metric.key.task < 0 ? "" : "[task " + std::to_string(metric.key.task) + "]";
+      const std::string task =
+          metric.key.task < 0 ? "" : "[task " + std::to_string(metric.key.task) + "]";
       std::cout << "  " << std::setw(30) << (metric.key.split + "/" + metric.key.name + task)
                 << std::setw(14) << metric.value << "(step " << metric.step << ")\n";
     }
     if (!evaluations.empty()) {
       std::cout << "\nfinal evaluation:\n  " << std::setw(10) << "split" << std::setw(8) << "step"
-                << std::setw(24) << "task" << std::setw(12) << "loss" << std::setw(12)
-                << "exact" << std::setw(12) << "accuracy" << "n\n";
+                << std::setw(24) << "task" << std::setw(12) << "loss" << std::setw(12) << "exact"
+                << std::setw(12) << "accuracy"
+                << "n\n";
       for (const auto& row : evaluations) {
         auto measured = [](double value) {
           if (value < 0) return std::string("-");
@@ -122,15 +123,15 @@ int show_run(const std::vector<std::string>& args) {
           text << value;
           return text.str();
         };
-        std::cout << "  " << std::setw(10) << row.split << std::setw(8) << row.step
-                  << std::setw(24) << (row.task_name.empty() ? std::to_string(row.task) : row.task_name)
+        std::cout << "  " << std::setw(10) << row.split << std::setw(8) << row.step << std::setw(24)
+                  << (row.task_name.empty() ? std::to_string(row.task) : row.task_name)
                   << std::setw(12) << row.loss << std::setw(12) << measured(row.exact_match)
                   << std::setw(12) << measured(row.accuracy) << row.n_examples << "\n";
       }
     }
     const auto config = nlohmann::json::parse(details.config_json, nullptr, false);
-    std::cout << "\nconfig:\n" << (config.is_discarded() ? details.config_json : config.dump(2))
-              << "\n";
+    std::cout << "\nconfig:\n"
+              << (config.is_discarded() ? details.config_json : config.dump(2)) << "\n";
     return kExitOk;
   } catch (const sessions::StoreError& error) {
     return report_store_error("show", error);

@@ -1,7 +1,6 @@
 // tensorpoly-run runs / show / export / import against stores written by the Recorder.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include <array>
@@ -9,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "tensorpoly/sessions/recorder.h"
@@ -20,25 +20,26 @@ using namespace tensorpoly;
 
 struct CliResult {
   int exit_code = -1;
-  std::string out;   // stdout only
-  std::string all;   // stdout and stderr
+  std::string out;  // stdout only
+  std::string all;  // stdout and stderr
 };
 
 // Runs tensorpoly-run with `arguments` (already quoted); stderr goes to a file.
 CliResult run_cli(const std::string& arguments, const std::string& environment = {}) {
   static int counter = 0;
-  const std::string err_file = (std::filesystem::temp_directory_path() /
-                                ("tp-cli-err-" + std::to_string(::getpid()) + "-" +
-                                 std::to_string(counter++)))
-                                   .string();
-  const std::string command = environment + " '" + TENSORPOLY_RUN_EXE + "' " + arguments +
-                              " 2>'" + err_file + "'";
+  const std::string err_file =
+      (std::filesystem::temp_directory_path() /
+       ("tp-cli-err-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)))
+          .string();
+  const std::string command =
+      environment + " '" + TENSORPOLY_RUN_EXE + "' " + arguments + " 2>'" + err_file + "'";
   CliResult result;
   FILE* pipe = popen(command.c_str(), "r");
   if (!pipe) return result;
   std::array<char, 4096> buffer{};
   size_t n = 0;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.out.append(buffer.data(), n);
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    result.out.append(buffer.data(), n);
   const int status = pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   std::ifstream err(err_file);
@@ -51,8 +52,8 @@ std::string quote(const std::filesystem::path& path) { return "'" + path.string(
 
 std::filesystem::path temp_store(const std::string& name) {
   static int counter = 0;
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("tensorpoly-cli-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("tensorpoly-cli-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto path = dir / (name + "-" + std::to_string(counter++) + ".sqlite");
   std::filesystem::remove(path);
@@ -96,11 +97,11 @@ TEST(SessionsCli, RunsListsRunsAsATableAndAsJson) {
   record(db, "second run", 20, RunStatus::kStopped);
   const auto table = run_cli("runs --db " + quote(db));
   ASSERT_EQ(table.exit_code, 0) << table.all;
-  for (const char* expected : {"first run", "second run", "finished", "stopped", "tensorpoly1",
-                               "20/20", "created"}) {
+  for (const char* expected :
+       {"first run", "second run", "finished", "stopped", "tensorpoly1", "20/20", "created"}) {
     EXPECT_NE(table.out.find(expected), std::string::npos) << expected << "\n" << table.out;
   }
-  EXPECT_LT(table.out.find("second run"), table.out.find("first run"));   // newest first
+  EXPECT_LT(table.out.find("second run"), table.out.find("first run"));  // newest first
 
   const auto json = run_cli("runs --json --db " + quote(db));
   ASSERT_EQ(json.exit_code, 0) << json.all;
@@ -152,9 +153,9 @@ TEST(SessionsCli, ShowPrintsConfigTasksAndFinalMetrics) {
   const int64_t id = record(db, "shown", 40);
   const auto text = run_cli("show --run " + std::to_string(id) + " --db " + quote(db));
   ASSERT_EQ(text.exit_code, 0) << text.all;
-  for (const char* expected : {"run 1: shown", "finished", "copy_2", "copy,rev", "n_skills",
-                               "train/loss[task 1]", "(step 40)", "final evaluation",
-                               "trainable 100"}) {
+  for (const char* expected :
+       {"run 1: shown", "finished", "copy_2", "copy,rev", "n_skills", "train/loss[task 1]",
+        "(step 40)", "final evaluation", "trainable 100"}) {
     EXPECT_NE(text.out.find(expected), std::string::npos) << expected << "\n" << text.out;
   }
   const auto json = run_cli("show --json --run " + std::to_string(id) + " --db " + quote(db));
@@ -206,9 +207,9 @@ TEST(SessionsCli, ExportThenImportOnAnotherStore) {
                         " --db " + quote(gpu_box));
   ASSERT_EQ(result.exit_code, 0) << result.all;
   EXPECT_TRUE(std::filesystem::exists(exported));
-  result = run_cli("export --run " + std::to_string(id) + " --out " + quote(exported) +
-                   " --db " + quote(gpu_box));
-  EXPECT_EQ(result.exit_code, 5) << result.all;   // never overwrites
+  result = run_cli("export --run " + std::to_string(id) + " --out " + quote(exported) + " --db " +
+                   quote(gpu_box));
+  EXPECT_EQ(result.exit_code, 5) << result.all;  // never overwrites
   EXPECT_NE(result.all.find("already exists"), std::string::npos) << result.all;
   result = run_cli("export --run " + std::to_string(id) + " --db " + quote(gpu_box));
   EXPECT_EQ(result.exit_code, 2) << result.all;

@@ -27,8 +27,8 @@ double process_cpu_seconds() {
 }
 
 std::filesystem::path bench_path(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("tensorpoly-bench-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("tensorpoly-bench-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto path = dir / (name + ".sqlite");
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);

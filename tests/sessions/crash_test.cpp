@@ -126,9 +126,9 @@ TEST(Recorder, SurvivesSigkill) {
     EXPECT_LE(snapshot_step, last);
     EXPECT_EQ(store.routing_nearest(id, snapshot_step).layers.size(), 2u);
   }
-  EXPECT_EQ(snapshot_steps.size() -
-                (!snapshot_steps.empty() && snapshot_steps.back() == last ? 1 : 0),
-            static_cast<size_t>((last - 1) / 50));
+  EXPECT_EQ(
+      snapshot_steps.size() - (!snapshot_steps.empty() && snapshot_steps.back() == last ? 1 : 0),
+      static_cast<size_t>((last - 1) / 50));
 }
 
 }  // namespace

@@ -83,8 +83,8 @@ TEST(Queries, DownsamplingKeepsExtremesFirstAndLast) {
     StepMetrics metrics;
     metrics.step = step;
     double value = std::sin(static_cast<double>(step) * 0.01);
-    if (step == 4321) value = 50.0;    // a spike
-    if (step == 7777) value = -50.0;   // a dip
+    if (step == 4321) value = 50.0;   // a spike
+    if (step == 7777) value = -50.0;  // a dip
     metrics.metrics.push_back({-1, "train", "loss", value});
     recorder.on_step(metrics);
   }
@@ -108,14 +108,14 @@ TEST(Queries, DownsamplingKeepsExtremesFirstAndLast) {
       EXPECT_EQ(*std::max_element(series.values.begin(), series.values.end()), 50.0);
       EXPECT_EQ(*std::min_element(series.values.begin(), series.values.end()), -50.0);
     }
-    for (size_t i = 0; i < series.steps.size(); ++i) {   // real points, not averages
+    for (size_t i = 0; i < series.steps.size(); ++i) {  // real points, not averages
       EXPECT_EQ(series.values[i], full[0].values[static_cast<size_t>(series.steps[i])]);
     }
   }
   SeriesQuery query{"loss", "train", -1};
   query.max_points = 100;
   const auto series = store.metric_series(recorder.run_id(), query).at(0);
-  EXPECT_GE(series.steps.size(), 90u);   // most buckets contribute two points
+  EXPECT_GE(series.steps.size(), 90u);  // most buckets contribute two points
 }
 
 TEST(Queries, RenameNotesAndDeleteWithAllRows) {

@@ -50,8 +50,8 @@ TEST(Recorder, StoresAWholeRun) {
       eval.step = step;
       eval.wall_time_s = 1.5;
       for (int task = 0; task < 3; ++task) {
-        eval.tasks.push_back({task, 0.5 / static_cast<double>(step) + task, task == 1 ? -1.0 : 0.25,
-                              0.75, 32});
+        eval.tasks.push_back(
+            {task, 0.5 / static_cast<double>(step) + task, task == 1 ? -1.0 : 0.25, 0.75, 32});
       }
       recorder.on_eval(eval);
       EvalResult heldout = eval;
@@ -96,7 +96,7 @@ TEST(Recorder, StoresAWholeRun) {
 
   // Series.
   const auto keys = store.metric_keys(id);
-  ASSERT_EQ(keys.size(), 6u);   // grad_norm, loss x4, lr
+  ASSERT_EQ(keys.size(), 6u);  // grad_norm, loss x4, lr
   EXPECT_EQ(store.metric_names(id), (std::vector<std::string>{"grad_norm", "loss", "lr"}));
   EXPECT_EQ(store.metric_splits(id), (std::vector<std::string>{"train"}));
   const auto loss = store.metric_series(id, {"loss", "train", std::nullopt});
@@ -151,7 +151,7 @@ TEST(Recorder, StoresAWholeRun) {
     EXPECT_EQ(routing.layers[layer].shape, expected.layers[layer].shape);
     EXPECT_EQ(routing.layers[layer].values, expected.layers[layer].values);
   }
-  EXPECT_EQ(store.routing_nearest(id, 75).step, 50);    // a tie picks the earlier
+  EXPECT_EQ(store.routing_nearest(id, 75).step, 50);  // a tie picks the earlier
   EXPECT_EQ(store.routing_nearest(id, 76).step, 100);
   EXPECT_EQ(store.routing_nearest(id, -5).step, 50);
   EXPECT_EQ(store.routing_nearest(id, 5000).step, 100);
@@ -178,7 +178,7 @@ TEST(Recorder, StoresAWholeRun) {
 TEST(Recorder, LiveReaderSeesOnlyCommittedRowsThenNewOnes) {
   const auto path = temp_path("live");
   RecorderOptions options;
-  options.flush_interval = 60s;      // nothing is committed until flush()
+  options.flush_interval = 60s;  // nothing is committed until flush()
   options.flush_rows = 1000000;
   Recorder recorder(path.string(), options);
   recorder.on_run_started(sample_run());
@@ -228,7 +228,7 @@ TEST(Recorder, BackPressureDropsNothing) {
   const auto path = temp_path("pressure");
   RecorderOptions options;
   options.flush_rows = 16;
-  options.queue_capacity = 16;    // the producer waits for the writer most of the time
+  options.queue_capacity = 16;  // the producer waits for the writer most of the time
   Recorder recorder(path.string(), options);
   recorder.on_run_started(sample_run());
   for (int step = 1; step <= 5000; ++step) recorder.on_step(sample_step(step));
@@ -251,7 +251,7 @@ TEST(Recorder, SeveralRunsInSequenceGetTheirOwnIds) {
   EXPECT_NE(first, second);
   recorder.on_step(sample_step(1));
   recorder.on_step(sample_step(2));
-  recorder.close();   // without on_run_ended: the run stays "running" with no writer
+  recorder.close();  // without on_run_ended: the run stays "running" with no writer
   auto store = Store::open(path.string());
   EXPECT_EQ(store.run_summary(first)->status, "finished");
   EXPECT_EQ(store.run_summary(second)->status, "interrupted");

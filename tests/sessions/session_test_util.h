@@ -96,8 +96,8 @@ inline RoutingSnapshot sample_routing(int64_t step, int n_tasks = 3) {
     RoutingMatrix matrix;
     matrix.layer = "encoder.block." + std::to_string(layer) + ".layer.0.SelfAttention.q";
     matrix.kind = layer == 0 ? RoutingKind::kSkills : RoutingKind::kOrders;
-    matrix.shape = layer == 0 ? std::vector<int64_t>{n_tasks, 4}
-                              : std::vector<int64_t>{2, n_tasks, 4};
+    matrix.shape =
+        layer == 0 ? std::vector<int64_t>{n_tasks, 4} : std::vector<int64_t>{2, n_tasks, 4};
     const size_t count = layer == 0 ? size_t(n_tasks) * 4 : size_t(2 * n_tasks) * 4;
     for (size_t i = 0; i < count; ++i) {
       matrix.values.push_back(static_cast<float>(step) + static_cast<float>(i) * 0.25f);

@@ -179,7 +179,7 @@ TEST(BadInput, RefusesATruncatedFileAndLeavesItAlone) {
   const auto path = make_store_with_runs("truncated");
   const auto size = std::filesystem::file_size(path);
   ASSERT_GT(size, 8192u);
-  std::filesystem::resize_file(path, size / 2 + 100);   // not even whole pages
+  std::filesystem::resize_file(path, size / 2 + 100);  // not even whole pages
   auto before = file_state(path);
   std::string message = error_of([&] { Store::open(path.string()); });
   EXPECT_NE(message.find("truncated"), std::string::npos) << message;
@@ -196,7 +196,7 @@ TEST(BadInput, CorruptedPagesGiveAnErrorAndTheFileIsNotModified) {
   const auto path = make_store_with_runs("corrupted");
   {
     std::fstream file(path, std::ios::binary | std::ios::in | std::ios::out);
-    file.seekp(4096);   // every page after the first: b-tree pages of the tables
+    file.seekp(4096);  // every page after the first: b-tree pages of the tables
     const std::string garbage(std::filesystem::file_size(path) - 4096, '\xA5');
     file.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
   }
@@ -233,7 +233,7 @@ TEST(BadInput, ReadOnlyFileIsOpenedReadOnlyWithAMessage) {
   ::chmod(path.c_str(), 0444);
   const auto before = file_state(path);
   {
-    auto store = Store::open(path.string());   // asked for read-write
+    auto store = Store::open(path.string());  // asked for read-write
     EXPECT_TRUE(store.read_only());
     EXPECT_NE(store.notice().find("not writable"), std::string::npos) << store.notice();
     const auto runs = store.list_runs();
@@ -256,9 +256,9 @@ TEST(BadInput, ADirectoryOrAMissingFileIsAClearError) {
   std::filesystem::create_directories(dir);
   EXPECT_NE(error_of([&] { Store::open(dir.string()); }).find("is a directory"), std::string::npos);
   const auto missing = temp_path("missing");
-  EXPECT_NE(error_of([&] { Store::open(missing.string(), OpenMode::kReadOnly); })
-                .find("no such file"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { Store::open(missing.string(), OpenMode::kReadOnly); }).find("no such file"),
+      std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(missing));
 }
 

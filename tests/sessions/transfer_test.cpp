@@ -77,8 +77,8 @@ TEST(Transfer, AttachedFilesListWithLocalRunsAndStayUntouched) {
   EXPECT_EQ(store.attach(gpu_box.string(), "gpu"), "gpu");
   EXPECT_EQ(store.attach(node.string()), "db1");
   EXPECT_EQ(store.attached().size(), 2u);
-  EXPECT_THROW(store.attach(node.string()), StoreError);        // already attached
-  EXPECT_THROW(store.attach(local.string()), StoreError);       // the main file
+  EXPECT_THROW(store.attach(node.string()), StoreError);   // already attached
+  EXPECT_THROW(store.attach(local.string()), StoreError);  // the main file
   EXPECT_THROW(store.attach(temp_path("nope").string()), StoreError);
 
   const auto runs = store.list_runs();
@@ -141,7 +141,7 @@ TEST(Transfer, ExportThenImportCopiesEveryRowWithANewId) {
 
   auto from = Store::open(source.string(), OpenMode::kReadOnly);
   from.export_run(id, exported.string());
-  EXPECT_THROW(from.export_run(id, exported.string()), StoreError);    // exists
+  EXPECT_THROW(from.export_run(id, exported.string()), StoreError);  // exists
   EXPECT_THROW(from.export_run(999, temp_path("x").string()), StoreError);
   EXPECT_FALSE(std::filesystem::exists(exported.string() + "-wal"));
 
@@ -156,11 +156,11 @@ TEST(Transfer, ExportThenImportCopiesEveryRowWithANewId) {
   auto to = Store::open(target.string());
   const auto ids = to.import_runs(exported.string());
   ASSERT_EQ(ids.size(), 1u);
-  EXPECT_EQ(ids[0], 3);   // after the two runs already there
+  EXPECT_EQ(ids[0], 3);  // after the two runs already there
   EXPECT_EQ(to.list_runs().size(), 3u);
   expect_same_run(from, id, to, ids[0]);
   EXPECT_EQ(to.integrity_check(), "ok");
-  EXPECT_THROW(to.import_runs(target.string()), StoreError);   // into itself
+  EXPECT_THROW(to.import_runs(target.string()), StoreError);  // into itself
 
   // An export of an attached run works the same.
   const auto exported2 = temp_path("exported2");

@@ -30,8 +30,8 @@ namespace tensorpoly::sessions {
 
 struct RecorderOptions {
   std::chrono::milliseconds flush_interval{250};
-  size_t flush_rows = 20000;         // commit as soon as this many rows wait
-  size_t queue_capacity = 200000;    // rows; producers wait beyond this
+  size_t flush_rows = 20000;       // commit as soon as this many rows wait
+  size_t queue_capacity = 200000;  // rows; producers wait beyond this
   // Called on the writer thread after each committed transaction that advanced the
   // run, with the run id and the last committed step. Keep it short (post a message
   // to the GUI thread); it must not call back into the Recorder.
@@ -42,7 +42,7 @@ class Recorder : public EventSink {
  public:
   // Opens (creating / migrating if needed) the store at `database_path` for writing.
   explicit Recorder(const std::string& database_path, RecorderOptions options = {});
-  ~Recorder() override;   // close()
+  ~Recorder() override;  // close()
   Recorder(const Recorder&) = delete;
   Recorder& operator=(const Recorder&) = delete;
 

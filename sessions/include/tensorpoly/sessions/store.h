@@ -49,16 +49,16 @@ struct RunRef {
 struct RunSummary {
   int64_t id = 0;
   std::string name;
-  std::string status;        // run_status_name(): running, finished, interrupted, ...
+  std::string status;  // run_status_name(): running, finished, interrupted, ...
   std::string method;
-  int64_t last_step = 0;     // last step whose metrics are committed
+  int64_t last_step = 0;  // last step whose metrics are committed
   int64_t total_steps = 0;
-  std::string created_at;    // ISO 8601, UTC
-  std::string finished_at;   // ISO 8601, UTC; empty while running
+  std::string created_at;   // ISO 8601, UTC
+  std::string finished_at;  // ISO 8601, UTC; empty while running
   std::string device;
   std::string notes;
   std::string database = kMainDatabase;  // "main" or the attach() name
-  std::string source;        // the file the run lives in
+  std::string source;                    // the file the run lives in
 
   RunRef ref() const { return RunRef(database, id); }
 };
@@ -71,18 +71,18 @@ struct RunDetails {
   std::string torch_version;
   uint64_t seed = 0;
   int64_t start_step = 0;
-  std::string message;       // RunEnded::message (error text, ...)
+  std::string message;  // RunEnded::message (error text, ...)
   ParameterCounts parameters;
-  std::vector<TaskInfo> tasks;   // by index
+  std::vector<TaskInfo> tasks;  // by index
 };
 
 // Case-insensitive substring filters; empty fields match everything.
 struct RunFilter {
-  std::string text = {};          // matches name, method, status or notes
+  std::string text = {};  // matches name, method, status or notes
   std::string name = {};
   std::string method = {};
   std::string status = {};
-  std::string database = {};     // only this database ("main" or an attach() name)
+  std::string database = {};  // only this database ("main" or an attach() name)
 };
 
 // One metric series: (name, split, task); task = -1 when not per task.
@@ -96,16 +96,16 @@ struct SeriesKey {
 
 struct MetricSeries {
   SeriesKey key;
-  std::vector<int64_t> steps;      // increasing
+  std::vector<int64_t> steps;  // increasing
   std::vector<double> values;
   std::vector<double> wall_time_s;
 };
 
 struct SeriesQuery {
-  std::string name = {};               // required, e.g. "loss"
-  std::string split = {};              // required, e.g. "train"
-  std::optional<int> task = {};        // unset: every task (and -1); -1: the non-task series
-  int64_t after_step = -1;         // only steps > after_step (live deltas)
+  std::string name = {};         // required, e.g. "loss"
+  std::string split = {};        // required, e.g. "train"
+  std::optional<int> task = {};  // unset: every task (and -1); -1: the non-task series
+  int64_t after_step = -1;       // only steps > after_step (live deltas)
   // 0: every point. Otherwise at most this many points per series: the step range
   // is cut into max_points / 2 buckets and each keeps its minimum and maximum
   // value (in step order), so spikes survive; the first and last points are kept.
@@ -120,8 +120,8 @@ struct MetricValue {
 };
 
 struct RoutingAtStep {
-  int64_t step = -1;                    // the snapshot's step; -1 when the run has none
-  std::vector<RoutingMatrix> layers;    // in the order they were recorded
+  int64_t step = -1;                  // the snapshot's step; -1 when the run has none
+  std::vector<RoutingMatrix> layers;  // in the order they were recorded
 };
 
 struct EvaluationRow {
@@ -130,8 +130,8 @@ struct EvaluationRow {
   int task = 0;
   std::string task_name;
   double loss = 0.0;
-  double exact_match = -1.0;            // -1 when not measured
-  double accuracy = -1.0;               // -1 when not measured
+  double exact_match = -1.0;  // -1 when not measured
+  double accuracy = -1.0;     // -1 when not measured
   int64_t n_examples = 0;
   double wall_time_s = 0.0;
 };
@@ -153,7 +153,7 @@ class Store {
 
   const std::string& path() const { return path_; }
   bool read_only() const { return read_only_; }
-  const std::string& notice() const { return notice_; }   // e.g. why it is read-only
+  const std::string& notice() const { return notice_; }  // e.g. why it is read-only
   int schema_version() const;
   // PRAGMA integrity_check of the main database: "ok" or the problems found.
   std::string integrity_check() const;
@@ -162,17 +162,17 @@ class Store {
   // Runs of the main database and of every attached one, newest first per database.
   std::vector<RunSummary> list_runs(const RunFilter& filter = {}) const;
   std::optional<RunSummary> run_summary(const RunRef& run) const;
-  RunDetails run_details(const RunRef& run) const;      // throws when there is no such run
+  RunDetails run_details(const RunRef& run) const;  // throws when there is no such run
   std::vector<TaskInfo> tasks(const RunRef& run) const;
   std::vector<CheckpointSaved> checkpoints(const RunRef& run) const;
 
   // Edits (main database only; attached ones are read-only).
   void rename_run(int64_t run_id, const std::string& name);
   void set_notes(int64_t run_id, const std::string& notes);
-  void delete_run(int64_t run_id);   // the run and all its rows, one transaction
+  void delete_run(int64_t run_id);  // the run and all its rows, one transaction
 
   // --- Metrics ----------------------------------------------------------------
-  std::vector<SeriesKey> metric_keys(const RunRef& run) const;   // sorted
+  std::vector<SeriesKey> metric_keys(const RunRef& run) const;  // sorted
   std::vector<std::string> metric_names(const RunRef& run) const;
   std::vector<std::string> metric_splits(const RunRef& run) const;
   // One series per task matching the query, sorted by key.
@@ -200,7 +200,7 @@ class Store {
   // every query accepts RunRef(name, id). Throws on a bad or newer-schema file.
   std::string attach(const std::string& path, const std::string& name = {});
   void detach(const std::string& name);
-  std::map<std::string, std::string> attached() const;     // name -> file
+  std::map<std::string, std::string> attached() const;  // name -> file
 
   // Writes the run, with all its rows, to a new self-contained store file at
   // `out_path` (which must not exist). The run keeps its id there.
@@ -214,7 +214,7 @@ class Store {
  private:
   struct Statements;
   Store(sqlite3* db, std::string path, bool read_only);
-  sqlite3_stmt* prepare(const std::string& sql) const;   // cached, reset on return
+  sqlite3_stmt* prepare(const std::string& sql) const;  // cached, reset on return
   std::string database_file(const std::string& database) const;
   void require_writable(const char* what) const;
 
@@ -222,7 +222,7 @@ class Store {
   std::string path_;
   bool read_only_ = false;
   std::string notice_;
-  std::map<std::string, std::string> attached_;          // name -> path
+  std::map<std::string, std::string> attached_;  // name -> path
   std::unique_ptr<Statements> statements_;
 };
 
