@@ -66,7 +66,6 @@ ClusterView::ClusterView(QWidget* parent) : QWidget(parent) {
   map_rect_->axis(QCPAxis::atBottom)->setTickLabelRotation(60);
   map_ = new QCPColorMap(map_rect_->axis(QCPAxis::atBottom), map_rect_->axis(QCPAxis::atLeft));
   map_->setInterpolate(false);
-  map_->setTightBoundary(true);
   map_->setColorScale(scale_);
   scale_->setType(QCPAxis::atRight);
   scale_->setGradient(viridisGradient());

@@ -110,6 +110,7 @@ LossPlotView::LossPlotView(QWidget* parent) : QWidget(parent) {
   splitter->addWidget(legend_);
   splitter->setStretchFactor(0, 4);
   splitter->setStretchFactor(1, 1);
+  splitter->setSizes({800, 200});  // scaled to the real width: the legend takes a fifth
   readout_ = new QLabel(this);
   readout_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   auto* layout = new QVBoxLayout(this);
@@ -167,8 +168,9 @@ LossPlotView::LossPlotView(QWidget* parent) : QWidget(parent) {
     Q_EMIT taskClicked(task);
   });
 
-  setSelection(own_selection_);
+  selection_ = own_selection_;
   rebuildGraphs();
+  setSelection(own_selection_);
 }
 
 void LossPlotView::setSelection(TaskSelection* selection) {
@@ -319,6 +321,7 @@ void LossPlotView::rebuildLegend() {
 }
 
 void LossPlotView::applyStyles() {
+  if (mean_graph_ == nullptr) return;
   const int highlighted = selection_ ? selection_->highlightedTask() : -1;
   for (int task = 0; task < static_cast<int>(train_graphs_.size()); ++task) {
     const bool is_highlighted = task == highlighted;
@@ -336,6 +339,7 @@ void LossPlotView::applyStyles() {
 }
 
 void LossPlotView::applyVisibility() {
+  if (mean_graph_ == nullptr) return;
   for (int task = 0; task < static_cast<int>(train_graphs_.size()); ++task) {
     const bool visible = selection_->isVisible(task);
     train_graphs_[task]->setVisible(visible);

@@ -208,11 +208,10 @@ void RoutingHeatmapView::setRouting(int64_t step, const std::vector<RoutingMatri
 
 void RoutingHeatmapView::setRouting(int64_t step, const std::vector<RoutingMatrix>& layers) {
   cache_[step] = layers;
-  if (!std::binary_search(steps_.begin(), steps_.end(), step)) {
-    steps_.insert(std::upper_bound(steps_.begin(), steps_.end(), step), step);
-    updateStepControls();
-  }
   if (current_step_ < 0) current_step_ = step;
+  if (!std::binary_search(steps_.begin(), steps_.end(), step))
+    steps_.insert(std::upper_bound(steps_.begin(), steps_.end(), step), step);
+  updateStepControls();
   evictCache();
   updateLayerChoices();
   updateBlockChoices();
@@ -322,8 +321,9 @@ bool RoutingHeatmapView::compute(int64_t step, std::vector<double>* values, Show
   shape->n_blocks = static_cast<int>(first.n_blocks());
   shape->n_tasks = static_cast<int>(first.n_tasks());
   shape->n_skills = static_cast<int>(first.n_skills());
-  shape->layer_label = layer_.isEmpty() ? tr("mean over %n layer(s)", "", static_cast<int>(used.size()))
-                                        : layer_;
+  shape->layer_label = !layer_.isEmpty() ? layer_
+                        : used.size() == 1 ? tr("mean over 1 layer")
+                                           : tr("mean over %1 layers").arg(used.size());
   values->assign(first.values.size(), 0.0);
   for (const RoutingMatrix* matrix : used)
     for (size_t i = 0; i < matrix->values.size(); ++i) (*values)[i] += matrix->values[i];
@@ -458,7 +458,6 @@ void RoutingHeatmapView::rebuildPanels(int n_panels) {
     panel.rect->axis(QCPAxis::atBottom)->grid()->setVisible(false);
     panel.map = new QCPColorMap(panel.rect->axis(QCPAxis::atBottom), panel.rect->axis(QCPAxis::atLeft));
     panel.map->setInterpolate(false);
-    panel.map->setTightBoundary(true);
     panel.map->setColorScale(scale_);
     panel.highlight = new QCPItemRect(plot_);
     panel.highlight->setClipAxisRect(panel.rect);
@@ -582,7 +581,7 @@ void RoutingHeatmapView::redrawNow() {
     text << (uniform.isEmpty() ? tr("No near-uniform task.")
                                : tr("\u26A0 Near-uniform tasks (%1): %2").arg(uniform.size()).arg(uniform.join(QLatin1String(", "))));
   }
-  flags_label_->setText(text.join(QLatin1String("  ·  ")));
+  flags_label_->setText(text.join(QStringLiteral("  ·  ")));
   plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 

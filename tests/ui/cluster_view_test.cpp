@@ -58,6 +58,7 @@ class ClusterViewTest : public ::testing::Test {
     view.setRouting(routing, tasks);
     view.plot()->replot(QCustomPlot::rpImmediateRefresh);
   }
+  testing::ApplicationGuard application_;
   ClusterView view;
   TaskLabels tasks;
   std::vector<RoutingMatrix> routing;

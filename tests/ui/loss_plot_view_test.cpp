@@ -37,6 +37,7 @@ class LossPlotViewTest : public ::testing::Test {
     ASSERT_TRUE(QTest::qWaitForWindowExposed(&view));
     view.plot()->replot(QCustomPlot::rpImmediateRefresh);
   }
+  testing::ApplicationGuard application_;
   LossPlotView view;
 };
 

@@ -43,6 +43,7 @@ class RoutingHeatmapViewTest : public ::testing::Test {
     view.redrawNow();
     view.plot()->replot(QCustomPlot::rpImmediateRefresh);
   }
+  testing::ApplicationGuard application_;
   RoutingHeatmapView view;
 };
 

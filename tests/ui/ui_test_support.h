@@ -27,6 +27,11 @@ inline void ensureApplication() {
   }
 }
 
+// A fixture's first member, so that its widgets are built after the application.
+struct ApplicationGuard {
+  ApplicationGuard() { ensureApplication(); }
+};
+
 // A fresh path in the temp folder, removed first: "<tmp>/tensorpoly-ui-<pid>-<n>-<name>".
 inline QString tempPath(const std::string& name) {
   static std::atomic<int> counter{0};
