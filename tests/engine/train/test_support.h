@@ -20,6 +20,7 @@ inline ExperimentConfig tiny_config(const std::string& checkpoint_dir) {
   ExperimentConfig config;
   config.name = "tiny";
   config.device = "cpu";
+  config.threads = 1;  // the CI machine is shared; OpenMP spinning on a busy core is slow
   config.seed = 7;
   config.adapter.method = "tensorpoly-1";
   config.adapter.rank = 4;
