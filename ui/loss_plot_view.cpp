@@ -21,6 +21,7 @@
 #include <cmath>
 #include <limits>
 
+#include "ui/dense_line_bundle.h"
 #include "ui/plot_export.h"
 
 namespace tensorpoly::ui {
@@ -142,8 +143,11 @@ LossPlotView::LossPlotView(QWidget* parent) : QWidget(parent) {
     if (updating_legend_) return;
     selection_->setTaskVisible(legend_->row(item), item->checkState() == Qt::Checked);
   });
-  connect(legend_, &QListWidget::currentRowChanged, this, [this](int row) {
-    if (!updating_legend_) selection_->setHighlightedTask(row);
+  // The selected row (not the current one: focus alone makes a row current) is the highlight.
+  connect(legend_, &QListWidget::itemSelectionChanged, this, [this] {
+    if (updating_legend_) return;
+    const QList<QListWidgetItem*> selected = legend_->selectedItems();
+    selection_->setHighlightedTask(selected.isEmpty() ? -1 : legend_->row(selected.front()));
   });
   connect(plot_, &QCustomPlot::mouseMove, this, [this](QMouseEvent* event) {
     if (event->buttons() != Qt::NoButton) auto_range_ = false;  // dragging
@@ -182,7 +186,10 @@ void LossPlotView::setSelection(TaskSelection* selection) {
   highlight_connection_ =
       connect(selection_, &TaskSelection::highlightedTaskChanged, this, [this](int task) {
         updating_legend_ = true;
-        legend_->setCurrentRow(task);
+        if (task < 0)
+          legend_->clearSelection();
+        else
+          legend_->setCurrentRow(task);
         updating_legend_ = false;
         applyStyles();
         scheduleReplot();
@@ -265,6 +272,7 @@ void LossPlotView::appendToGraph(QCPGraph* graph, const LossPoint& point, bool s
 
 void LossPlotView::rebuildGraphs() {
   plot_->clearGraphs();
+  if (bundle_ != nullptr) plot_->removePlottable(bundle_);
   train_graphs_.clear();
   eval_graphs_.clear();
   const int n_tasks = taskCount();
@@ -275,6 +283,11 @@ void LossPlotView::rebuildGraphs() {
     graph->setAntialiased(false);
     train_graphs_.push_back(graph);
   }
+  // Drawn below the eval markers, the highlighted task and the mean.
+  bundle_ = new DenseLineBundle(plot_->xAxis, plot_->yAxis);
+  std::vector<DenseLineBundle::Series> series;
+  for (QCPGraph* graph : train_graphs_) series.push_back({graph->data(), QColor(), true});
+  bundle_->setSeries(std::move(series));
   for (int task = 0; task < n_tasks; ++task) {
     QCPGraph* graph = plot_->addGraph();
     graph->setName(data_.tasks[task].name + tr(" (eval)"));
@@ -316,7 +329,7 @@ void LossPlotView::rebuildLegend() {
     item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemIsUserCheckable);
     item->setCheckState(selection_->isVisible(task) ? Qt::Checked : Qt::Unchecked);
   }
-  legend_->setCurrentRow(selection_->highlightedTask());
+  if (selection_->highlightedTask() >= 0) legend_->setCurrentRow(selection_->highlightedTask());
   updating_legend_ = false;
 }
 
@@ -328,6 +341,7 @@ void LossPlotView::applyStyles() {
     QColor color = palette_.taskColor(task);
     if (highlighted >= 0 && !is_highlighted) color = faded(color);
     train_graphs_[task]->setPen(QPen(color, is_highlighted ? 2.5 : 1.0));
+    bundle_->series()[static_cast<size_t>(task)].color = color;
     train_graphs_[task]->setLayer(is_highlighted ? QStringLiteral("highlight")
                                                  : QStringLiteral("main"));
     eval_graphs_[task]->setPen(QPen(color));
@@ -336,13 +350,16 @@ void LossPlotView::applyStyles() {
     eval_graphs_[task]->setLayer(train_graphs_[task]->layer());
   }
   mean_graph_->setPen(QPen(highlighted >= 0 ? QColor(90, 90, 90) : QColor(Qt::black), 2.0));
+  applyVisibility();  // the highlighted task leaves the bundle for its own, wider graph
 }
 
 void LossPlotView::applyVisibility() {
   if (mean_graph_ == nullptr) return;
+  const int highlighted = selection_->highlightedTask();
   for (int task = 0; task < static_cast<int>(train_graphs_.size()); ++task) {
     const bool visible = selection_->isVisible(task);
-    train_graphs_[task]->setVisible(visible);
+    train_graphs_[task]->setVisible(visible && task == highlighted);
+    bundle_->series()[static_cast<size_t>(task)].visible = visible && task != highlighted;
     eval_graphs_[task]->setVisible(visible && show_eval_);
   }
   mean_graph_->setVisible(show_mean_);
@@ -440,6 +457,11 @@ void LossPlotView::scheduleReplot() {
   if (!replot_timer_->isActive()) replot_timer_->start();
 }
 
+bool LossPlotView::isSeriesShown(int task) const {
+  if (task < 0 || task >= static_cast<int>(train_graphs_.size())) return false;
+  return train_graphs_[task]->visible() || bundle_->series()[static_cast<size_t>(task)].visible;
+}
+
 QCPGraph* LossPlotView::trainGraph(int task) const {
   if (task < 0 || task >= static_cast<int>(train_graphs_.size())) return nullptr;
   return train_graphs_[task];
@@ -451,7 +473,8 @@ LossPlotView::Hit LossPlotView::nearest(const QPoint& pos) const {
   const double key_low = plot_->xAxis->pixelToCoord(pos.x() - kHoverRadiusPx);
   const double key_high = plot_->xAxis->pixelToCoord(pos.x() + kHoverRadiusPx);
   const auto consider = [&](const QCPGraph* graph, int task, bool eval) {
-    if (!graph->visible() || graph->data()->isEmpty()) return;
+    const bool shown = task < 0 || eval ? graph->visible() : isSeriesShown(task);
+    if (!shown || graph->data()->isEmpty()) return;
     const auto& data = *graph->data();
     const auto begin = data.findBegin(std::min(key_low, key_high), false);
     const auto end = data.findEnd(std::max(key_low, key_high), false);

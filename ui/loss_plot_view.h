@@ -26,6 +26,8 @@ class QTimer;
 
 namespace tensorpoly::ui {
 
+class DenseLineBundle;
+
 struct LossPoint {
   int64_t step = 0;
   double wall_time_s = 0.0;
@@ -83,7 +85,11 @@ class LossPlotView : public QWidget {
   QString exportTo(const QString& path);
 
   QCustomPlot* plot() const { return plot_; }
+  // The task's data (drawn as its own graph only while highlighted; otherwise the
+  // bundle that draws every task draws it).
   QCPGraph* trainGraph(int task) const;
+  // Whether the task's train series is drawn.
+  bool isSeriesShown(int task) const;
   QCPGraph* meanGraph() const { return mean_graph_; }
   QListWidget* legend() const { return legend_; }
   int taskCount() const { return static_cast<int>(data_.tasks.size()); }
@@ -140,6 +146,7 @@ class LossPlotView : public QWidget {
   std::vector<Smoother> train_smoothers_;
   Smoother mean_smoother_;
   QCPGraph* mean_graph_ = nullptr;
+  DenseLineBundle* bundle_ = nullptr;  // every task's train series, rasterised at once
   QListWidget* legend_ = nullptr;
   QSlider* smoothing_slider_ = nullptr;
   QLabel* smoothing_label_ = nullptr;

@@ -57,13 +57,22 @@ TEST_F(LossPlotViewTest, OneSeriesPerTaskWithSortedData) {
 
 TEST_F(LossPlotViewTest, TogglingATaskInTheLegendHidesItsSeries) {
   ASSERT_EQ(view.legend()->count(), 3);
+  // A point of task 1's curve, away from the others: drawn in its colour.
+  const QPoint pixel = view.trainGraph(1)->coordsToPixels(80, 0.5 + 1.0 / 81).toPoint();
+  const auto colorAt = [&] { return view.plot()->toPixmap().toImage().pixel(pixel); };
+  ASSERT_EQ(view.selection()->highlightedTask(), -1);  // showing the view highlights nothing
+  const QRgb task_color = view.trainGraph(1)->pen().color().rgb();
+  EXPECT_EQ(colorAt(), task_color);
   view.legend()->item(1)->setCheckState(Qt::Unchecked);
-  EXPECT_FALSE(view.trainGraph(1)->visible());
-  EXPECT_TRUE(view.trainGraph(0)->visible());
-  EXPECT_TRUE(view.trainGraph(2)->visible());
+  EXPECT_FALSE(view.isSeriesShown(1));
+  EXPECT_TRUE(view.isSeriesShown(0));
+  EXPECT_TRUE(view.isSeriesShown(2));
   EXPECT_FALSE(view.selection()->isVisible(1));
+  EXPECT_NE(colorAt(), task_color);
+  EXPECT_TRUE(view.hoverText(pixel).isEmpty() || !view.hoverText(pixel).contains("upper"));
   view.legend()->item(1)->setCheckState(Qt::Checked);
-  EXPECT_TRUE(view.trainGraph(1)->visible());
+  EXPECT_TRUE(view.isSeriesShown(1));
+  EXPECT_EQ(colorAt(), task_color);
 }
 
 TEST_F(LossPlotViewTest, SharedSelectionHidesAndHighlightsInEveryView) {
@@ -73,12 +82,14 @@ TEST_F(LossPlotViewTest, SharedSelectionHidesAndHighlightsInEveryView) {
   view.setSelection(&shared);
   other.setSelection(&shared);
   other.legend()->item(2)->setCheckState(Qt::Unchecked);
-  EXPECT_FALSE(view.trainGraph(2)->visible());
+  EXPECT_FALSE(view.isSeriesShown(2));
   EXPECT_EQ(view.legend()->item(2)->checkState(), Qt::Unchecked);
   other.legend()->setCurrentRow(0);  // selecting a legend row highlights the task
   EXPECT_EQ(shared.highlightedTask(), 0);
   EXPECT_EQ(view.legend()->currentRow(), 0);
   EXPECT_GT(view.trainGraph(0)->pen().widthF(), view.trainGraph(1)->pen().widthF());
+  EXPECT_TRUE(view.trainGraph(0)->visible());  // drawn on its own, on top
+  EXPECT_TRUE(view.isSeriesShown(1));
 }
 
 TEST_F(LossPlotViewTest, HoverReadsOutTaskStepAndValue) {

@@ -1,0 +1,60 @@
+// Many dense line series (the per-task losses) drawn as one QCustomPlot
+// plottable. On screen each series is rasterised straight into an image at
+// pixel resolution: one pass over the points in range tracks, per pixel column,
+// the first/min/max/last value, and each column becomes a vertical span joined
+// to its neighbours — the pixels a 1-px, non-antialiased polyline would cover,
+// without building and stroking hundreds of thousands of QPainter vertices.
+// Vector export (PDF) draws the same column summaries as polylines.
+// Include only from .cpp files (it pulls in qcustomplot.h).
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <QColor>
+#include <QImage>
+#include <QSharedPointer>
+#include <vector>
+
+#include "ui/qcustomplot_include.h"
+
+namespace tensorpoly::ui {
+
+class DenseLineBundle : public QCPAbstractPlottable {
+ public:
+  struct Series {
+    QSharedPointer<QCPGraphDataContainer> data;  // shared with the task's QCPGraph
+    QColor color;
+    bool visible = true;
+  };
+
+  DenseLineBundle(QCPAxis* key_axis, QCPAxis* value_axis);
+
+  void setSeries(std::vector<Series> series) { series_ = std::move(series); }
+  std::vector<Series>& series() { return series_; }
+  const std::vector<Series>& series() const { return series_; }
+
+  double selectTest(const QPointF& pos, bool only_selectable, QVariant* details) const override;
+  QCPRange getKeyRange(bool& found_range, QCP::SignDomain in_sign_domain) const override;
+  QCPRange getValueRange(bool& found_range, QCP::SignDomain in_sign_domain,
+                         const QCPRange& in_key_range) const override;
+
+ protected:
+  void draw(QCPPainter* painter) override;
+  void drawLegendIcon(QCPPainter* painter, const QRectF& rect) const override;
+
+ private:
+  // Per pixel column of one series, in value coordinates.
+  struct Column {
+    int column = 0;
+    double first = 0, min = 0, max = 0, last = 0;
+  };
+  void summarize(const QCPGraphDataContainer& data, double left,
+                 std::vector<Column>* columns) const;
+  void rasterize(const std::vector<Column>& columns, QRgb color, QImage* image, double top) const;
+  void drawVector(QCPPainter* painter, const std::vector<Column>& columns, double left,
+                  const QColor& color) const;
+
+  std::vector<Series> series_;
+  QImage image_;  // reused between draws
+};
+
+}  // namespace tensorpoly::ui
