@@ -40,7 +40,8 @@ int bench(const std::vector<std::string>& args) {
   options.threads = static_cast<int>(integer_option(args, "threads", options.threads));
   options.device = option_value(args, "device", options.device);
   const BenchResult result = run_training_benchmark(options);
-  const nlohmann::json line = {{"impl", "libtorch"},
+  // ordered_json keeps the documented field order.
+  const nlohmann::ordered_json line = {{"impl", "libtorch"},
                                {"torch", result.torch_version},
                                {"preset", options.preset},
                                {"method", options.method},

@@ -80,6 +80,7 @@ TEST(BenchCommand, PrintsOneJsonLineWithEveryField) {
                             "--warmup 1 --threads 1 --device cpu");
   ASSERT_EQ(result.exit_code, 0) << result.output;
   ASSERT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;
+  EXPECT_EQ(result.output.rfind("{\"impl\":\"libtorch\",\"torch\":", 0), 0u) << result.output;
   const auto json = nlohmann::json::parse(result.output);
   EXPECT_EQ(json["impl"], "libtorch");
   EXPECT_EQ(json["preset"], "t5-mini");
