@@ -141,6 +141,8 @@ class ConsoleSink : public EventSink {
 };
 
 int train(const std::vector<std::string>& args) {
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
   const std::string config_path = option_value(args, "config");
   const std::string preset = option_value(args, "preset");
   if (config_path.empty() == preset.empty()) {
@@ -185,9 +187,8 @@ int train(const std::vector<std::string>& args) {
   if (recorder) sinks.insert(sinks.begin(), recorder.get());
   FanOutSink sink(sinks);
 
-  // Signals only set a flag; this thread turns it into a stop request.
-  std::signal(SIGINT, on_stop_signal);
-  std::signal(SIGTERM, on_stop_signal);
+  // Signals (handlers installed at the start) only set a flag; this thread turns it into
+  // a stop request.
   std::atomic<bool> finished{false};
   std::thread watcher([&] {
     while (!finished.load()) {

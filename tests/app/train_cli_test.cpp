@@ -69,6 +69,24 @@ TEST(TrainCommand, DivergedRunExitsWithThree) {
   EXPECT_NE(result.output.find("run diverged"), std::string::npos) << result.output;
 }
 
+TEST(TrainCommand, SigintStopsTheRunWithACheckpoint) {
+  const std::string command = std::string("timeout --preserve-status -s INT 5 '") +
+                              TENSORPOLY_RUN_EXE + "' train --preset tiny --no-db " +
+                              "train.steps=1000000 train.checkpoint_dir=" + scratch("sigint") +
+                              " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  std::array<char, 4096> buffer{};
+  size_t n = 0;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  ASSERT_TRUE(WIFEXITED(status)) << output;
+  EXPECT_EQ(WEXITSTATUS(status), 4) << output;
+  EXPECT_NE(output.find("run stopped at step"), std::string::npos) << output;
+  EXPECT_NE(output.find("checkpoint at step"), std::string::npos) << output;
+}
+
 TEST(TrainCommand, HelpDocumentsExitCodes) {
   const Result result = run("train --help");
   EXPECT_EQ(result.exit_code, 0);
