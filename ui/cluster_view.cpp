@@ -39,6 +39,7 @@ ClusterView::ClusterView(QWidget* parent) : QWidget(parent) {
 
   plot_ = new QCustomPlot(this);
   plot_->setNotAntialiasedElements(QCP::aePlottables);
+  plot_->setAutoAddPlottableToLegend(false);  // legends are our own widgets
   plot_->setMouseTracking(true);
   plot_->setMinimumSize(360, 280);
   plot_->plotLayout()->clear();

@@ -83,20 +83,31 @@ void DenseLineBundle::summarize(const QCPGraphDataContainer& data, double left,
   if (open) columns->push_back(current);
 }
 
-void DenseLineBundle::rasterize(const std::vector<Column>& columns, QRgb color, QImage* image,
-                                double top) const {
-  const int width = image->width(), height = image->height();
-  auto* pixels = reinterpret_cast<QRgb*>(image->bits());
-  const qsizetype stride = image->bytesPerLine() / static_cast<qsizetype>(sizeof(QRgb));
+void DenseLineBundle::rasterize(const std::vector<Column>& columns, QRgb color, int width,
+                                int height, double top) {
+  // Column-major, so that each span is one contiguous fill; transposed into the image once.
+  QRgb* pixels = transposed_.data();
   QCPAxis* value_axis = mValueAxis.data();
-  const auto y_of = [&](double value) { return value_axis->coordToPixel(value) - top; };
+  // A linear value axis is an affine map: no per-value call into QCPAxis.
+  const bool linear = value_axis->scaleType() == QCPAxis::stLinear;
+  const QCPRange range = value_axis->range();
+  const double y0 = value_axis->coordToPixel(range.lower) - top;
+  const double y_scale = (value_axis->coordToPixel(range.upper) - top - y0) / range.size();
+  const auto y_of = [&](double value) {
+    return linear ? y0 + (value - range.lower) * y_scale : value_axis->coordToPixel(value) - top;
+  };
   const auto span = [&](int column, double y_a, double y_b) {
     if (column < 0 || column >= width) return;
-    int lo = static_cast<int>(std::lround(std::min(y_a, y_b)));
-    int hi = static_cast<int>(std::lround(std::max(y_a, y_b)));
+    const double low = std::max(-1.0, std::min(y_a, y_b));
+    const double high = std::min(static_cast<double>(height), std::max(y_a, y_b));
+    int lo = static_cast<int>(low + 0.5);
+    int hi = static_cast<int>(high + 0.5);
     lo = std::max(lo, 0);
     hi = std::min(hi, height - 1);
-    for (int y = lo; y <= hi; ++y) pixels[y * stride + column] = color;
+    if (lo <= hi) {
+      QRgb* start = pixels + static_cast<size_t>(column) * height;
+      std::fill(start + lo, start + hi + 1, color);
+    }
   };
   bool have_previous = false;
   int previous_column = 0;
@@ -172,14 +183,18 @@ void DenseLineBundle::draw(QCPPainter* painter) {
     }
     return;
   }
-  if (image_.size() != rect.size()) {
-    image_ = QImage(rect.size(), QImage::Format_ARGB32_Premultiplied);
-  }
-  image_.fill(Qt::transparent);
+  const int width = rect.width(), height = rect.height();
+  if (image_.size() != rect.size()) image_ = QImage(rect.size(), QImage::Format_ARGB32_Premultiplied);
+  transposed_.assign(static_cast<size_t>(width) * height, 0u);  // transparent
   for (const Series& s : series_) {
     if (!s.visible || s.data.isNull()) continue;
     summarize(*s.data, rect.left(), &columns);
-    rasterize(columns, s.color.rgba() | 0xff000000u, &image_, rect.top());
+    rasterize(columns, s.color.rgba() | 0xff000000u, width, height, rect.top());
+  }
+  for (int y = 0; y < height; ++y) {
+    auto* line = reinterpret_cast<QRgb*>(image_.scanLine(y));
+    const QRgb* source = transposed_.data() + y;
+    for (int x = 0; x < width; ++x) line[x] = source[static_cast<size_t>(x) * height];
   }
   // Column c covers pixels [left + c, left + c + 1): the image's pixel grid is the plot's.
   painter->drawImage(rect.topLeft(), image_);

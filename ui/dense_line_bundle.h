@@ -49,12 +49,13 @@ class DenseLineBundle : public QCPAbstractPlottable {
   };
   void summarize(const QCPGraphDataContainer& data, double left,
                  std::vector<Column>* columns) const;
-  void rasterize(const std::vector<Column>& columns, QRgb color, QImage* image, double top) const;
+  void rasterize(const std::vector<Column>& columns, QRgb color, int width, int height, double top);
   void drawVector(QCPPainter* painter, const std::vector<Column>& columns, double left,
                   const QColor& color) const;
 
   std::vector<Series> series_;
-  QImage image_;  // reused between draws
+  QImage image_;                  // reused between draws
+  std::vector<QRgb> transposed_;  // the image, column-major, while series are drawn
 };
 
 }  // namespace tensorpoly::ui

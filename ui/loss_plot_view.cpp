@@ -58,6 +58,7 @@ LossPlotView::LossPlotView(QWidget* parent) : QWidget(parent) {
   plot_ = new QCustomPlot(this);
   plot_->setPlottingHint(QCP::phFastPolylines, true);
   plot_->setNotAntialiasedElements(QCP::aePlottables);
+  plot_->setAutoAddPlottableToLegend(false);  // legends are our own widgets
   plot_->setNoAntialiasingOnDrag(true);
   plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
   plot_->addLayer(QStringLiteral("highlight"), plot_->layer(QStringLiteral("main")),

@@ -51,6 +51,7 @@ RoutingHeatmapView::RoutingHeatmapView(QWidget* parent) : QWidget(parent) {
 
   plot_ = new QCustomPlot(this);
   plot_->setNotAntialiasedElements(QCP::aePlottables);
+  plot_->setAutoAddPlottableToLegend(false);  // legends are our own widgets
   plot_->setMouseTracking(true);
   plot_->setMinimumSize(320, 240);
   plot_->plotLayout()->clear();  // rebuildPanels() lays out the panels and the colour scale
