@@ -174,23 +174,30 @@ void DenseLineBundle::draw(QCPPainter* painter) {
   if (mKeyAxis.isNull() || mValueAxis.isNull()) return;
   const QRect rect = mKeyAxis->axisRect()->rect();
   if (rect.width() <= 0 || rect.height() <= 0) return;
-  std::vector<Column> columns;
+  const bool log_values = mValueAxis->scaleType() == QCPAxis::stLogarithmic;
+  if (mKeyAxis->range() != summarized_range_ || rect != summarized_rect_ ||
+      log_values != summarized_log_) {
+    invalidateAll();
+    summarized_range_ = mKeyAxis->range();
+    summarized_rect_ = rect;
+    summarized_log_ = log_values;
+  }
+  for (Series& s : series_) {
+    if (!s.visible || s.data.isNull() || !s.dirty) continue;
+    summarize(*s.data, rect.left(), &s.columns);
+    s.dirty = false;
+  }
   if (painter->modes().testFlag(QCPPainter::pmVectorized)) {
-    for (const Series& s : series_) {
-      if (!s.visible || s.data.isNull()) continue;
-      summarize(*s.data, rect.left(), &columns);
-      drawVector(painter, columns, rect.left(), s.color);
-    }
+    for (const Series& s : series_)
+      if (s.visible && !s.data.isNull()) drawVector(painter, s.columns, rect.left(), s.color);
     return;
   }
   const int width = rect.width(), height = rect.height();
   if (image_.size() != rect.size()) image_ = QImage(rect.size(), QImage::Format_ARGB32_Premultiplied);
   transposed_.assign(static_cast<size_t>(width) * height, 0u);  // transparent
-  for (const Series& s : series_) {
-    if (!s.visible || s.data.isNull()) continue;
-    summarize(*s.data, rect.left(), &columns);
-    rasterize(columns, s.color.rgba() | 0xff000000u, width, height, rect.top());
-  }
+  for (const Series& s : series_)
+    if (s.visible && !s.data.isNull())
+      rasterize(s.columns, s.color.rgba() | 0xff000000u, width, height, rect.top());
   for (int y = 0; y < height; ++y) {
     auto* line = reinterpret_cast<QRgb*>(image_.scanLine(y));
     const QRgb* source = transposed_.data() + y;

@@ -20,15 +20,32 @@ namespace tensorpoly::ui {
 
 class DenseLineBundle : public QCPAbstractPlottable {
  public:
+  // Per pixel column of one series, in value coordinates.
+  struct Column {
+    int column = 0;
+    double first = 0, min = 0, max = 0, last = 0;
+  };
   struct Series {
     QSharedPointer<QCPGraphDataContainer> data;  // shared with the task's QCPGraph
     QColor color;
     bool visible = true;
+    // Column summaries, valid while the key range, the plot width and the data are
+    // unchanged: a replot for a highlight, a visibility change or a new value range
+    // only re-rasterises them.
+    std::vector<Column> columns;
+    bool dirty = true;
   };
 
   DenseLineBundle(QCPAxis* key_axis, QCPAxis* value_axis);
 
   void setSeries(std::vector<Series> series) { series_ = std::move(series); }
+  // Call after changing a series' data.
+  void invalidate(size_t index) {
+    if (index < series_.size()) series_[index].dirty = true;
+  }
+  void invalidateAll() {
+    for (Series& s : series_) s.dirty = true;
+  }
   std::vector<Series>& series() { return series_; }
   const std::vector<Series>& series() const { return series_; }
 
@@ -42,11 +59,6 @@ class DenseLineBundle : public QCPAbstractPlottable {
   void drawLegendIcon(QCPPainter* painter, const QRectF& rect) const override;
 
  private:
-  // Per pixel column of one series, in value coordinates.
-  struct Column {
-    int column = 0;
-    double first = 0, min = 0, max = 0, last = 0;
-  };
   void summarize(const QCPGraphDataContainer& data, double left,
                  std::vector<Column>* columns) const;
   void rasterize(const std::vector<Column>& columns, QRgb color, int width, int height, double top);
@@ -54,6 +66,9 @@ class DenseLineBundle : public QCPAbstractPlottable {
                   const QColor& color) const;
 
   std::vector<Series> series_;
+  QCPRange summarized_range_;     // what the column summaries were computed for
+  QRect summarized_rect_;
+  bool summarized_log_ = false;
   QImage image_;                  // reused between draws
   std::vector<QRgb> transposed_;  // the image, column-major, while series are drawn
 };

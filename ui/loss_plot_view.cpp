@@ -287,7 +287,11 @@ void LossPlotView::rebuildGraphs() {
   // Drawn below the eval markers, the highlighted task and the mean.
   bundle_ = new DenseLineBundle(plot_->xAxis, plot_->yAxis);
   std::vector<DenseLineBundle::Series> series;
-  for (QCPGraph* graph : train_graphs_) series.push_back({graph->data(), QColor(), true});
+  for (QCPGraph* graph : train_graphs_) {
+    DenseLineBundle::Series one;
+    one.data = graph->data();
+    series.push_back(std::move(one));
+  }
   bundle_->setSeries(std::move(series));
   for (int task = 0; task < n_tasks; ++task) {
     QCPGraph* graph = plot_->addGraph();
@@ -316,6 +320,7 @@ void LossPlotView::refillAll() {
   mean_smoother_ = {};
   fillGraph(mean_graph_, data_.mean, smooth, &mean_smoother_);
   mean_dirty_ = false;
+  if (bundle_ != nullptr) bundle_->invalidateAll();
 }
 
 void LossPlotView::rebuildLegend() {
@@ -391,6 +396,7 @@ void LossPlotView::appendPoints(const std::vector<LossIncrement>& points) {
     } else {
       data_.train[task].push_back(increment.point);
       appendToGraph(train_graphs_[task], increment.point, smooth, &train_smoothers_[task]);
+      bundle_->invalidate(task);
       if (mean_computed_) addToComputedMean(increment.point);
     }
   }
