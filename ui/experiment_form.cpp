@@ -23,6 +23,10 @@
 #include "tensorpoly/adapter_config.h"
 #include "tensorpoly/model_preset.h"
 
+// resources.qrc lives in the static tensorpoly_ui library, whose automatic
+// registration the linker may drop: register it explicitly (outside any namespace).
+static void registerStudioResources() { Q_INIT_RESOURCE(resources); }
+
 namespace tensorpoly::ui {
 
 namespace {
@@ -265,6 +269,8 @@ QLineEdit* ExperimentForm::makeNumber() {
 }
 
 QStringList ExperimentForm::presetNames() {
+  static const bool registered = (registerStudioResources(), true);
+  (void)registered;
   QStringList names;
   for (const QString& file : QDir(QString::fromLatin1(kPresetFolder)).entryList({QStringLiteral("*.json")}, QDir::Files, QDir::Name)) {
     names << file.chopped(5);
@@ -273,6 +279,7 @@ QStringList ExperimentForm::presetNames() {
 }
 
 ExperimentConfig ExperimentForm::presetConfig(const QString& name) {
+  (void)presetNames();  // registers the resources
   QFile file(QString::fromLatin1(kPresetFolder) + QLatin1Char('/') + name + QStringLiteral(".json"));
   if (!file.open(QIODevice::ReadOnly)) {
     throw ConfigError({("preset: no built-in preset '" + name + "'").toStdString()});

@@ -44,7 +44,7 @@ TEST(RunBrowser, FiltersRenamesAnnotatesAndDeletesWithConfirmation) {
   browser.setStore(&store);
   ASSERT_EQ(browser.table()->rowCount(), 2);
 
-  browser.filterEdit()->setText("poly");
+  browser.filterEdit()->setText("BET");  // case-insensitive, on the name
   ASSERT_EQ(browser.table()->rowCount(), 1);
   EXPECT_EQ(browser.table()->item(0, RunBrowser::kName)->text(), "beta");
   browser.filterEdit()->clear();
