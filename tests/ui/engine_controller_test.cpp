@@ -94,6 +94,7 @@ TEST(EngineController, ARunStartedFromTheWindowIsStoredAndDrawn) {
   EXPECT_EQ(summary->last_step, 6);
   const auto series = store.metric_series(sessions::RunRef(run_id), {"loss", "train"});
   ASSERT_FALSE(series.empty());
+  EXPECT_EQ(series.front().key.task, -1);  // the mean loss, every step
   EXPECT_EQ(series.front().steps.size(), 6u);
   EXPECT_FALSE(store.routing_steps(sessions::RunRef(run_id)).empty());
 
@@ -104,7 +105,11 @@ TEST(EngineController, ARunStartedFromTheWindowIsStoredAndDrawn) {
   LossPlotView* plot = window.lossPlot();
   ASSERT_EQ(plot->taskCount(), 5);  // 4 training + 1 held-out task
   ASSERT_NE(plot->trainGraph(0), nullptr);
-  EXPECT_EQ(plot->trainGraph(0)->dataCount(), series.front().steps.size());
+  // Task 0's points: the steps whose batch held an example of it.
+  const auto task0 = std::find_if(series.begin(), series.end(),
+                                  [](const sessions::MetricSeries& s) { return s.key.task == 0; });
+  ASSERT_NE(task0, series.end());
+  EXPECT_EQ(plot->trainGraph(0)->dataCount(), static_cast<int>(task0->steps.size()));
   EXPECT_EQ(window.runControls()->progressBar()->value(), window.runControls()->progressBar()->maximum());
   EXPECT_FALSE(window.routingHeatmap()->layers().isEmpty());
 }
