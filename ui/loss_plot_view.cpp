@@ -9,6 +9,7 @@
 #include <QLabel>
 #include <QListWidget>
 #include <QMenu>
+#include <QPainter>
 #include <QSaveFile>
 #include <QSlider>
 #include <QSplitter>
@@ -34,6 +35,17 @@ QColor faded(const QColor& color) {
   // Opaque blend towards white: translucent lines would cost time on dense series.
   return QColor::fromRgbF(color.redF() * 0.25f + 0.75f, color.greenF() * 0.25f + 0.75f,
                           color.blueF() * 0.25f + 0.75f);
+}
+
+QPixmap markerPixmap(const QColor& color) {
+  QPixmap pixmap(7, 7);
+  pixmap.fill(Qt::transparent);
+  QPainter painter(&pixmap);
+  painter.setRenderHint(QPainter::Antialiasing);
+  painter.setPen(QPen(color, 1.5));
+  painter.setBrush(Qt::white);
+  painter.drawEllipse(QRectF(0.75, 0.75, 5.5, 5.5));
+  return pixmap;
 }
 
 QIcon swatch(const QColor& color) {
@@ -351,8 +363,11 @@ void LossPlotView::applyStyles() {
     train_graphs_[task]->setLayer(is_highlighted ? QStringLiteral("highlight")
                                                  : QStringLiteral("main"));
     eval_graphs_[task]->setPen(QPen(color));
-    eval_graphs_[task]->setScatterStyle(QCPScatterStyle(
-        QCPScatterStyle::ssCircle, QPen(color, 1.5), QBrush(Qt::white), is_highlighted ? 8 : 5));
+    // Pre-rendered circles: hundreds of vector ellipses per replot cost more than the lines.
+    eval_graphs_[task]->setScatterStyle(
+        is_highlighted ? QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(color, 1.5),
+                                         QBrush(Qt::white), 8)
+                       : QCPScatterStyle(markerPixmap(color)));
     eval_graphs_[task]->setLayer(train_graphs_[task]->layer());
   }
   mean_graph_->setPen(QPen(highlighted >= 0 ? QColor(90, 90, 90) : QColor(Qt::black), 2.0));
