@@ -448,9 +448,14 @@ void ComparisonView::fillMetricTable() {
   for (int row = 0; row < static_cast<int>(task_order.size()); ++row) {
     const std::vector<double>& row_values = values[task_order[static_cast<size_t>(row)]];
     double best = lower ? INFINITY : -INFINITY;
+    std::set<double> distinct;
     for (const double v : row_values) {
-      if (!std::isnan(v)) best = lower ? std::min(best, v) : std::max(best, v);
+      if (std::isnan(v)) continue;
+      best = lower ? std::min(best, v) : std::max(best, v);
+      distinct.insert(v);
     }
+    // A tie between every run marks nobody.
+    if (distinct.size() < 2) best = std::nan("");
     auto* task_item = new QTableWidgetItem(task_order[static_cast<size_t>(row)]);
     metric_table_->setItem(row, 0, task_item);
     for (size_t i = 0; i < row_values.size(); ++i) {

@@ -100,6 +100,7 @@ void MainWindow::init(const MainWindowOptions& options) {
   engine_ = new EngineController(this);
   selection_ = new TaskSelection(this);
   form_ = new ExperimentForm;
+  form_->setMinimumWidth(360);  // labels and fields side by side without clipping
   run_controls_ = new RunControls;
   loss_view_ = new LossPlotView;
   loss_view_->setSelection(selection_);
@@ -231,7 +232,7 @@ void MainWindow::defaultLayout() {
   addDockWidget(Qt::BottomDockWidgetArea, runs);
   loss->raise();
   routing->raise();
-  resizeDocks({experiment, loss, routing}, {380, 520, 520}, Qt::Horizontal);
+  resizeDocks({experiment, loss, routing}, {430, 500, 500}, Qt::Horizontal);
   resizeDocks({experiment, controls}, {600, 160}, Qt::Vertical);
   resizeDocks({loss, runs}, {600, 220}, Qt::Vertical);
 }
@@ -628,9 +629,10 @@ QString MainWindow::saveScreenshots(const QString& folder) {
     const QString path = QDir(folder).filePath(name + QStringLiteral(".png"));
     if (!widget->grab().save(path)) failed << path;
   };
-  save(this, QStringLiteral("main_window"));
+  const bool comparing = comparison_view_->runCount() > 0;
   for (QDockWidget* dock_widget : docks_) {
     if (!dock_widget->isVisible()) continue;
+    if (comparing && dock_widget == dock(QStringLiteral("comparisonDock"))) continue;  // per tab below
     dock_widget->raise();
     settle(200);
     save(dock_widget->widget(), viewNames().at(dock_widget->objectName()));
@@ -646,6 +648,11 @@ QString MainWindow::saveScreenshots(const QString& folder) {
     }
     comparison_view_->tabs()->setCurrentIndex(0);
   }
+  // The whole window last, with the run's own views on top.
+  dock(QStringLiteral("lossDock"))->raise();
+  dock(QStringLiteral("routingDock"))->raise();
+  settle(250);
+  save(this, QStringLiteral("main_window"));
   return failed.isEmpty() ? QString() : tr("could not write %1").arg(failed.join(QStringLiteral(", ")));
 }
 
