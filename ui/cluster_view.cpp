@@ -51,9 +51,9 @@ ClusterView::ClusterView(QWidget* parent) : QWidget(parent) {
   plot_->plotLayout()->addElement(0, 2, scale_);
   plot_->plotLayout()->setColumnStretchFactors({1.0, 3.0, 0.1});
   auto* group = new QCPMarginGroup(plot_);
-  for (QCPLayoutElement* element : {static_cast<QCPLayoutElement*>(tree_rect_),
-                                    static_cast<QCPLayoutElement*>(map_rect_),
-                                    static_cast<QCPLayoutElement*>(scale_)})
+  for (QCPLayoutElement* element :
+       {static_cast<QCPLayoutElement*>(tree_rect_), static_cast<QCPLayoutElement*>(map_rect_),
+        static_cast<QCPLayoutElement*>(scale_)})
     element->setMarginGroup(QCP::msTop | QCP::msBottom, group);
   tree_rect_->axis(QCPAxis::atLeft)->setVisible(false);
   tree_rect_->axis(QCPAxis::atLeft)->setRangeReversed(true);
@@ -73,14 +73,17 @@ ClusterView::ClusterView(QWidget* parent) : QWidget(parent) {
   scale_->axis()->setLabel(tr("cosine similarity of routing"));
   cut_line_ = new QCPItemStraightLine(plot_);
   cut_line_->setClipAxisRect(tree_rect_);
-  cut_line_->point1->setAxes(tree_rect_->axis(QCPAxis::atBottom), tree_rect_->axis(QCPAxis::atLeft));
-  cut_line_->point2->setAxes(tree_rect_->axis(QCPAxis::atBottom), tree_rect_->axis(QCPAxis::atLeft));
+  cut_line_->point1->setAxes(tree_rect_->axis(QCPAxis::atBottom),
+                             tree_rect_->axis(QCPAxis::atLeft));
+  cut_line_->point2->setAxes(tree_rect_->axis(QCPAxis::atBottom),
+                             tree_rect_->axis(QCPAxis::atLeft));
   cut_line_->setPen(QPen(QColor(200, 30, 30), 1, Qt::DashLine));
   for (QCPItemRect** rect : {&highlight_row_, &highlight_column_}) {
     *rect = new QCPItemRect(plot_);
     (*rect)->setClipAxisRect(map_rect_);
     (*rect)->topLeft->setAxes(map_rect_->axis(QCPAxis::atBottom), map_rect_->axis(QCPAxis::atLeft));
-    (*rect)->bottomRight->setAxes(map_rect_->axis(QCPAxis::atBottom), map_rect_->axis(QCPAxis::atLeft));
+    (*rect)->bottomRight->setAxes(map_rect_->axis(QCPAxis::atBottom),
+                                  map_rect_->axis(QCPAxis::atLeft));
     (*rect)->setPen(QPen(QColor(230, 30, 30), 2));
     (*rect)->setVisible(false);
   }
@@ -113,7 +116,8 @@ ClusterView::ClusterView(QWidget* parent) : QWidget(parent) {
   readout_->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
   cluster_model_ = new QStandardItemModel(0, 4, this);
-  cluster_model_->setHorizontalHeaderLabels({tr("Cluster"), tr("Size"), tr("Tasks"), tr("Families")});
+  cluster_model_->setHorizontalHeaderLabels(
+      {tr("Cluster"), tr("Size"), tr("Tasks"), tr("Families")});
   cluster_table_ = new QTableView(this);
   cluster_table_->setModel(cluster_model_);
   cluster_table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -125,12 +129,16 @@ ClusterView::ClusterView(QWidget* parent) : QWidget(parent) {
   export_button->setText(tr("Export"));
   export_button->setPopupMode(QToolButton::InstantPopup);
   auto* export_menu = new QMenu(export_button);
-  const ExportTarget plot_target{tr("clustering plot"), {QStringLiteral("png"), QStringLiteral("pdf")},
+  const ExportTarget plot_target{tr("clustering plot"),
+                                 {QStringLiteral("png"), QStringLiteral("pdf")},
                                  [this](const QString& path) { return exportTo(path); }};
-  const ExportTarget table_target{tr("cluster table"), {QStringLiteral("csv")},
+  const ExportTarget table_target{tr("cluster table"),
+                                  {QStringLiteral("csv")},
                                   [this](const QString& path) { return exportTo(path); }};
-  const ExportTarget assignment_target{tr("task assignments"), {QStringLiteral("csv")},
-                                       [this](const QString& path) { return exportAssignments(path); }};
+  const ExportTarget assignment_target{
+      tr("task assignments"), {QStringLiteral("csv")}, [this](const QString& path) {
+        return exportAssignments(path);
+      }};
   addExportActions(export_menu, this, {plot_target, table_target, assignment_target});
   export_button->setMenu(export_menu);
   installExportContextMenu(plot_, {plot_target, assignment_target});
@@ -171,10 +179,9 @@ ClusterView::ClusterView(QWidget* parent) : QWidget(parent) {
   connect(k_spin_, qOverload<int>(&QSpinBox::valueChanged), this, [this](int k) {
     if (!updating_controls_) setClusterCount(k);
   });
-  connect(distance_spin_, qOverload<double>(&QDoubleSpinBox::valueChanged), this,
-          [this](double d) {
-            if (!updating_controls_) setDistanceCut(d);
-          });
+  connect(distance_spin_, qOverload<double>(&QDoubleSpinBox::valueChanged), this, [this](double d) {
+    if (!updating_controls_) setDistanceCut(d);
+  });
   connect(plot_, &QCustomPlot::mouseMove, this, [this](QMouseEvent* event) {
     const QString text = hoverText(event->pos());
     readout_->setText(text);
@@ -288,16 +295,17 @@ void ClusterView::recompute() {
       for (int64_t task = 0; task < n; ++task) {
         const double* row = vectors.vectors.row(task);
         if (std::all_of(row, row + vectors.vectors.cols, [](double v) { return v == 0.0; }))
-          throw std::invalid_argument("task '" + tasks_[static_cast<size_t>(task)].name.toStdString() +
+          throw std::invalid_argument("task '" +
+                                      tasks_[static_cast<size_t>(task)].name.toStdString() +
                                       "' has no routing weight in the selected layers, so its "
                                       "cosine similarity is undefined");
       }
       similarity_ = analysis::similarity_matrix(vectors.vectors, analysis::Similarity::kCosine);
       if (n > 1) {
-        merges_ = linkage_ == analysis::Linkage::kWard
-                      ? analysis::linkage(vectors.vectors, linkage_, analysis::Distance::kEuclidean)
-                      : analysis::linkage(analysis::distances_from_similarity(similarity_), n,
-                                          linkage_);
+        merges_ =
+            linkage_ == analysis::Linkage::kWard
+                ? analysis::linkage(vectors.vectors, linkage_, analysis::Distance::kEuclidean)
+                : analysis::linkage(analysis::distances_from_similarity(similarity_), n, linkage_);
         leaf_order_ = analysis::leaf_order(merges_);
       } else {
         leaf_order_ = {0};
@@ -327,8 +335,8 @@ void ClusterView::recut() {
       labels_ = analysis::cut_into_clusters(merges_, k);
       // The cut line between the merge that leaves k clusters and the next one.
       const double below = k >= n ? 0.0 : merges_[static_cast<size_t>(n - k - 1)].distance;
-      const double above = k <= 1 ? merges_.back().distance * 1.05
-                                  : merges_[static_cast<size_t>(n - k)].distance;
+      const double above =
+          k <= 1 ? merges_.back().distance * 1.05 : merges_[static_cast<size_t>(n - k)].distance;
       cut_height_ = (below + above) / 2.0;
     } else {
       labels_ = analysis::cut_at_distance(merges_, distance_cut_);
@@ -385,17 +393,15 @@ void ClusterView::recut() {
 QString ClusterView::agreementText() const {
   if (!error_.isEmpty()) return error_;
   if (leaf_order_.empty()) return tr("No routing to cluster.");
-  const int n_clusters =
-      labels_.empty() ? 0 : *std::max_element(labels_.begin(), labels_.end());
+  const int n_clusters = labels_.empty() ? 0 : *std::max_element(labels_.begin(), labels_.end());
   QString text = tr("%1 tasks, %2 clusters (%3 linkage)")
                      .arg(leaf_order_.size())
                      .arg(n_clusters)
                      .arg(QString::fromLatin1(analysis::linkage_name(linkage_)));
   if (std::isnan(ari_))
     return text + tr(" · agreement with families: unknown (no family for some tasks)");
-  return text + tr(" · agreement with families: ARI %1, NMI %2")
-                    .arg(ari_, 0, 'f', 3)
-                    .arg(nmi_, 0, 'f', 3);
+  return text +
+         tr(" · agreement with families: ARI %1, NMI %2").arg(ari_, 0, 'f', 3).arg(nmi_, 0, 'f', 3);
 }
 
 void ClusterView::draw() {
@@ -426,10 +432,12 @@ void ClusterView::draw() {
     map_->data()->clear();
   }
   const auto ticker = QSharedPointer<QCPAxisTickerText>::create();
-  const int height = map_rect_->height() > 0 ? map_rect_->height() : std::max(1, plot_->height() - 80);
+  const int height =
+      map_rect_->height() > 0 ? map_rect_->height() : std::max(1, plot_->height() - 80);
   const int stride = std::max(1, (n * kLabelSpacingPx + height - 1) / std::max(1, height));
   for (int position = 0; position < n; position += stride)
-    ticker->addTick(position, tasks_[static_cast<size_t>(leaf_order_[static_cast<size_t>(position)])].name);
+    ticker->addTick(position,
+                    tasks_[static_cast<size_t>(leaf_order_[static_cast<size_t>(position)])].name);
   map_x->setTicker(ticker);
   map_y->setTicker(ticker);
   const double extent = std::max(0, n - 1) + 0.5;
@@ -440,7 +448,8 @@ void ClusterView::draw() {
   // Dendrogram: node positions as in SciPy's plot (leaves at their order, a merge
   // midway between its children), links coloured by cluster below the cut.
   if (n > 1 && merges_.size() == static_cast<size_t>(n - 1)) {
-    std::vector<double> y(static_cast<size_t>(2 * n - 1)), height_of(static_cast<size_t>(2 * n - 1), 0.0);
+    std::vector<double> y(static_cast<size_t>(2 * n - 1)),
+        height_of(static_cast<size_t>(2 * n - 1), 0.0);
     std::vector<int> label_of(static_cast<size_t>(2 * n - 1), 0);
     for (int task = 0; task < n; ++task) {
       y[static_cast<size_t>(task)] = position_of_task_[static_cast<size_t>(task)];
@@ -475,9 +484,10 @@ void ClusterView::draw() {
     // A box around each cluster on the diagonal (flat clusters are contiguous leaves).
     int start = 0;
     for (int position = 1; position <= n; ++position) {
-      const bool boundary = position == n ||
-                            labels_[static_cast<size_t>(leaf_order_[static_cast<size_t>(position)])] !=
-                                labels_[static_cast<size_t>(leaf_order_[static_cast<size_t>(start)])];
+      const bool boundary =
+          position == n ||
+          labels_[static_cast<size_t>(leaf_order_[static_cast<size_t>(position)])] !=
+              labels_[static_cast<size_t>(leaf_order_[static_cast<size_t>(start)])];
       if (!boundary) continue;
       auto* box = new QCPItemRect(plot_);
       box->setClipAxisRect(map_rect_);
@@ -498,8 +508,9 @@ void ClusterView::draw() {
 
 void ClusterView::updateHighlight() {
   const int task = selection_ ? selection_->highlightedTask() : -1;
-  const int position =
-      task >= 0 && task < static_cast<int>(position_of_task_.size()) ? position_of_task_[static_cast<size_t>(task)] : -1;
+  const int position = task >= 0 && task < static_cast<int>(position_of_task_.size())
+                           ? position_of_task_[static_cast<size_t>(task)]
+                           : -1;
   const int n = static_cast<int>(leaf_order_.size());
   highlight_row_->setVisible(position >= 0);
   highlight_column_->setVisible(position >= 0);
@@ -513,8 +524,10 @@ void ClusterView::updateHighlight() {
 QString ClusterView::hoverText(const QPoint& pos) const {
   const auto n = static_cast<int64_t>(leaf_order_.size());
   if (n == 0 || similarity_.rows != n || !map_rect_->rect().contains(pos)) return {};
-  const auto column = static_cast<int64_t>(std::lround(map_rect_->axis(QCPAxis::atBottom)->pixelToCoord(pos.x())));
-  const auto row = static_cast<int64_t>(std::lround(map_rect_->axis(QCPAxis::atLeft)->pixelToCoord(pos.y())));
+  const auto column =
+      static_cast<int64_t>(std::lround(map_rect_->axis(QCPAxis::atBottom)->pixelToCoord(pos.x())));
+  const auto row =
+      static_cast<int64_t>(std::lround(map_rect_->axis(QCPAxis::atLeft)->pixelToCoord(pos.y())));
   if (row < 0 || row >= n || column < 0 || column >= n) return {};
   const auto a = static_cast<size_t>(leaf_order_[static_cast<size_t>(row)]);
   const auto b = static_cast<size_t>(leaf_order_[static_cast<size_t>(column)]);
@@ -530,8 +543,9 @@ QPoint ClusterView::pixelOf(int row_task, int column_task) const {
   if (row_task < 0 || column_task < 0 || row_task >= static_cast<int>(position_of_task_.size()) ||
       column_task >= static_cast<int>(position_of_task_.size()))
     return {-1, -1};
-  return map_->coordsToPixels(position_of_task_[static_cast<size_t>(column_task)],
-                              position_of_task_[static_cast<size_t>(row_task)])
+  return map_
+      ->coordsToPixels(position_of_task_[static_cast<size_t>(column_task)],
+                       position_of_task_[static_cast<size_t>(row_task)])
       .toPoint();
 }
 

@@ -56,9 +56,9 @@ class ClusterView : public QWidget {
   // Results of the last computation (empty / NaN before one or after an error).
   const analysis::Matrix& similarity() const { return similarity_; }
   const std::vector<int64_t>& leafOrder() const { return leaf_order_; }
-  const std::vector<int>& clusterLabels() const { return labels_; }   // 1-based, by task
-  double adjustedRandIndex() const { return ari_; }                    // NaN: no families
-  double normalizedMutualInformation() const { return nmi_; }          // NaN: no families
+  const std::vector<int>& clusterLabels() const { return labels_; }  // 1-based, by task
+  double adjustedRandIndex() const { return ari_; }                  // NaN: no families
+  double normalizedMutualInformation() const { return nmi_; }        // NaN: no families
   QString agreementText() const;
   QString errorText() const { return error_; }
   QStandardItemModel* clusterTable() const { return cluster_model_; }
@@ -80,8 +80,8 @@ class ClusterView : public QWidget {
   void taskClicked(int task);
 
  private:
-  void recompute();   // similarity + linkage
-  void recut();       // flat clusters, agreement, table, drawing
+  void recompute();  // similarity + linkage
+  void recut();      // flat clusters, agreement, table, drawing
   void draw();
   void updateHighlight();
   int cutClusterCount() const;

@@ -23,7 +23,8 @@ QCPRange DenseLineBundle::getKeyRange(bool& found_range, QCP::SignDomain in_sign
     bool found = false;
     const QCPRange r = s.data->keyRange(found, in_sign_domain);
     if (!found) continue;
-    range = found_range ? QCPRange(std::min(range.lower, r.lower), std::max(range.upper, r.upper)) : r;
+    range =
+        found_range ? QCPRange(std::min(range.lower, r.lower), std::max(range.upper, r.upper)) : r;
     found_range = true;
   }
   return range;
@@ -38,7 +39,8 @@ QCPRange DenseLineBundle::getValueRange(bool& found_range, QCP::SignDomain in_si
     bool found = false;
     const QCPRange r = s.data->valueRange(found, in_sign_domain, in_key_range);
     if (!found) continue;
-    range = found_range ? QCPRange(std::min(range.lower, r.lower), std::max(range.upper, r.upper)) : r;
+    range =
+        found_range ? QCPRange(std::min(range.lower, r.lower), std::max(range.upper, r.upper)) : r;
     found_range = true;
   }
   return range;
@@ -163,7 +165,8 @@ void DenseLineBundle::drawVector(QCPPainter* painter, const std::vector<Column>&
     const double x = left + c.column + 0.5;
     line << QPointF(x, mValueAxis->coordToPixel(c.first));
     if (c.min != c.max) {
-      line << QPointF(x, mValueAxis->coordToPixel(c.min)) << QPointF(x, mValueAxis->coordToPixel(c.max));
+      line << QPointF(x, mValueAxis->coordToPixel(c.min))
+           << QPointF(x, mValueAxis->coordToPixel(c.max));
     }
     line << QPointF(x, mValueAxis->coordToPixel(c.last));
   }
@@ -193,7 +196,8 @@ void DenseLineBundle::draw(QCPPainter* painter) {
     return;
   }
   const int width = rect.width(), height = rect.height();
-  if (image_.size() != rect.size()) image_ = QImage(rect.size(), QImage::Format_ARGB32_Premultiplied);
+  if (image_.size() != rect.size())
+    image_ = QImage(rect.size(), QImage::Format_ARGB32_Premultiplied);
   transposed_.assign(static_cast<size_t>(width) * height, 0u);  // transparent
   for (const Series& s : series_)
     if (s.visible && !s.data.isNull())

@@ -66,7 +66,7 @@ class DenseLineBundle : public QCPAbstractPlottable {
                   const QColor& color) const;
 
   std::vector<Series> series_;
-  QCPRange summarized_range_;     // what the column summaries were computed for
+  QCPRange summarized_range_;  // what the column summaries were computed for
   QRect summarized_rect_;
   bool summarized_log_ = false;
   QImage image_;                  // reused between draws

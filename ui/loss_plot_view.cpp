@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/loss_plot_view.h"
 
-#include "ui/qcustomplot_include.h"
-
 #include <QCheckBox>
 #include <QComboBox>
 #include <QHBoxLayout>
@@ -24,6 +22,7 @@
 
 #include "ui/dense_line_bundle.h"
 #include "ui/plot_export.h"
+#include "ui/qcustomplot_include.h"
 
 namespace tensorpoly::ui {
 namespace {
@@ -100,11 +99,12 @@ LossPlotView::LossPlotView(QWidget* parent) : QWidget(parent) {
   export_button->setText(tr("Export"));
   export_button->setPopupMode(QToolButton::InstantPopup);
   auto* export_menu = new QMenu(export_button);
-  const QList<ExportTarget> targets = {
-      {tr("loss plot"), {QStringLiteral("png"), QStringLiteral("pdf")},
-       [this](const QString& path) { return exportTo(path); }},
-      {tr("loss table"), {QStringLiteral("csv")},
-       [this](const QString& path) { return exportTo(path); }}};
+  const QList<ExportTarget> targets = {{tr("loss plot"),
+                                        {QStringLiteral("png"), QStringLiteral("pdf")},
+                                        [this](const QString& path) { return exportTo(path); }},
+                                       {tr("loss table"),
+                                        {QStringLiteral("csv")},
+                                        [this](const QString& path) { return exportTo(path); }}};
   addExportActions(export_menu, this, targets);
   export_button->setMenu(export_menu);
   installExportContextMenu(plot_, targets);
@@ -340,10 +340,11 @@ void LossPlotView::rebuildLegend() {
   legend_->clear();
   for (int task = 0; task < taskCount(); ++task) {
     const TaskLabel& label = data_.tasks[task];
-    auto* item = new QListWidgetItem(
-        swatch(palette_.taskColor(task)),
-        label.family.isEmpty() ? label.name : QStringLiteral("%1  (%2)").arg(label.name, label.family),
-        legend_);
+    auto* item = new QListWidgetItem(swatch(palette_.taskColor(task)),
+                                     label.family.isEmpty()
+                                         ? label.name
+                                         : QStringLiteral("%1  (%2)").arg(label.name, label.family),
+                                     legend_);
     item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsSelectable | Qt::ItemIsUserCheckable);
     item->setCheckState(selection_->isVisible(task) ? Qt::Checked : Qt::Unchecked);
   }
@@ -365,9 +366,9 @@ void LossPlotView::applyStyles() {
     eval_graphs_[task]->setPen(QPen(color));
     // Pre-rendered circles: hundreds of vector ellipses per replot cost more than the lines.
     eval_graphs_[task]->setScatterStyle(
-        is_highlighted ? QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(color, 1.5),
-                                         QBrush(Qt::white), 8)
-                       : QCPScatterStyle(markerPixmap(color)));
+        is_highlighted
+            ? QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(color, 1.5), QBrush(Qt::white), 8)
+            : QCPScatterStyle(markerPixmap(color)));
     eval_graphs_[task]->setLayer(train_graphs_[task]->layer());
   }
   mean_graph_->setPen(QPen(highlighted >= 0 ? QColor(90, 90, 90) : QColor(Qt::black), 2.0));
@@ -387,8 +388,7 @@ void LossPlotView::applyVisibility() {
   if (!updating_legend_) {
     updating_legend_ = true;
     for (int task = 0; task < legend_->count(); ++task)
-      legend_->item(task)->setCheckState(selection_->isVisible(task) ? Qt::Checked
-                                                                      : Qt::Unchecked);
+      legend_->item(task)->setCheckState(selection_->isVisible(task) ? Qt::Checked : Qt::Unchecked);
     updating_legend_ = false;
   }
 }

@@ -126,8 +126,8 @@ class LossPlotView : public QWidget {
   Hit nearest(const QPoint& pos) const;
 
   LossSeriesData data_;
-  bool mean_computed_ = false;   // data_.mean derived from data_.train
-  bool mean_dirty_ = false;      // mean graph needs a refill
+  bool mean_computed_ = false;    // data_.mean derived from data_.train
+  bool mean_dirty_ = false;       // mean graph needs a refill
   std::vector<int> mean_counts_;  // tasks averaged into each computed mean point
   double smoothing_ = 0.0;
   bool log_scale_ = false;

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/palette.h"
 
-#include "ui/qcustomplot_include.h"
-
 #include <algorithm>
 #include <array>
 #include <cmath>
+
+#include "ui/qcustomplot_include.h"
 
 namespace tensorpoly::ui {
 namespace {
@@ -17,14 +17,22 @@ constexpr std::array<QRgb, 10> kTableau10 = {0x4e79a7, 0xf28e2b, 0xe15759, 0x76b
 // (van der Walt & Smith, CC0); linear interpolation between these 17 stops stays
 // within one 8-bit step of the full table.
 constexpr std::array<std::array<double, 3>, 17> kViridis = {{
-    {0.267004, 0.004874, 0.329415}, {0.282327, 0.094955, 0.417331},
-    {0.278826, 0.175490, 0.483397}, {0.258965, 0.251537, 0.524736},
-    {0.229739, 0.322361, 0.545706}, {0.199430, 0.387607, 0.554642},
-    {0.172719, 0.448791, 0.557885}, {0.149039, 0.508051, 0.557250},
-    {0.127568, 0.566949, 0.550556}, {0.120638, 0.625828, 0.533488},
-    {0.157851, 0.683765, 0.501686}, {0.246070, 0.738910, 0.452024},
-    {0.369214, 0.788888, 0.382914}, {0.515992, 0.831158, 0.294279},
-    {0.678489, 0.863742, 0.189503}, {0.845561, 0.887322, 0.099702},
+    {0.267004, 0.004874, 0.329415},
+    {0.282327, 0.094955, 0.417331},
+    {0.278826, 0.175490, 0.483397},
+    {0.258965, 0.251537, 0.524736},
+    {0.229739, 0.322361, 0.545706},
+    {0.199430, 0.387607, 0.554642},
+    {0.172719, 0.448791, 0.557885},
+    {0.149039, 0.508051, 0.557250},
+    {0.127568, 0.566949, 0.550556},
+    {0.120638, 0.625828, 0.533488},
+    {0.157851, 0.683765, 0.501686},
+    {0.246070, 0.738910, 0.452024},
+    {0.369214, 0.788888, 0.382914},
+    {0.515992, 0.831158, 0.294279},
+    {0.678489, 0.863742, 0.189503},
+    {0.845561, 0.887322, 0.099702},
     {0.993248, 0.906157, 0.143936},
 }};
 
@@ -79,10 +87,10 @@ QCPColorGradient viridisGradient() {
   QCPColorGradient gradient;
   gradient.clearColorStops();
   for (size_t i = 0; i < kViridis.size(); ++i)
-    gradient.setColorStopAt(static_cast<double>(i) / (kViridis.size() - 1),
-                            QColor::fromRgbF(static_cast<float>(kViridis[i][0]),
-                                             static_cast<float>(kViridis[i][1]),
-                                             static_cast<float>(kViridis[i][2])));
+    gradient.setColorStopAt(
+        static_cast<double>(i) / (kViridis.size() - 1),
+        QColor::fromRgbF(static_cast<float>(kViridis[i][0]), static_cast<float>(kViridis[i][1]),
+                         static_cast<float>(kViridis[i][2])));
   gradient.setColorInterpolation(QCPColorGradient::ciRGB);
   gradient.setLevelCount(256);
   return gradient;

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/plot_export.h"
 
-#include "ui/qcustomplot_include.h"
-
 #include <QAbstractItemModel>
 #include <QFile>
 #include <QFileDialog>
@@ -12,6 +10,8 @@
 #include <QSaveFile>
 #include <QTableView>
 #include <QTextStream>
+
+#include "ui/qcustomplot_include.h"
 
 namespace tensorpoly::ui {
 namespace {
@@ -47,8 +47,7 @@ QString csvLine(const QStringList& fields) {
   return quoted.join(QLatin1Char(','));
 }
 
-QString exportPlotPng(QCustomPlot* plot, const QString& path, int width, int height,
-                      double scale) {
+QString exportPlotPng(QCustomPlot* plot, const QString& path, int width, int height, double scale) {
   if (plot == nullptr) return QStringLiteral("no plot to export to %1").arg(path);
   if (!plot->savePng(path, width, height, scale))
     return QStringLiteral("could not write PNG %1").arg(path);
@@ -57,7 +56,8 @@ QString exportPlotPng(QCustomPlot* plot, const QString& path, int width, int hei
 
 QString exportPlotPdf(QCustomPlot* plot, const QString& path, int width, int height) {
   if (plot == nullptr) return QStringLiteral("no plot to export to %1").arg(path);
-  if (!plot->savePdf(path, width, height)) return QStringLiteral("could not write PDF %1").arg(path);
+  if (!plot->savePdf(path, width, height))
+    return QStringLiteral("could not write PDF %1").arg(path);
   return checkWritten(path);
 }
 
@@ -101,9 +101,9 @@ void exportWithDialog(QWidget* parent, const ExportTarget& target) {
   for (const QString& suffix : target.suffixes)
     filters << QStringLiteral("%1 (*.%2)").arg(suffix.toUpper(), suffix);
   QString selected_filter;
-  QString path = QFileDialog::getSaveFileName(parent, QObject::tr("Export %1").arg(target.label),
-                                              QString(), filters.join(QLatin1String(";;")),
-                                              &selected_filter);
+  QString path =
+      QFileDialog::getSaveFileName(parent, QObject::tr("Export %1").arg(target.label), QString(),
+                                   filters.join(QLatin1String(";;")), &selected_filter);
   if (path.isEmpty()) return;
   if (QFileInfo(path).suffix().isEmpty()) {
     const int i = static_cast<int>(filters.indexOf(selected_filter));

@@ -34,8 +34,8 @@ QString csvLine(const QStringList& fields);
 
 // What a view can write; `write(path)` returns "" or an error.
 struct ExportTarget {
-  QString label;            // "Heatmap", "Clusters (table)"
-  QStringList suffixes;     // {"png", "pdf"} or {"csv"}
+  QString label;         // "Heatmap", "Clusters (table)"
+  QStringList suffixes;  // {"png", "pdf"} or {"csv"}
   std::function<QString(const QString& path)> write;
 };
 

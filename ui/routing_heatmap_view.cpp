@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/routing_heatmap_view.h"
 
-#include "ui/qcustomplot_include.h"
-
 #include <QCheckBox>
 #include <QComboBox>
 #include <QHBoxLayout>
@@ -25,12 +23,13 @@
 #include "tensorpoly/analysis.h"
 #include "ui/palette.h"
 #include "ui/plot_export.h"
+#include "ui/qcustomplot_include.h"
 
 namespace tensorpoly::ui {
 namespace {
 
-constexpr int kCacheSize = 16;         // snapshots kept in memory
-constexpr int kLabelSpacingPx = 13;    // at most one row label per this many pixels
+constexpr int kCacheSize = 16;       // snapshots kept in memory
+constexpr int kLabelSpacingPx = 13;  // at most one row label per this many pixels
 constexpr int kLayerRole = Qt::UserRole + 1;
 const QString kWarn = QStringLiteral("\u26A0 ");
 
@@ -59,13 +58,15 @@ RoutingHeatmapView::RoutingHeatmapView(QWidget* parent) : QWidget(parent) {
   layer_model_ = new QStandardItemModel(this);
   layer_combo_ = new QComboBox(this);
   layer_combo_->setModel(layer_model_);
-  layer_combo_->setToolTip(tr("Adapted layer (grouped by stack and block), or the mean over layers"));
+  layer_combo_->setToolTip(
+      tr("Adapted layer (grouped by stack and block), or the mean over layers"));
   block_combo_ = new QComboBox(this);
   order_combo_ = new QComboBox(this);
   order_combo_->addItems({tr("Task index"), tr("Name"), tr("Family"), tr("Cluster order")});
   step_slider_ = new QSlider(Qt::Horizontal, this);
-  step_slider_->setToolTip(tr("Scrub through the stored routing snapshots; at the end it follows "
-                              "a live run"));
+  step_slider_->setToolTip(
+      tr("Scrub through the stored routing snapshots; at the end it follows "
+         "a live run"));
   step_label_ = new QLabel(tr("no snapshot"), this);
   diff_check_ = new QCheckBox(tr("Diff from"), this);
   diff_check_->setToolTip(tr("Show the change since an earlier step (blue: less, red: more)"));
@@ -86,11 +87,12 @@ RoutingHeatmapView::RoutingHeatmapView(QWidget* parent) : QWidget(parent) {
   export_button->setText(tr("Export"));
   export_button->setPopupMode(QToolButton::InstantPopup);
   auto* export_menu = new QMenu(export_button);
-  const QList<ExportTarget> targets = {
-      {tr("heatmap"), {QStringLiteral("png"), QStringLiteral("pdf")},
-       [this](const QString& path) { return exportTo(path); }},
-      {tr("routing table"), {QStringLiteral("csv")},
-       [this](const QString& path) { return exportTo(path); }}};
+  const QList<ExportTarget> targets = {{tr("heatmap"),
+                                        {QStringLiteral("png"), QStringLiteral("pdf")},
+                                        [this](const QString& path) { return exportTo(path); }},
+                                       {tr("routing table"),
+                                        {QStringLiteral("csv")},
+                                        [this](const QString& path) { return exportTo(path); }}};
   addExportActions(export_menu, this, targets);
   export_button->setMenu(export_menu);
   installExportContextMenu(plot_, targets);
@@ -322,9 +324,9 @@ bool RoutingHeatmapView::compute(int64_t step, std::vector<double>* values, Show
   shape->n_blocks = static_cast<int>(first.n_blocks());
   shape->n_tasks = static_cast<int>(first.n_tasks());
   shape->n_skills = static_cast<int>(first.n_skills());
-  shape->layer_label = !layer_.isEmpty() ? layer_
-                        : used.size() == 1 ? tr("mean over 1 layer")
-                                           : tr("mean over %1 layers").arg(used.size());
+  shape->layer_label = !layer_.isEmpty()  ? layer_
+                       : used.size() == 1 ? tr("mean over 1 layer")
+                                          : tr("mean over %1 layers").arg(used.size());
   values->assign(first.values.size(), 0.0);
   for (const RoutingMatrix* matrix : used)
     for (size_t i = 0; i < matrix->values.size(); ++i) (*values)[i] += matrix->values[i];
@@ -393,14 +395,16 @@ void RoutingHeatmapView::updateRows() {
       }
       std::vector<int> position(static_cast<size_t>(n_tasks), n_tasks);
       for (size_t i = 0; i < order.size(); ++i)
-        if (order[i] >= 0 && order[i] < n_tasks) position[static_cast<size_t>(order[i])] = static_cast<int>(i);
+        if (order[i] >= 0 && order[i] < n_tasks)
+          position[static_cast<size_t>(order[i])] = static_cast<int>(i);
       std::stable_sort(rows_.begin(), rows_.end(),
                        [&](int a, int b) { return position[a] < position[b]; });
       break;
     }
   }
   row_of_task_.assign(static_cast<size_t>(n_tasks), -1);
-  for (size_t row = 0; row < rows_.size(); ++row) row_of_task_[static_cast<size_t>(rows_[row])] = static_cast<int>(row);
+  for (size_t row = 0; row < rows_.size(); ++row)
+    row_of_task_[static_cast<size_t>(rows_[row])] = static_cast<int>(row);
 }
 
 void RoutingHeatmapView::updateFlags() {
@@ -457,13 +461,16 @@ void RoutingHeatmapView::rebuildPanels(int n_panels) {
     panel.rect->axis(QCPAxis::atLeft)->setRangeReversed(true);  // first row on top
     panel.rect->axis(QCPAxis::atLeft)->grid()->setVisible(false);
     panel.rect->axis(QCPAxis::atBottom)->grid()->setVisible(false);
-    panel.map = new QCPColorMap(panel.rect->axis(QCPAxis::atBottom), panel.rect->axis(QCPAxis::atLeft));
+    panel.map =
+        new QCPColorMap(panel.rect->axis(QCPAxis::atBottom), panel.rect->axis(QCPAxis::atLeft));
     panel.map->setInterpolate(false);
     panel.map->setColorScale(scale_);
     panel.highlight = new QCPItemRect(plot_);
     panel.highlight->setClipAxisRect(panel.rect);
-    panel.highlight->topLeft->setAxes(panel.rect->axis(QCPAxis::atBottom), panel.rect->axis(QCPAxis::atLeft));
-    panel.highlight->bottomRight->setAxes(panel.rect->axis(QCPAxis::atBottom), panel.rect->axis(QCPAxis::atLeft));
+    panel.highlight->topLeft->setAxes(panel.rect->axis(QCPAxis::atBottom),
+                                      panel.rect->axis(QCPAxis::atLeft));
+    panel.highlight->bottomRight->setAxes(panel.rect->axis(QCPAxis::atBottom),
+                                          panel.rect->axis(QCPAxis::atLeft));
     panel.highlight->setPen(QPen(QColor(230, 30, 30), 2));
     panel.highlight->setBrush(Qt::NoBrush);
     panels_.push_back(panel);
@@ -494,15 +501,18 @@ void RoutingHeatmapView::fillPanels() {
   const int row_stride = std::max(1, (n_rows * kLabelSpacingPx + height - 1) / height);
   for (int row = 0; row < n_rows; row += row_stride) {
     const int task = rows_[static_cast<size_t>(row)];
-    QString label = task < static_cast<int>(tasks_.size()) ? tasks_[task].name : QString::number(task);
+    QString label =
+        task < static_cast<int>(tasks_.size()) ? tasks_[task].name : QString::number(task);
     if (std::binary_search(flags_.uniform_tasks.begin(), flags_.uniform_tasks.end(), task))
       label = kWarn + label;
     y_ticker->addTick(row, label);
   }
-  const int width = std::max(1, panels_.front().rect->width() > 0 ? panels_.front().rect->width() : 200);
+  const int width =
+      std::max(1, panels_.front().rect->width() > 0 ? panels_.front().rect->width() : 200);
   const int skill_stride = std::max(1, (S * 18 + width - 1) / width);
   for (int s = 0; s < S; s += skill_stride) {
-    const bool collapsed = std::binary_search(flags_.collapsed_skills.begin(), flags_.collapsed_skills.end(), s);
+    const bool collapsed =
+        std::binary_search(flags_.collapsed_skills.begin(), flags_.collapsed_skills.end(), s);
     x_ticker->addTick(s, (collapsed ? kWarn : QString()) + QString::number(s));
   }
 
@@ -549,7 +559,9 @@ void RoutingHeatmapView::fillPanels() {
 
 void RoutingHeatmapView::updateHighlight() {
   const int task = selection_->highlightedTask();
-  const int row = task >= 0 && task < static_cast<int>(row_of_task_.size()) ? row_of_task_[static_cast<size_t>(task)] : -1;
+  const int row = task >= 0 && task < static_cast<int>(row_of_task_.size())
+                      ? row_of_task_[static_cast<size_t>(task)]
+                      : -1;
   for (Panel& panel : panels_) {
     panel.highlight->setVisible(row >= 0);
     if (row < 0) continue;
@@ -578,9 +590,13 @@ void RoutingHeatmapView::redrawNow() {
     for (int t : flags_.uniform_tasks)
       uniform << (t < static_cast<int>(tasks_.size()) ? tasks_[t].name : QString::number(t));
     text << (skills.isEmpty() ? tr("No collapsed skill.")
-                              : tr("\u26A0 Collapsed skills (%1): %2").arg(skills.size()).arg(skills.join(QLatin1String(", "))));
+                              : tr("\u26A0 Collapsed skills (%1): %2")
+                                    .arg(skills.size())
+                                    .arg(skills.join(QLatin1String(", "))));
     text << (uniform.isEmpty() ? tr("No near-uniform task.")
-                               : tr("\u26A0 Near-uniform tasks (%1): %2").arg(uniform.size()).arg(uniform.join(QLatin1String(", "))));
+                               : tr("\u26A0 Near-uniform tasks (%1): %2")
+                                     .arg(uniform.size())
+                                     .arg(uniform.join(QLatin1String(", "))));
   }
   flags_label_->setText(text.join(QStringLiteral("  ·  ")));
   plot_->replot(QCustomPlot::rpQueuedReplot);
@@ -595,7 +611,8 @@ RoutingHeatmapView::Cell RoutingHeatmapView::cellAt(const QPoint& pos) const {
     panel.map->pixelsToCoords(QPointF(pos), key, value);
     const int skill = static_cast<int>(std::lround(key));
     const int row = static_cast<int>(std::lround(value));
-    if (skill < 0 || skill >= shown_.n_skills || row < 0 || row >= static_cast<int>(rows_.size())) return cell;
+    if (skill < 0 || skill >= shown_.n_skills || row < 0 || row >= static_cast<int>(rows_.size()))
+      return cell;
     cell.task = rows_[static_cast<size_t>(row)];
     cell.skill = skill;
     cell.block = panel.block;
@@ -619,10 +636,12 @@ QPoint RoutingHeatmapView::pixelOf(int task, int skill, int block) const {
 QString RoutingHeatmapView::hoverText(const QPoint& pos) const {
   const Cell cell = cellAt(pos);
   if (cell.task < 0) return {};
-  QString task = cell.task < static_cast<int>(tasks_.size()) ? tasks_[cell.task].name : QString::number(cell.task);
+  QString task = cell.task < static_cast<int>(tasks_.size()) ? tasks_[cell.task].name
+                                                             : QString::number(cell.task);
   if (cell.task < static_cast<int>(tasks_.size()) && !tasks_[cell.task].family.isEmpty())
     task += QStringLiteral(" (%1)").arg(tasks_[cell.task].family);
-  QString text = tr("task %1 · skill %2 · layer %3").arg(task).arg(cell.skill).arg(shown_.layer_label);
+  QString text =
+      tr("task %1 · skill %2 · layer %3").arg(task).arg(cell.skill).arg(shown_.layer_label);
   if (shown_.n_blocks > 1) text += QStringLiteral(" · ") + blockName(cell.block);
   text += tr(" · step %1").arg(current_step_);
   if (diff_) {
@@ -672,7 +691,8 @@ void RoutingHeatmapView::updateLayerChoices() {
   }
   int index = 0;
   for (int i = 0; i < layer_model_->rowCount(); ++i)
-    if (!layer_.isEmpty() && layer_model_->item(i)->data(kLayerRole).toString() == layer_) index = i;
+    if (!layer_.isEmpty() && layer_model_->item(i)->data(kLayerRole).toString() == layer_)
+      index = i;
   layer_combo_->setCurrentIndex(index);
   updating_controls_ = false;
 }
@@ -704,7 +724,8 @@ void RoutingHeatmapView::updateStepControls() {
                               : tr("step %1 of %2").arg(current_step_).arg(steps_.back()));
   if (reference_combo_->count() != n) {
     reference_combo_->clear();
-    for (int64_t step : steps_) reference_combo_->addItem(QString::number(step), QVariant::fromValue<qlonglong>(step));
+    for (int64_t step : steps_)
+      reference_combo_->addItem(QString::number(step), QVariant::fromValue<qlonglong>(step));
   }
   const int reference = reference_combo_->findData(QVariant::fromValue<qlonglong>(reference_step_));
   if (reference >= 0) reference_combo_->setCurrentIndex(reference);
@@ -724,16 +745,17 @@ QString RoutingHeatmapView::exportTo(const QString& path) {
   if (!file.open(QIODevice::WriteOnly | QIODevice::Text))
     return tr("could not open %1 for writing: %2").arg(path, file.errorString());
   QTextStream out(&file);
-  QStringList header = {QStringLiteral("task"), QStringLiteral("family"),
-                        shown_.kind == RoutingKind::kOrders ? QStringLiteral("order")
-                                                            : QStringLiteral("split")};
+  QStringList header = {
+      QStringLiteral("task"), QStringLiteral("family"),
+      shown_.kind == RoutingKind::kOrders ? QStringLiteral("order") : QStringLiteral("split")};
   for (int s = 0; s < shown_.n_skills; ++s) header << QStringLiteral("skill_%1").arg(s);
   out << csvLine(header) << '\n';
   for (int task : rows_)
     for (int b = 0; b < shown_.n_blocks; ++b) {
-      QStringList fields = {task < static_cast<int>(tasks_.size()) ? tasks_[task].name : QString::number(task),
-                            task < static_cast<int>(tasks_.size()) ? tasks_[task].family : QString(),
-                            QString::number(b + 1)};
+      QStringList fields = {
+          task < static_cast<int>(tasks_.size()) ? tasks_[task].name : QString::number(task),
+          task < static_cast<int>(tasks_.size()) ? tasks_[task].family : QString(),
+          QString::number(b + 1)};
       for (int s = 0; s < shown_.n_skills; ++s)
         fields << QString::number(shown_.at(shown_.values, b, task, s), 'g', 9);
       out << csvLine(fields) << '\n';

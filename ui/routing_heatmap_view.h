@@ -48,7 +48,7 @@ class RoutingHeatmapView : public QWidget {
   struct Cell {
     int task = -1;
     int skill = -1;
-    int block = -1;    // order/split index; 0 for single-block routing
+    int block = -1;  // order/split index; 0 for single-block routing
     double value = 0.0;
   };
   struct Flags {
@@ -107,7 +107,7 @@ class RoutingHeatmapView : public QWidget {
   void taskClicked(int task);
 
  private:
-  struct Shown {          // what the panels draw: [blocks][tasks][skills]
+  struct Shown {  // what the panels draw: [blocks][tasks][skills]
     int n_blocks = 0, n_tasks = 0, n_skills = 0;
     RoutingKind kind = RoutingKind::kSkills;
     std::vector<double> values, base;  // base: current step (differs from values in diff mode)

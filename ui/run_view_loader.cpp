@@ -36,7 +36,8 @@ LossSeriesData lossSeriesFromStore(const sessions::Store& store, const sessions:
       data.train[static_cast<size_t>(series.key.task)] = toPoints(series);
   }
   for (const sessions::EvaluationRow& row : store.evaluations(run, "eval")) {
-    if (row.step <= after_step || row.task < 0 || static_cast<size_t>(row.task) >= n_tasks) continue;
+    if (row.step <= after_step || row.task < 0 || static_cast<size_t>(row.task) >= n_tasks)
+      continue;
     data.eval[static_cast<size_t>(row.task)].push_back({row.step, row.wall_time_s, row.loss});
   }
   return data;
@@ -98,8 +99,8 @@ void RunViewLoader::refresh() {
     const LossSeriesData delta =
         lossSeriesFromStore(*store_, run_, std::min(last_loss_step_, last_eval_step_));
     std::vector<LossIncrement> increments;
-    const auto add = [&](int task, bool eval, const std::vector<LossPoint>& points,
-                         int64_t after, int64_t* last) {
+    const auto add = [&](int task, bool eval, const std::vector<LossPoint>& points, int64_t after,
+                         int64_t* last) {
       for (const LossPoint& point : points) {
         if (point.step <= after) continue;
         increments.push_back({task, eval, point});

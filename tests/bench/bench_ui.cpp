@@ -29,7 +29,8 @@ using tensorpoly::ui::TaskLabels;
 TaskLabels labels(int n_tasks, int n_families) {
   TaskLabels tasks;
   for (int t = 0; t < n_tasks; ++t)
-    tasks.push_back({QStringLiteral("task-%1").arg(t), QStringLiteral("family-%1").arg(t % n_families)});
+    tasks.push_back(
+        {QStringLiteral("task-%1").arg(t), QStringLiteral("family-%1").arg(t % n_families)});
   return tasks;
 }
 
@@ -45,7 +46,8 @@ std::vector<RoutingMatrix> randomRouting(int n_layers, int n_tasks, int n_skills
     matrix.values.resize(static_cast<size_t>(n_tasks) * n_skills);
     for (int t = 0; t < n_tasks; ++t) {
       float total = 0.0f;
-      for (int s = 0; s < n_skills; ++s) total += matrix.values[t * n_skills + s] = gamma(rng) + 1e-6f;
+      for (int s = 0; s < n_skills; ++s)
+        total += matrix.values[t * n_skills + s] = gamma(rng) + 1e-6f;
       for (int s = 0; s < n_skills; ++s) matrix.values[t * n_skills + s] /= total;
     }
     layers.push_back(std::move(matrix));
@@ -106,7 +108,8 @@ LossSeriesData lossData(int n_tasks, int n_points) {
     series.reserve(static_cast<size_t>(n_points));
     for (int s = 0; s < n_points; ++s)
       series.push_back({s, 0.05 * s, 0.5 + 3.0 * std::exp(-s / 2000.0) + 0.01 * t + noise(rng)});
-    for (int s = 0; s < n_points; s += 1000) data.eval[static_cast<size_t>(t)].push_back({s, 0.05 * s, 1.0});
+    for (int s = 0; s < n_points; s += 1000)
+      data.eval[static_cast<size_t>(t)].push_back({s, 0.05 * s, 1.0});
   }
   return data;
 }
@@ -140,7 +143,8 @@ void BM_LossAppendStepAndReplot(benchmark::State& state) {
   int64_t step = 10000;
   std::vector<LossIncrement> increments(200);
   for (auto _ : state) {
-    for (int t = 0; t < 200; ++t) increments[static_cast<size_t>(t)] = {t, false, {step, 0.05 * step, 0.6}};
+    for (int t = 0; t < 200; ++t)
+      increments[static_cast<size_t>(t)] = {t, false, {step, 0.05 * step, 0.6}};
     ++step;
     view.appendPoints(increments);
     view.plot()->rescaleAxes(true);

@@ -28,10 +28,11 @@ std::vector<RoutingMatrix> plantedRouting(TaskLabels* tasks) {
   const int n = kFamilies * kPerFamily;
   tasks->clear();
   for (int t = 0; t < n; ++t)
-    tasks->push_back({QStringLiteral("task%1").arg(t), QStringLiteral("family%1").arg(t % kFamilies)});
+    tasks->push_back(
+        {QStringLiteral("task%1").arg(t), QStringLiteral("family%1").arg(t % kFamilies)});
   std::vector<RoutingMatrix> layers;
-  for (const char* name : {"encoder.block.0.layer.0.SelfAttention.q",
-                           "decoder.block.0.layer.2.DenseReluDense.wo"}) {
+  for (const char* name :
+       {"encoder.block.0.layer.0.SelfAttention.q", "decoder.block.0.layer.2.DenseReluDense.wo"}) {
     std::vector<float> values;
     for (int t = 0; t < n; ++t) {
       std::vector<float> row(kSkills);
@@ -106,8 +107,8 @@ TEST_F(ClusterViewTest, ClustersAreListedWithTheirTasks) {
 }
 
 TEST_F(ClusterViewTest, LinkageAndDistanceCut) {
-  for (auto linkage : {analysis::Linkage::kSingle, analysis::Linkage::kComplete,
-                       analysis::Linkage::kWard}) {
+  for (auto linkage :
+       {analysis::Linkage::kSingle, analysis::Linkage::kComplete, analysis::Linkage::kWard}) {
     view.setLinkage(linkage);
     EXPECT_DOUBLE_EQ(view.adjustedRandIndex(), 1.0) << analysis::linkage_name(linkage);
   }

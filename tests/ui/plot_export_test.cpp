@@ -50,7 +50,8 @@ TEST(PlotExport, ModelToCsvQuotesAsRfc4180) {
   const QString path = tempPath("model.csv");
   ASSERT_EQ(exportModelCsv(&model, path), QString());
   EXPECT_EQ(QString::fromUtf8(readAll(path)),
-            QStringLiteral("task,note,value\nplain,\"a, b\",0.125\n\"say \"\"hi\"\"\",\"two\nlines\",3\n"));
+            QStringLiteral(
+                "task,note,value\nplain,\"a, b\",0.125\n\"say \"\"hi\"\"\",\"two\nlines\",3\n"));
   QTableView table;
   table.setModel(&model);
   const QString table_path = tempPath("table.csv");
@@ -116,14 +117,14 @@ TEST(PlotExport, EveryViewExportsPngPdfAndCsv) {
 
   const QString heatmap_csv = tempPath("heatmap-rows.csv");
   ASSERT_EQ(heatmap.exportTo(heatmap_csv), QString());
-  EXPECT_EQ(csvLines(heatmap_csv),
-            (QStringList{"task,family,split,skill_0,skill_1,skill_2",
-                         "t0,f,1,0.600000024,0.300000012,0.100000001",
-                         "t1,g,1,0.200000003,0.200000003,0.600000024"}));
+  EXPECT_EQ(csvLines(heatmap_csv), (QStringList{"task,family,split,skill_0,skill_1,skill_2",
+                                                "t0,f,1,0.600000024,0.300000012,0.100000001",
+                                                "t1,g,1,0.200000003,0.200000003,0.600000024"}));
 
   const QString assignments = tempPath("assignments.csv");
   ASSERT_EQ(clusters.exportAssignments(assignments), QString());
-  EXPECT_EQ(csvLines(assignments).front(), QStringLiteral("task,family,cluster,dendrogram_position"));
+  EXPECT_EQ(csvLines(assignments).front(),
+            QStringLiteral("task,family,cluster,dendrogram_position"));
   EXPECT_EQ(csvLines(assignments).size(), 3);
 }
 

@@ -24,8 +24,8 @@ std::vector<RoutingMatrix> fourTasks() {
                                  0.60f, 0.35f, 0.04f, 0.01f,    // a2
                                  0.25f, 0.25f, 0.25f, 0.25f}),  // b2 (uniform)
           testing::skillsMatrix("decoder.block.1.layer.2.DenseReluDense.wo", 4, 4,
-                                {0.5f, 0.5f, 0.0f, 0.0f, 0.0f, 0.0f, 1.0f, 0.0f,
-                                 0.5f, 0.5f, 0.0f, 0.0f, 0.25f, 0.25f, 0.25f, 0.25f})};
+                                {0.5f, 0.5f, 0.0f, 0.0f, 0.0f, 0.0f, 1.0f, 0.0f, 0.5f, 0.5f, 0.0f,
+                                 0.0f, 0.25f, 0.25f, 0.25f, 0.25f})};
 }
 
 TaskLabels fourLabels() { return {{"a1", "a"}, {"b1", "b"}, {"a2", "a"}, {"b2", "b"}}; }
@@ -151,7 +151,8 @@ TEST_F(RoutingHeatmapViewTest, OrdersSideBySideWithOneScale) {
   orders.kind = RoutingKind::kOrders;
   orders.shape = {2, 4, 4};
   for (int b = 0; b < 2; ++b)
-    for (int i = 0; i < 16; ++i) orders.values.push_back(b == 0 ? 0.25f : (i % 4 == 1 ? 0.7f : 0.1f));
+    for (int i = 0; i < 16; ++i)
+      orders.values.push_back(b == 0 ? 0.25f : (i % 4 == 1 ? 0.7f : 0.1f));
   showStep(5, {orders});
   view.setBlock(-1);
   view.redrawNow();

@@ -27,8 +27,9 @@ StepMetrics step(int64_t s) {
 }
 
 RoutingSnapshot snapshot(int64_t s, float a) {
-  return {s, {testing::skillsMatrix("encoder.block.0.layer.0.SelfAttention.q", 2, 2,
-                                    {a, 1.0f - a, 1.0f - a, a})}};
+  return {s,
+          {testing::skillsMatrix("encoder.block.0.layer.0.SelfAttention.q", 2, 2,
+                                 {a, 1.0f - a, 1.0f - a, a})}};
 }
 
 // A run recorded through the real Recorder, then drawn by the views through the

@@ -35,9 +35,9 @@ struct ApplicationGuard {
 // A fresh path in the temp folder, removed first: "<tmp>/tensorpoly-ui-<pid>-<n>-<name>".
 inline QString tempPath(const std::string& name) {
   static std::atomic<int> counter{0};
-  const auto path = std::filesystem::temp_directory_path() /
-                    ("tensorpoly-ui-" + std::to_string(::getpid()) + "-" +
-                     std::to_string(counter++) + "-" + name);
+  const auto path =
+      std::filesystem::temp_directory_path() / ("tensorpoly-ui-" + std::to_string(::getpid()) +
+                                                "-" + std::to_string(counter++) + "-" + name);
   std::filesystem::remove(path);
   return QString::fromStdString(path.string());
 }
