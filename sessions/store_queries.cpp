@@ -247,7 +247,8 @@ std::vector<int64_t> Store::evaluation_steps(const RunRef& run, const std::strin
 }
 
 std::vector<EvaluationRow> Store::evaluations(const RunRef& run, const std::string& split,
-                                              std::optional<int64_t> step) const {
+                                              std::optional<int64_t> step,
+                                              std::optional<int64_t> after_step) const {
   database_file(run.database);
   const std::string schema = detail::quoted(run.database);
   std::string sql =
@@ -257,11 +258,13 @@ std::vector<EvaluationRow> Store::evaluations(const RunRef& run, const std::stri
       ".tasks t ON t.run_id = e.run_id AND t.task_index = e.task WHERE e.run_id = ?1";
   if (!split.empty()) sql += " AND e.split = ?2";
   if (step) sql += " AND e.step = ?3";
+  if (after_step) sql += " AND e.step > ?4";
   sql += " ORDER BY e.split, e.step, e.task";
   Statement rows(db_, path_, prepare(sql));
   rows.bind_int64(1, run.id);
   if (!split.empty()) rows.bind_text(2, split);
   if (step) rows.bind_int64(3, *step);
+  if (after_step) rows.bind_int64(4, *after_step);
   std::vector<EvaluationRow> result;
   while (rows.step()) {
     EvaluationRow row;

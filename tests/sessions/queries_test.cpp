@@ -146,5 +146,53 @@ TEST(Queries, RenameNotesAndDeleteWithAllRows) {
   EXPECT_THROW(store.run_details(remove), StoreError);
 }
 
+TEST(Queries, EvaluationsAfterAStepReturnOnlyLaterRows) {
+  const auto path = temp_path("eval-after");
+  Recorder recorder(path.string());
+  recorder.on_run_started(sample_run());
+  const int64_t id = recorder.run_id();
+  auto eval_at = [&](int64_t step, const std::string& split) {
+    EvalResult eval;
+    eval.step = step;
+    eval.split = split;
+    for (int task = 0; task < 3; ++task) {
+      eval.tasks.push_back({task, static_cast<double>(step) + task, -1.0, -1.0, 8});
+    }
+    recorder.on_eval(eval);
+  };
+  for (int64_t step : {0, 50, 100}) eval_at(step, "eval");
+  eval_at(100, "heldout");
+  recorder.flush();
+
+  auto store = Store::open(path.string(), OpenMode::kReadOnly);
+  auto steps_of = [](const std::vector<EvaluationRow>& rows) {
+    std::vector<int64_t> steps;
+    for (const auto& row : rows) steps.push_back(row.step);
+    return steps;
+  };
+  // Default: every row, step 0 included.
+  EXPECT_EQ(steps_of(store.evaluations(id, "eval")),
+            (std::vector<int64_t>{0, 0, 0, 50, 50, 50, 100, 100, 100}));
+  EXPECT_EQ(steps_of(store.evaluations(id, "eval", std::nullopt, 0)),
+            (std::vector<int64_t>{50, 50, 50, 100, 100, 100}));
+  EXPECT_EQ(steps_of(store.evaluations(id, "eval", std::nullopt, 50)),
+            (std::vector<int64_t>{100, 100, 100}));
+  EXPECT_TRUE(store.evaluations(id, "eval", std::nullopt, 100).empty());
+  // Every split, strictly after the step; combined with an exact step.
+  const auto later = store.evaluations(id, "", std::nullopt, 99);
+  ASSERT_EQ(later.size(), 6u);
+  EXPECT_EQ(later[0].split, "eval");
+  EXPECT_EQ(later[3].split, "heldout");
+  EXPECT_DOUBLE_EQ(later[4].loss, 101.0);
+  EXPECT_EQ(store.evaluations(id, "eval", 50, 0).size(), 3u);
+  EXPECT_TRUE(store.evaluations(id, "eval", 50, 50).empty());
+
+  // Live deltas: a reader that passes its last step sees exactly the new rows.
+  eval_at(150, "eval");
+  recorder.flush();
+  EXPECT_EQ(steps_of(store.evaluations(id, "eval", std::nullopt, 100)),
+            (std::vector<int64_t>{150, 150, 150}));
+}
+
 }  // namespace
 }  // namespace tensorpoly::sessions

@@ -188,9 +188,11 @@ class Store {
   std::vector<std::string> evaluation_splits(const RunRef& run) const;
   std::vector<int64_t> evaluation_steps(const RunRef& run, const std::string& split) const;
   // Rows for one split ("" = every split) and one step (nullopt = every step),
-  // ordered by split, step, task.
+  // ordered by split, step, task. `after_step` keeps only rows with step > after_step
+  // (live deltas: pass the last step already read); nullopt keeps every row.
   std::vector<EvaluationRow> evaluations(const RunRef& run, const std::string& split = {},
-                                         std::optional<int64_t> step = std::nullopt) const;
+                                         std::optional<int64_t> step = std::nullopt,
+                                         std::optional<int64_t> after_step = std::nullopt) const;
   // The rows of the last evaluated step of each split.
   std::vector<EvaluationRow> final_evaluations(const RunRef& run) const;
 
