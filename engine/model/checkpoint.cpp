@@ -58,11 +58,12 @@ std::vector<std::string> load_named_tensors(torch::nn::Module& module,
     if (value.sizes() != target.sizes()) {
       problems.push_back("tensor '" + name + "' has shape " + shape_string(value.sizes()) +
                          " but the model expects " + shape_string(target.sizes()));
-    } else if (torch::isFloatingType(target.scalar_type()) &&
-               !torch::isFloatingType(value.scalar_type())) {
+    } else if (value.scalar_type() != target.scalar_type()) {
+      // No silent conversion: an F16/BF16 file would lose precision unnoticed and an F64 one
+      // means the file is not the one the model was built for.
       problems.push_back("tensor '" + name + "' has dtype " +
-                         std::string(c10::toString(value.scalar_type())) +
-                         " but the model expects floating point");
+                         safetensors_dtype_name(value.scalar_type()) + " but the model expects " +
+                         safetensors_dtype_name(target.scalar_type()));
     }
   }
   std::vector<std::string> unexpected;

@@ -1,9 +1,9 @@
 // Loading and saving model weights by parameter name.
 //
 // Names are the module tree's ("encoder.block.0.layer.0.SelfAttention.q.weight"),
-// which for the T5 model are Hugging Face's. Every load checks names and shapes
-// exactly and reports missing, unexpected and mis-shaped tensors together, naming
-// the source file.
+// which for the T5 model are Hugging Face's. Every load checks names, shapes and
+// dtypes exactly and reports missing, unexpected, mis-shaped and mis-typed tensors
+// together, naming the source file.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
@@ -25,9 +25,11 @@ struct LoadOptions {
 };
 
 // Copies `tensors` into the module's parameters and buffers with the same names
-// (converting dtype and device). Throws std::runtime_error naming `source` when
-// a name is missing (unless allowed), unexpected, or mis-shaped. Returns the
-// names of the model tensors that were not in `tensors`.
+// (moving them to the model's device). Throws std::runtime_error naming `source`
+// when a name is missing (unless allowed), unexpected, mis-shaped, or of another
+// dtype than the model's tensor (e.g. an F64 or BF16 file for an F32 model: convert
+// the file, nothing is converted silently). Returns the names of the model tensors
+// that were not in `tensors`.
 std::vector<std::string> load_named_tensors(torch::nn::Module& module,
                                             const std::map<std::string, torch::Tensor>& tensors,
                                             const std::string& source,

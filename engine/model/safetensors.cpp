@@ -221,4 +221,10 @@ void write_safetensors(const std::string& path, const std::map<std::string, torc
   if (!file) fail(path, "write failed");
 }
 
+std::string safetensors_dtype_name(torch::ScalarType type) {
+  const auto known = std::find_if(std::begin(kDtypes), std::end(kDtypes),
+                                  [&](const DtypeName& each) { return each.type == type; });
+  return known == std::end(kDtypes) ? std::string(c10::toString(type)) : known->name;
+}
+
 }  // namespace tensorpoly::model

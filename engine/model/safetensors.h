@@ -25,4 +25,8 @@ std::map<std::string, torch::Tensor> read_safetensors(const std::string& path);
 void write_safetensors(const std::string& path, const std::map<std::string, torch::Tensor>& tensors,
                        const std::map<std::string, std::string>& metadata = {{"format", "pt"}});
 
+// The file format's name of a dtype ("F32", "BF16", ...), or torch's name for a dtype the
+// format has no name for; used in messages so that they match the file's header.
+std::string safetensors_dtype_name(torch::ScalarType type);
+
 }  // namespace tensorpoly::model

@@ -72,18 +72,53 @@ inline std::filesystem::path t5_fixture_dir() {
   return std::filesystem::path(TENSORPOLY_SHARED_DIR) / "fixtures" / "t5";
 }
 
-// Case folders (those holding case.json), sorted.
-inline std::vector<std::filesystem::path> t5_fixture_cases() {
-  std::vector<std::filesystem::path> cases;
-  const std::filesystem::path dir = t5_fixture_dir();
-  if (!std::filesystem::is_directory(dir)) return cases;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (entry.is_directory() && std::filesystem::exists(entry.path() / "case.json")) {
-      cases.push_back(entry.path());
-    }
+// The files every case folder holds (the fixtures' README).
+inline const std::vector<std::string>& t5_case_files() {
+  static const std::vector<std::string> files = {"case.json", "config.json", "model.safetensors"};
+  return files;
+}
+
+struct T5FixtureScan {
+  std::vector<std::filesystem::path> cases;  // sorted
+  std::vector<std::string> problems;         // each names the folder and what is wrong
+};
+
+// Every subdirectory of `dir` is a case and must hold all of t5_case_files(): a folder
+// missing one is a problem, not skipped, so that a half-copied case cannot pass unseen.
+// A missing directory or one without any case is a problem too.
+inline T5FixtureScan scan_t5_fixtures(const std::filesystem::path& dir) {
+  T5FixtureScan scan;
+  if (!std::filesystem::is_directory(dir)) {
+    scan.problems.push_back(dir.string() + ": not a directory (TENSORPOLY_T5_FIXTURES)");
+    return scan;
   }
-  std::sort(cases.begin(), cases.end());
-  return cases;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (!entry.is_directory()) continue;  // README.md and other notes
+    std::vector<std::string> missing;
+    for (const std::string& file : t5_case_files()) {
+      if (!std::filesystem::is_regular_file(entry.path() / file)) missing.push_back(file);
+    }
+    if (missing.empty()) {
+      scan.cases.push_back(entry.path());
+      continue;
+    }
+    std::string list;
+    for (const std::string& file : missing) list += (list.empty() ? "" : ", ") + file;
+    scan.problems.push_back(entry.path().string() + ": case folder without " + list);
+  }
+  std::sort(scan.cases.begin(), scan.cases.end());
+  if (scan.cases.empty() && scan.problems.empty()) {
+    scan.problems.push_back(dir.string() + ": no case folder (each holds case.json, " +
+                            "config.json and model.safetensors)");
+  }
+  return scan;
+}
+
+// The cases of t5_fixture_dir(), sorted; every problem of the scan is a test failure.
+inline std::vector<std::filesystem::path> t5_fixture_cases() {
+  const T5FixtureScan scan = scan_t5_fixtures(t5_fixture_dir());
+  for (const std::string& problem : scan.problems) ADD_FAILURE() << problem;
+  return scan.cases;
 }
 
 // A fresh, empty temporary directory for one test.

@@ -144,57 +144,104 @@ TEST(Safetensors, ShapeOrDtypeMismatchIsAnError) {
   expect_error(write_raw(dir / "json.safetensors", R"({"w": )", 4), {"not valid JSON"});
 }
 
-TEST(Safetensors, ModelLoadRejectsMisShapedMissingAndUnexpectedTensors) {
-  const auto dir = testing::fresh_temp_dir("safetensors_model");
+// A small model (t5-mini with a 40-token vocabulary) and its tensors by name.
+ModelPreset small_model_preset() {
   ModelPreset preset = model_preset("t5-mini");
   preset.vocab = 40;
-  T5Model model(preset);
+  return preset;
+}
+
+std::map<std::string, torch::Tensor> tensors_of(T5Model& model) {
   std::map<std::string, torch::Tensor> tensors;
   for (const auto& item : model->named_parameters()) tensors[item.key()] = item.value().detach();
+  return tensors;
+}
 
-  const auto expect_load_error = [&](const std::string& name,
-                                     const std::map<std::string, torch::Tensor>& file_tensors,
-                                     const std::vector<std::string>& fragments) {
-    const std::string path = (dir / name).string();
-    write_safetensors(path, file_tensors);
-    T5Model target(preset);
-    try {
-      load_safetensors(*target, path);
-      ADD_FAILURE() << "no error for " << name;
-    } catch (const std::runtime_error& error) {
-      const std::string message = error.what();
-      EXPECT_NE(message.find(path), std::string::npos) << message;
-      for (const auto& fragment : fragments) {
-        EXPECT_NE(message.find(fragment), std::string::npos) << fragment << " not in " << message;
-      }
+// Writes `file_tensors` to dir/name and expects loading it into a fresh model to throw a
+// message naming the file and containing every fragment; the model keeps its weights.
+void expect_load_error(const std::filesystem::path& dir, const std::string& name,
+                       const std::map<std::string, torch::Tensor>& file_tensors,
+                       const std::vector<std::string>& fragments) {
+  const std::string path = (dir / name).string();
+  write_safetensors(path, file_tensors);
+  T5Model target(small_model_preset());
+  const torch::Tensor before = target->lm_head->weight.detach().clone();
+  try {
+    load_safetensors(*target, path);
+    ADD_FAILURE() << "no error for " << name;
+  } catch (const std::runtime_error& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find(path), std::string::npos) << message;
+    for (const auto& fragment : fragments) {
+      EXPECT_NE(message.find(fragment), std::string::npos) << fragment << " not in " << message;
     }
-  };
+  }
+  EXPECT_TRUE(torch::equal(target->lm_head->weight, before)) << name << " changed the model";
+}
+
+TEST(Safetensors, ModelLoadRejectsMisShapedMissingAndUnexpectedTensors) {
+  const auto dir = testing::fresh_temp_dir("safetensors_model");
+  const ModelPreset preset = small_model_preset();
+  T5Model model(preset);
+  const std::map<std::string, torch::Tensor> tensors = tensors_of(model);
   auto misshaped = tensors;
   misshaped["lm_head.weight"] = torch::zeros({41, preset.d_model});
-  expect_load_error("misshaped.safetensors", misshaped,
+  expect_load_error(dir, "misshaped.safetensors", misshaped,
                     {"'lm_head.weight'", "[41, 128]", "[40, 128]"});
   auto missing = tensors;
   missing.erase("decoder.block.1.layer.2.DenseReluDense.wo.weight");
-  expect_load_error("missing.safetensors", missing,
+  expect_load_error(dir, "missing.safetensors", missing,
                     {"missing", "'decoder.block.1.layer.2.DenseReluDense.wo.weight'"});
   auto extra = tensors;
   extra["encoder.block.1.layer.0.SelfAttention.relative_attention_bias.weight"] =
       torch::zeros({32, 4});
   expect_load_error(
-      "extra.safetensors", extra,
+      dir, "extra.safetensors", extra,
       {"unexpected", "encoder.block.1.layer.0.SelfAttention.relative_attention_bias"});
   auto untied = tensors;
-  untied["encoder.embed_tokens.weight"] = torch::zeros_like(tensors["shared.weight"]);
-  expect_load_error("untied.safetensors", untied, {"encoder.embed_tokens.weight", "shared.weight"});
+  untied["encoder.embed_tokens.weight"] = torch::zeros_like(tensors.at("shared.weight"));
+  expect_load_error(dir, "untied.safetensors", untied,
+                    {"encoder.embed_tokens.weight", "shared.weight"});
 
   // A correct file loads, and tied aliases equal to shared.weight are accepted.
   auto aliased = tensors;
-  aliased["decoder.embed_tokens.weight"] = tensors["shared.weight"];
+  aliased["decoder.embed_tokens.weight"] = tensors.at("shared.weight");
   const std::string path = (dir / "good.safetensors").string();
   write_safetensors(path, aliased);
   T5Model target(preset);
   EXPECT_TRUE(load_safetensors(*target, path).empty());
   EXPECT_TRUE(torch::equal(target->lm_head->weight, model->lm_head->weight));
+}
+
+// The issue: "a shape/dtype mismatch is a clear error". Any dtype other than the model's
+// (float32) is refused, naming the tensor, the file's dtype and the expected one; nothing
+// is converted or copied.
+TEST(Safetensors, ModelLoadRejectsEveryDtypeOtherThanTheModels) {
+  const auto dir = testing::fresh_temp_dir("safetensors_dtype");
+  T5Model model(small_model_preset());
+  const std::map<std::string, torch::Tensor> tensors = tensors_of(model);
+  const std::string name = "encoder.block.1.layer.0.SelfAttention.k.weight";
+  const std::pair<torch::ScalarType, const char*> wrong[] = {{torch::kFloat64, "F64"},
+                                                             {torch::kFloat16, "F16"},
+                                                             {torch::kBFloat16, "BF16"},
+                                                             {torch::kInt64, "I64"}};
+  for (const auto& [type, type_name] : wrong) {
+    SCOPED_TRACE(type_name);
+    auto file_tensors = tensors;
+    file_tensors[name] = tensors.at(name).to(type);
+    const std::string file = std::string("one-") + type_name + ".safetensors";
+    expect_load_error(
+        dir, file, file_tensors,
+        {"'" + name + "'", std::string("has dtype ") + type_name, "the model expects F32"});
+    // The file itself is well formed: only the load into the F32 model refuses it.
+    EXPECT_EQ(read_safetensors((dir / file).string()).at(name).scalar_type(), type);
+  }
+  // Every mis-typed tensor is listed, not only the first.
+  auto two = tensors;
+  two["lm_head.weight"] = tensors.at("lm_head.weight").to(torch::kFloat64);
+  two["shared.weight"] = tensors.at("shared.weight").to(torch::kFloat16);
+  expect_load_error(dir, "two.safetensors", two,
+                    {"'lm_head.weight' has dtype F64", "'shared.weight' has dtype F16"});
 }
 
 }  // namespace

@@ -1,8 +1,11 @@
 // The T5 model against Hugging Face's numbers (../shared/fixtures/t5/README.md):
-// encoder output, logits, loss, greedy sequences and scores of every case folder.
+// encoder output, logits, loss, greedy sequences and scores of every case folder of
+// TENSORPOLY_T5_FIXTURES, read when the test runs.
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include <algorithm>
 #include <fstream>
 #include <set>
+#include <sstream>
 
 #include "fixture_util.h"
 #include "model/checkpoint.h"
@@ -13,15 +16,6 @@ namespace tensorpoly::model {
 namespace {
 
 using testing::json_tensor;
-
-// Checks within_tolerance and prints how much of the allowance was used.
-#define EXPECT_WITHIN(what, got, expected, rtol, atol_frac)                                      \
-  do {                                                                                           \
-    const ::testing::AssertionResult result =                                                    \
-        testing::within_tolerance(what, got, expected, rtol, atol_frac);                         \
-    EXPECT_TRUE(result);                                                                         \
-    if (result) std::cout << "  " << dir.filename().string() << " " << result.message() << "\n"; \
-  } while (false)
 
 struct T5Case {
   std::filesystem::path dir;
@@ -40,60 +34,163 @@ T5Case load_case(const std::filesystem::path& dir) {
 
 torch::Tensor ids(const nlohmann::json& value) { return json_tensor(value).to(torch::kLong); }
 
-TEST(T5Fixtures, DirectoryHasCases) {
-  const auto cases = testing::t5_fixture_cases();
-  EXPECT_FALSE(cases.empty()) << "no case folder (with case.json) in " << testing::t5_fixture_dir();
-}
-
-TEST(T5Fixtures, MatchesHuggingFaceOutputs) {
-  const auto cases = testing::t5_fixture_cases();
-  ASSERT_FALSE(cases.empty()) << "no case folder in " << testing::t5_fixture_dir();
-  for (const auto& dir : cases) {
-    SCOPED_TRACE(dir.string());
+// The README's comparison for one case folder: encoder output, logits, loss, and greedy
+// sequences and scores (with and without the key/value cache) against `expected`.
+// Returns one line per mismatch ("logits: element 7 got ..."), empty when the case
+// matches; an unreadable case is a mismatch too. Prints how much of the allowed error
+// each tensor used.
+std::vector<std::string> compare_with_case(const std::filesystem::path& dir) {
+  std::vector<std::string> failures;
+  try {
     const T5Case c = load_case(dir);
-    const double rtol = c.data["tolerance"]["rtol"].get<double>();
-    const double atol_frac = c.data["tolerance"]["atol_frac"].get<double>();
+    const double rtol = c.data.at("tolerance").at("rtol").get<double>();
+    const double atol_frac = c.data.at("tolerance").at("atol_frac").get<double>();
+    const auto check = [&](const std::string& what, const torch::Tensor& got,
+                           const nlohmann::json& expected) {
+      const ::testing::AssertionResult result =
+          testing::within_tolerance(what.c_str(), got, json_tensor(expected), rtol, atol_frac);
+      if (!result) {
+        failures.push_back(result.message());
+      } else {
+        std::cout << "  " << dir.filename().string() << " " << result.message() << "\n";
+      }
+    };
 
     T5Model model(c.preset);
     load_safetensors(*model, (dir / "model.safetensors").string());
     model->eval();
     torch::NoGradGuard no_grad;
 
-    const torch::Tensor input_ids = ids(c.data["input_ids"]);
-    const torch::Tensor attention_mask = ids(c.data["attention_mask"]);
-    const torch::Tensor labels = ids(c.data["labels"]);
-    const torch::Tensor decoder_input_ids = ids(c.data["decoder_input_ids"]);
-    const nlohmann::json& expected = c.data["expected"];
+    const torch::Tensor input_ids = ids(c.data.at("input_ids"));
+    const torch::Tensor attention_mask = ids(c.data.at("attention_mask"));
+    const torch::Tensor labels = ids(c.data.at("labels"));
+    const torch::Tensor decoder_input_ids = ids(c.data.at("decoder_input_ids"));
+    const nlohmann::json& expected = c.data.at("expected");
 
-    EXPECT_TRUE(torch::equal(shift_right(labels), decoder_input_ids));
-
-    const torch::Tensor encoder_hidden = model->encode(input_ids, attention_mask);
-    EXPECT_WITHIN("encoder_last_hidden_state", encoder_hidden,
-                  json_tensor(expected["encoder_last_hidden_state"]), rtol, atol_frac);
+    if (!torch::equal(shift_right(labels), decoder_input_ids)) {
+      failures.push_back("decoder_input_ids are not labels shifted right");
+    }
+    check("encoder_last_hidden_state", model->encode(input_ids, attention_mask),
+          expected.at("encoder_last_hidden_state"));
     const torch::Tensor logits = model->forward(input_ids, attention_mask, decoder_input_ids);
-    EXPECT_WITHIN("logits", logits, json_tensor(expected["logits"]), rtol, atol_frac);
-    EXPECT_WITHIN("loss", sequence_loss(logits, labels), json_tensor(expected["loss"]), rtol,
-                  atol_frac);
+    check("logits", logits, expected.at("logits"));
+    check("loss", sequence_loss(logits, labels), expected.at("loss"));
 
-    const int64_t max_new_tokens = c.data["generate_args"]["max_new_tokens"].get<int64_t>();
+    const nlohmann::json& generate_args = c.data.at("generate_args");
     for (const bool use_cache : {true, false}) {
-      SCOPED_TRACE(use_cache ? "with key/value cache" : "full recompute");
+      const std::string mode = use_cache ? " (key/value cache)" : " (full recompute)";
       GreedyOptions options;
-      options.max_new_tokens = max_new_tokens;
-      options.eos_token_id = c.data["generate_args"]["eos_token_id"].get<int64_t>();
-      options.pad_token_id = c.data["generate_args"]["pad_token_id"].get<int64_t>();
-      options.decoder_start_token_id =
-          c.data["generate_args"]["decoder_start_token_id"].get<int64_t>();
+      options.max_new_tokens = generate_args.at("max_new_tokens").get<int64_t>();
+      options.eos_token_id = generate_args.at("eos_token_id").get<int64_t>();
+      options.pad_token_id = generate_args.at("pad_token_id").get<int64_t>();
+      options.decoder_start_token_id = generate_args.at("decoder_start_token_id").get<int64_t>();
       options.with_scores = true;
       options.use_cache = use_cache;
       const GreedyOutput generated = model->greedy_generate(input_ids, attention_mask, options);
-      const torch::Tensor expected_sequences = ids(expected["generate"]["sequences"]);
-      EXPECT_TRUE(torch::equal(generated.sequences, expected_sequences))
-          << "got " << generated.sequences << "\nexpected " << expected_sequences;
-      EXPECT_WITHIN("generate.scores", generated.scores,
-                    json_tensor(expected["generate"]["scores"]), rtol, atol_frac);
+      const torch::Tensor expected_sequences = ids(expected.at("generate").at("sequences"));
+      if (!torch::equal(generated.sequences, expected_sequences)) {
+        std::ostringstream text;
+        text << "generate.sequences" << mode << ": got " << generated.sequences << "\nexpected "
+             << expected_sequences;
+        failures.push_back(text.str());
+      }
+      check("generate.scores" + mode, generated.scores, expected.at("generate").at("scores"));
     }
+  } catch (const std::exception& error) {
+    failures.push_back(std::string("cannot run the case: ") + error.what());
   }
+  return failures;
+}
+
+// Every case folder of `dir` (read now, not when the tests were listed) through
+// compare_with_case; one line per failing case, naming it. A folder that is not a
+// complete case, or no case at all, fails too.
+std::vector<std::string> check_every_case(const std::filesystem::path& dir) {
+  const testing::T5FixtureScan scan = testing::scan_t5_fixtures(dir);
+  std::vector<std::string> failures = scan.problems;
+  for (const auto& case_dir : scan.cases) {
+    const std::vector<std::string> mismatches = compare_with_case(case_dir);
+    if (mismatches.empty()) continue;
+    std::string line = "case " + case_dir.filename().string() + ":";
+    for (const std::string& mismatch : mismatches) line += "\n    " + mismatch;
+    failures.push_back(line);
+  }
+  return failures;
+}
+
+std::string lines(const std::vector<std::string>& items) {
+  std::string text;
+  for (const std::string& item : items) text += "\n  " + item;
+  return text;
+}
+
+bool any_contains(const std::vector<std::string>& items, const std::string& part) {
+  return std::any_of(items.begin(), items.end(),
+                     [&](const std::string& item) { return item.find(part) != std::string::npos; });
+}
+
+TEST(T5Fixtures, DirectoryHasCases) {
+  const testing::T5FixtureScan scan = testing::scan_t5_fixtures(testing::t5_fixture_dir());
+  EXPECT_TRUE(scan.problems.empty()) << lines(scan.problems);
+  EXPECT_FALSE(scan.cases.empty()) << "no case folder in " << testing::t5_fixture_dir();
+}
+
+// ctest lists tests once per build, so only a test that reads TENSORPOLY_T5_FIXTURES when
+// it runs covers a directory swapped in later.
+TEST(T5Fixtures, EveryCaseInTheDirectoryMatches) {
+  const std::filesystem::path dir = testing::t5_fixture_dir();
+  const std::vector<std::string> failures = check_every_case(dir);
+  EXPECT_TRUE(failures.empty()) << dir << ":" << lines(failures);
+}
+
+// The checker itself: an empty directory, an incomplete folder, and copies of a real case
+// with one expected number or token changed all fail, naming the case; the untouched copy
+// passes.
+TEST(T5Fixtures, CheckerFailsOnEmptyIncompleteAndAlteredCases) {
+  const auto empty = testing::fresh_temp_dir("t5_fixtures_empty");
+  const auto empty_failures = check_every_case(empty);
+  ASSERT_EQ(empty_failures.size(), 1u) << lines(empty_failures);
+  EXPECT_NE(empty_failures[0].find("no case folder"), std::string::npos) << empty_failures[0];
+
+  const auto real = testing::scan_t5_fixtures(testing::t5_fixture_dir());
+  ASSERT_FALSE(real.cases.empty()) << lines(real.problems);
+  const std::filesystem::path source = real.cases.front();
+  const auto dir = testing::fresh_temp_dir("t5_fixtures_altered");
+  const auto copy_case = [&](const std::string& name) {
+    std::filesystem::create_directories(dir / name);
+    for (const std::string& file : testing::t5_case_files()) {
+      std::filesystem::copy_file(source / file, dir / name / file);
+    }
+    return dir / name;
+  };
+  const auto rewrite_case = [&](const std::filesystem::path& case_dir, const auto& change) {
+    nlohmann::json data;
+    {
+      std::ifstream in(case_dir / "case.json");
+      data = nlohmann::json::parse(in);
+    }
+    change(data);
+    std::ofstream(case_dir / "case.json", std::ios::trunc) << data.dump();
+  };
+  copy_case("a-untouched");
+  // Far beyond the tolerance (1e-4 relative) of a logit of order one.
+  rewrite_case(copy_case("b-logit"), [](nlohmann::json& data) {
+    auto& logit = data["expected"]["logits"][0][0][0];
+    logit = logit.get<double>() + 0.01;
+  });
+  rewrite_case(copy_case("c-token"), [](nlohmann::json& data) {
+    auto& token = data["expected"]["generate"]["sequences"][0][1];
+    token = token.get<int64_t>() + 1;
+  });
+  std::filesystem::remove(copy_case("d-incomplete") / "config.json");
+
+  const std::vector<std::string> failures = check_every_case(dir);
+  EXPECT_EQ(failures.size(), 3u) << lines(failures);
+  EXPECT_FALSE(any_contains(failures, "a-untouched")) << lines(failures);
+  EXPECT_TRUE(any_contains(failures, "case b-logit:\n    logits: element 0")) << lines(failures);
+  EXPECT_TRUE(any_contains(failures, "case c-token:\n    generate.sequences")) << lines(failures);
+  EXPECT_TRUE(any_contains(failures, "d-incomplete: case folder without config.json"))
+      << lines(failures);
 }
 
 TEST(T5Fixtures, ParameterNamesAreHuggingFaces) {

@@ -4,6 +4,8 @@
 #include "model/t5_model.h"
 
 #include <set>
+#include <string>
+#include <vector>
 
 #include "fixture_util.h"
 #include "model/checkpoint.h"
@@ -48,6 +50,40 @@ TEST(ModelPreset, LookupByNameAndClearErrorListingNames) {
   bad.d_kv = 0;
   EXPECT_THROW(validate_model_preset(bad), std::invalid_argument);
   EXPECT_THROW(T5Model{bad}, std::invalid_argument);
+}
+
+// The four presets with the dimensions issue 4 gives. Vocab: the issue gives 512 for
+// t5-mini and t5-tiny; the wider presets use the same byte tokenizer, hence 512 too.
+TEST(ModelPreset, EveryPresetHasTheIssuesDimensions) {
+  struct Expected {
+    const char* name;
+    int64_t vocab, d_model, d_ff, n_encoder_layers, n_decoder_layers, n_heads, d_kv;
+  };
+  const Expected expected[] = {
+      {"t5-mini", 512, 128, 512, 2, 2, 4, 32},
+      {"t5-tiny", 512, 256, 1024, 4, 4, 4, 64},
+      {"t5-small-like", 512, 512, 1024, 6, 6, 8, 64},
+      {"t5-large-shape", 512, 1024, 2816, 24, 24, 16, 64},
+  };
+  std::vector<std::string> names;
+  for (const ModelPreset& preset : model_presets()) names.push_back(preset.name);
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"t5-mini", "t5-tiny", "t5-small-like", "t5-large-shape"}));
+  for (const Expected& want : expected) {
+    SCOPED_TRACE(want.name);
+    const ModelPreset& preset = model_preset(want.name);
+    EXPECT_EQ(preset.vocab, want.vocab);
+    EXPECT_EQ(preset.d_model, want.d_model);
+    EXPECT_EQ(preset.d_ff, want.d_ff);
+    EXPECT_EQ(preset.n_encoder_layers, want.n_encoder_layers);
+    EXPECT_EQ(preset.n_decoder_layers, want.n_decoder_layers);
+    EXPECT_EQ(preset.n_heads, want.n_heads);
+    EXPECT_EQ(preset.d_kv, want.d_kv);
+    // T5 v1.1 as the issue describes it: 32 buckets, max distance 128, RMSNorm eps 1e-6.
+    EXPECT_EQ(preset.relative_attention_num_buckets, 32);
+    EXPECT_EQ(preset.relative_attention_max_distance, 128);
+    EXPECT_DOUBLE_EQ(preset.layer_norm_epsilon, 1e-6);
+  }
 }
 
 TEST(ModelPreset, ParameterCountMatchesTheClosedForm) {
