@@ -4,11 +4,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <nlohmann/json.hpp>
+#include <numeric>
 #include <regex>
 #include <set>
 #include <sstream>
-
-#include <nlohmann/json.hpp>
 
 namespace tensorpoly {
 namespace {
@@ -100,6 +100,19 @@ void validate_fields(const AdapterConfig& config) {
                           "' (got " + std::to_string(config.order) + ")");
     }
   }
+  // Every method is injected by these regexes, so they are checked for dense
+  // methods too (otherwise a bad pattern surfaces later as a bare std::regex_error).
+  for (const auto& [field, pattern] :
+       {std::pair<std::string, std::string>{"module_regex", config.module_regex},
+        std::pair<std::string, std::string>{"layer_regex", config.layer_regex}}) {
+    if (pattern.empty()) refuse(field, field + " must not be empty");
+    try {
+      const std::regex compiled(pattern);
+    } catch (const std::regex_error& error) {
+      refuse(field, field + " must be a valid regular expression (ECMAScript, full match): " +
+                        "invalid regular expression '" + pattern + "': " + error.what());
+    }
+  }
   if (!is_routed_method(method)) return;
 
   require_at_least("n_skills", config.n_skills, 1, method);
@@ -129,17 +142,6 @@ void validate_fields(const AdapterConfig& config) {
                                      join(router_granularities()) + " (got '" +
                                      config.router_granularity + "')");
   }
-  for (const auto& [field, pattern] :
-       {std::pair<std::string, std::string>{"module_regex", config.module_regex},
-        std::pair<std::string, std::string>{"layer_regex", config.layer_regex}}) {
-    if (pattern.empty()) refuse(field, field + " must not be empty");
-    try {
-      std::regex compiled(pattern);
-    } catch (const std::regex_error& error) {
-      refuse(field,
-             field + " is not a valid regular expression ('" + pattern + "'): " + error.what());
-    }
-  }
 }
 
 void validate(const AdapterConfig& config, int64_t in_features, int64_t out_features) {
@@ -150,10 +152,21 @@ void validate(const AdapterConfig& config, int64_t in_features, int64_t out_feat
   }
   if (config.method == "mhr" &&
       (in_features % config.n_splits != 0 || out_features % config.n_splits != 0)) {
-    refuse("n_splits", "n_splits (" + std::to_string(config.n_splits) +
-                           ") must divide in_features (" + std::to_string(in_features) +
-                           ") and out_features (" + std::to_string(out_features) +
-                           ") for method 'mhr'");
+    // The splits that fit are the divisors of gcd(in, out); mhr needs at least two.
+    const int64_t common = std::gcd(in_features, out_features);
+    std::vector<int64_t> allowed;
+    for (int64_t divisor = 2; divisor <= common; ++divisor) {
+      if (common % divisor == 0) allowed.push_back(divisor);
+    }
+    const std::string sizes = std::to_string(in_features) + ", " + std::to_string(out_features);
+    refuse("n_splits",
+           "n_splits (" + std::to_string(config.n_splits) + ") must divide in_features (" +
+               std::to_string(in_features) + ") and out_features (" + std::to_string(out_features) +
+               ") for method 'mhr' " +
+               (allowed.empty()
+                    ? "(no n_splits >= 2 divides both: gcd(" + sizes + ") = 1; use method 'poly')"
+                    : "(allowed: " + join(allowed) + ", the divisors >= 2 of gcd(" + sizes +
+                          ") = " + std::to_string(common) + ")"));
   }
 }
 

@@ -5,11 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 namespace tensorpoly {
 
@@ -19,7 +18,8 @@ namespace tensorpoly {
 //
 // Fields a method does not use are ignored (and not validated): `order` by lora,
 // poly and mhr; `n_skills`, `n_splits`, `n_tasks` and the router fields by the
-// dense methods lora and tlora; everything by "none".
+// dense methods lora and tlora; everything by "none". `module_regex` and
+// `layer_regex` select the adapted layers of every method and are always checked.
 struct AdapterConfig {
   std::string method = "tensorpoly-1";
   int64_t rank = 16;     // r: the update is divided by it
@@ -62,7 +62,8 @@ bool is_routed_method(const std::string& method);  // poly, mhr, tensorpoly-1, t
 
 // Throws AdapterConfigError naming the field and the allowed values.
 void validate_fields(const AdapterConfig& config);
-// validate_fields() plus the checks that need the layer size (mhr: n_splits divides in and out).
+// validate_fields() plus the checks that need the layer size (mhr: n_splits divides in and
+// out; the error lists the allowed values, the divisors >= 2 of gcd(in, out)).
 void validate(const AdapterConfig& config, int64_t in_features, int64_t out_features);
 
 // Leaf size d = ⌈n^(1/k)⌉, the smallest integer with d^k >= n, in integer arithmetic.

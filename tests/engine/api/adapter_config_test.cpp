@@ -3,9 +3,9 @@
 #include "tensorpoly/adapter_config.h"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace tensorpoly {
@@ -77,9 +77,16 @@ TEST(AdapterConfig, RefusesInvalidFieldsNamingFieldAndAllowedValues) {
   expect_refused([] { validate_fields(make("mhr", 4, 1, 2, 1, 2)); }, "n_splits", {">= 2"});
   expect_refused([] { validate_fields(make("tensorpoly-2", 4, 4, 2, 2, 2)); }, "n_splits",
                  {"equal order", "4"});
+  // The allowed splits are the divisors >= 2 of gcd(in, out) (mhr needs two or more).
   expect_refused([] { validate(make("mhr", 4, 1, 2, 3, 2), 16, 12); }, "n_splits",
-                 {"divide", "16", "12"});
-  expect_refused([] { validate(make("mhr", 4, 1, 2, 4, 2), 16, 10); }, "n_splits", {"divide"});
+                 {"n_splits (3) must divide in_features (16) and out_features (12)",
+                  "allowed: 2, 4,", "gcd(16, 12) = 4"});
+  expect_refused([] { validate(make("mhr", 4, 1, 2, 4, 2), 16, 10); }, "n_splits",
+                 {"divide", "allowed: 2,", "gcd(16, 10) = 2"});
+  expect_refused([] { validate(make("mhr", 4, 1, 2, 5, 2), 48, 36); }, "n_splits",
+                 {"allowed: 2, 3, 4, 6, 12,", "= 12"});
+  expect_refused([] { validate(make("mhr", 4, 1, 2, 2, 2), 9, 10); }, "n_splits",
+                 {"gcd(9, 10) = 1", "poly"});
   EXPECT_NO_THROW(validate(make("mhr", 4, 1, 2, 4, 2), 16, 12));
 
   AdapterConfig config = make("poly", 2, 1, 2, 1, 2);
@@ -95,6 +102,34 @@ TEST(AdapterConfig, RefusesInvalidFieldsNamingFieldAndAllowedValues) {
   config.module_regex = ".*";
   config.layer_regex = "";
   expect_refused([&] { validate_fields(config); }, "layer_regex", {"empty"});
+}
+
+TEST(AdapterConfig, RefusesInvalidRegexesForEveryMethod) {
+  // Dense methods are injected by the same regexes as routed ones.
+  for (const std::string method : {"lora", "tlora", "poly", "tensorpoly-1"}) {
+    SCOPED_TRACE(method);
+    AdapterConfig config = make(method, 2, 2, 2, 1, 2);
+    config.module_regex = "(unclosed";
+    expect_refused([&] { validate_fields(config); }, "module_regex",
+                   {"invalid regular expression '(unclosed': "});
+    expect_refused([&] { validate(config, 8, 8); }, "module_regex", {"'(unclosed'"});
+    config.module_regex = ".*";
+    config.layer_regex = "q|[k";
+    expect_refused([&] { validate_fields(config); }, "layer_regex",
+                   {"invalid regular expression 'q|[k': "});
+    config.layer_regex = "";
+    expect_refused([&] { validate_fields(config); }, "layer_regex", {"empty"});
+  }
+  // Through JSON as well, so an experiment file is refused at the edge.
+  expect_refused(
+      [] {
+        adapter_config_from_json(nlohmann::json{{"method", "lora"}, {"module_regex", "(unclosed"}});
+      },
+      "module_regex", {"invalid regular expression"});
+  // "none" adapts nothing, so it reads no field.
+  AdapterConfig none = make("none", 0, 0, 0, 0, 0);
+  none.module_regex = "(unclosed";
+  EXPECT_NO_THROW(validate_fields(none));
 }
 
 TEST(AdapterConfig, IgnoresFieldsTheMethodDoesNotUse) {
