@@ -2,6 +2,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "tensorpoly/experiment.h"
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <mutex>
 
 #include "data/task_suite.h"
@@ -13,6 +16,7 @@ namespace tensorpoly {
 struct Experiment::State {
   ExperimentConfig config;
   train::RunControl control;
+  std::unique_ptr<train::Trainer> trainer;  // from prepare(), used by the next run()
 };
 
 Experiment::Experiment(ExperimentConfig config) : state_(std::make_unique<State>()) {
@@ -22,18 +26,39 @@ Experiment::Experiment(ExperimentConfig config) : state_(std::make_unique<State>
 
 Experiment::~Experiment() = default;
 
-RunEnded Experiment::run(EventSink& sink) {
-  std::unique_ptr<train::Trainer> trainer;
+void Experiment::prepare() {
+  if (state_->trainer) return;
+  const ExperimentConfig& config = state_->config;
+  // Named here so that the message says which field points at the missing file; a file
+  // that exists but is not a checkpoint is reported by the trainer.
+  if (!config.train.resume_from.empty() && !std::ifstream(config.train.resume_from)) {
+    throw SetupError("train.resume_from: cannot open checkpoint '" + config.train.resume_from +
+                     "' (" + std::strerror(errno) + ")");
+  }
   try {
-    configure_threads(state_->config.threads);
-    trainer = std::make_unique<train::Trainer>(state_->config);
+    configure_threads(config.threads);
+    state_->trainer = std::make_unique<train::Trainer>(config);
+  } catch (const SetupError&) {
+    throw;
   } catch (const std::exception& error) {
+    // Everything the trainer's constructor reads is input: the device, the suite and its
+    // data files (data::DataError lists each file:line and field), the resume checkpoint.
+    throw SetupError(error.what());
+  }
+}
+
+RunEnded Experiment::run(EventSink& sink) {
+  try {
+    prepare();
+  } catch (const SetupError& error) {
     RunEnded ended;
     ended.status = RunStatus::kFailed;
     ended.message = error.what();
     sink.on_run_ended(ended);
     return ended;
   }
+  // A trainer serves one run: a second run() prepares afresh.
+  const std::unique_ptr<train::Trainer> trainer = std::move(state_->trainer);
   return trainer->run(sink, state_->control);
 }
 

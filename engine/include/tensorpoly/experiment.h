@@ -2,6 +2,7 @@
 // the caller's thread while another thread may pause, resume or stop it.
 //
 //   tensorpoly::Experiment experiment(config);     // validates; throws ConfigError
+//   experiment.prepare();                          // reads the data; throws SetupError
 //   std::thread engine([&] { experiment.run(sink); });
 //   ...  experiment.pause(); experiment.resume(); experiment.stop();
 //
@@ -14,6 +15,7 @@
 #pragma once
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,15 @@
 
 namespace tensorpoly {
 
+// What keeps a run from starting: malformed data files (each problem as
+// "file:line: field 'x': ..."), an unusable device, an unreadable resume checkpoint, a
+// suite without training tasks. A bad configuration or input, like ConfigError, hence
+// std::invalid_argument.
+class SetupError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
 class Experiment {
  public:
   explicit Experiment(ExperimentConfig config);
@@ -29,8 +40,16 @@ class Experiment {
   Experiment(const Experiment&) = delete;
   Experiment& operator=(const Experiment&) = delete;
 
+  // Reads and checks everything the run needs before it starts (device, task suite and
+  // data files, resume checkpoint), on the calling thread, emitting nothing; throws
+  // SetupError. Cheap: the base model is built by run(). Calling it before run() lets a
+  // caller refuse bad input before recording anything; run() calls it when it was not.
+  void prepare();
+
   // Runs to the end (or to a stop request) on the calling thread. Errors while
-  // running are reported as RunEnded{kFailed} and returned, not thrown.
+  // running, and a failed prepare() inside it, are reported as RunEnded{kFailed} and
+  // returned, not thrown; RunStarted precedes everything else only for a run that
+  // got past prepare().
   RunEnded run(EventSink& sink);
 
   // Thread-safe; may be called before or during run().

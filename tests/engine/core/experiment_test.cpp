@@ -1,12 +1,16 @@
 // The Experiment facade: parameter estimates match the built model, tasks are described
 // without training, a checkpoint can be re-evaluated, base pre-training is cached.
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include <gtest/gtest.h>
+#include "tensorpoly/experiment.h"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <fstream>
+#include <string>
+#include <vector>
+
 #include "engine/train/test_support.h"
-#include "tensorpoly/experiment.h"
 #include "train/base_model.h"
 #include "train/trainer.h"
 
@@ -57,6 +61,82 @@ TEST(Experiment, ReportsAFailureAsRunEnded) {
   EXPECT_EQ(ended.status, RunStatus::kFailed);
   EXPECT_NE(ended.message.find("/no/such/checkpoint.pt"), std::string::npos) << ended.message;
   EXPECT_EQ(sink.ended.size(), 1u);
+}
+
+// A JSONL suite whose training file holds `lines` (written fresh for the test).
+ExperimentConfig jsonl_config(const std::string& name, const std::vector<std::string>& lines) {
+  const std::string dir = temporary_directory(name);
+  ::mkdir((std::string(TENSORPOLY_BINARY_DIR) + "/test-tmp").c_str(), 0755);
+  ::mkdir(dir.c_str(), 0755);
+  const std::string path = dir + "/train.jsonl";
+  std::ofstream file(path, std::ios::trunc);
+  for (const std::string& line : lines) file << line << "\n";
+  ExperimentConfig config = tiny_config(dir + "/checkpoints");
+  config.suite.kind = "jsonl";
+  config.suite.jsonl.train_path = path;
+  config.suite.jsonl.validation_ratio = 0.5;
+  return config;
+}
+
+// The message of the SetupError that prepare() throws ("" and a failure when none).
+std::string setup_error(Experiment& experiment) {
+  try {
+    experiment.prepare();
+  } catch (const SetupError& error) {
+    return error.what();
+  }
+  ADD_FAILURE() << "prepare() threw no SetupError";
+  return {};
+}
+
+// Issue 4: every malformed line is reported with file:line and field before anything
+// starts; nothing half-runs.
+TEST(Experiment, PrepareReportsMalformedDataWithFileLineAndFieldBeforeAnyEvent) {
+  const std::string good = R"({"task": "copy", "input": "ab", "target": "ab"})";
+  ExperimentConfig config =
+      jsonl_config("prepare-jsonl", {good, good, R"({"task": "copy", "input": "ab")",
+                                     R"({"task": "copy", "target": "ab"})",
+                                     R"({"task": "", "input": "a", "target": "a"})", good});
+  const std::string path = config.suite.jsonl.train_path;
+  Experiment experiment(config);
+  const std::string message = setup_error(experiment);
+  EXPECT_NE(message.find(path + ":3: invalid JSON"), std::string::npos) << message;
+  EXPECT_NE(message.find(path + ":4: field 'input': missing"), std::string::npos) << message;
+  EXPECT_NE(message.find(path + ":5: field 'task': must not be empty"), std::string::npos)
+      << message;
+
+  // run() without prepare(): the same problem ends the run before RunStarted.
+  RecordingSink sink;
+  const RunEnded ended = Experiment(config).run(sink);
+  EXPECT_EQ(ended.status, RunStatus::kFailed);
+  EXPECT_NE(ended.message.find(path + ":4: field 'input'"), std::string::npos) << ended.message;
+  EXPECT_EQ(sink.order, std::vector<std::string>{"ended"});
+}
+
+TEST(Experiment, PrepareRejectsAMissingResumeCheckpointNamingTheField) {
+  ExperimentConfig config = tiny_config(temporary_directory("prepare-resume"));
+  config.train.resume_from = "/no/such/checkpoint.pt";
+  Experiment experiment(config);
+  const std::string message = setup_error(experiment);
+  EXPECT_NE(message.find("train.resume_from: cannot open checkpoint '/no/such/checkpoint.pt'"),
+            std::string::npos)
+      << message;
+}
+
+// A prepared experiment runs with the trainer prepare() built, and a second run()
+// prepares afresh.
+TEST(Experiment, PreparedExperimentRunsAndCanRunAgain) {
+  ExperimentConfig config = tiny_config(temporary_directory("prepared"));
+  config.train.steps = 2;
+  Experiment experiment(config);
+  experiment.prepare();
+  experiment.prepare();  // idempotent
+  RecordingSink first;
+  ASSERT_EQ(experiment.run(first).status, RunStatus::kFinished);
+  EXPECT_EQ(first.order.front(), "started");
+  RecordingSink second;
+  ASSERT_EQ(experiment.run(second).status, RunStatus::kFinished);
+  EXPECT_EQ(first.losses(), second.losses());
 }
 
 TEST(Experiment, ReEvaluatesACheckpoint) {
