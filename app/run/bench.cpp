@@ -2,10 +2,10 @@
 // batches; prints exactly one JSON line, for comparing implementations and devices.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "run/command.h"
+#include "run/options.h"
 #include "tensorpoly/benchmark.h"
 
 namespace tensorpoly::app {
@@ -29,6 +29,14 @@ int64_t integer_option(const std::vector<std::string>& args, const std::string& 
 }
 
 int bench(const std::vector<std::string>& args) {
+  const OptionSpec spec{
+      {"preset", "method", "batch", "src-len", "tgt-len", "steps", "warmup", "threads", "device"},
+      {}};
+  const std::vector<std::string> positional = positional_arguments(args, "bench", spec);
+  if (!positional.empty()) {
+    throw std::invalid_argument("unexpected argument '" + positional.front() +
+                                "' (bench takes only options: " + allowed_options(spec) + ")");
+  }
   BenchOptions options;
   options.preset = option_value(args, "preset", options.preset);
   options.method = option_value(args, "method", options.method);
@@ -42,15 +50,15 @@ int bench(const std::vector<std::string>& args) {
   const BenchResult result = run_training_benchmark(options);
   // ordered_json keeps the documented field order.
   const nlohmann::ordered_json line = {{"impl", "libtorch"},
-                               {"torch", result.torch_version},
-                               {"preset", options.preset},
-                               {"method", options.method},
-                               {"steps_per_s", result.steps_per_s},
-                               {"tokens_per_s", result.tokens_per_s},
-                               {"ms_per_step_median", result.ms_per_step_median},
-                               {"peak_rss_mb", result.peak_rss_mb},
-                               {"trainable_params", result.trainable_params},
-                               {"total_params", result.total_params}};
+                                       {"torch", result.torch_version},
+                                       {"preset", options.preset},
+                                       {"method", options.method},
+                                       {"steps_per_s", result.steps_per_s},
+                                       {"tokens_per_s", result.tokens_per_s},
+                                       {"ms_per_step_median", result.ms_per_step_median},
+                                       {"peak_rss_mb", result.peak_rss_mb},
+                                       {"trainable_params", result.trainable_params},
+                                       {"total_params", result.total_params}};
   std::cout << line.dump() << std::endl;
   return kExitOk;
 }
@@ -67,7 +75,8 @@ const Registration registration(
      "  {\"impl\":\"libtorch\",\"torch\":…,\"preset\":…,\"method\":…,\"steps_per_s\":…,\n"
      "   \"tokens_per_s\":…,\"ms_per_step_median\":…,\"peak_rss_mb\":…,\n"
      "   \"trainable_params\":…,\"total_params\":…}\n"
-     "tokens_per_s = steps/s × batch × (src-len + tgt-len).",
+     "tokens_per_s = steps/s × batch × (src-len + tgt-len).\n"
+     "An unknown option or a bad value exits 2 (bad command line).",
      bench});
 
 }  // namespace

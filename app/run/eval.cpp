@@ -2,10 +2,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <cstdio>
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "run/command.h"
+#include "run/options.h"
 #include "tensorpoly/config.h"
 #include "tensorpoly/experiment.h"
 #include "tensorpoly/sessions/store.h"
@@ -14,6 +14,12 @@ namespace tensorpoly::app {
 namespace {
 
 int eval(const std::vector<std::string>& args) {
+  const OptionSpec spec{{"run", "db", "device", "threads"}, {"json"}};
+  const std::vector<std::string> positional = positional_arguments(args, "eval", spec);
+  if (!positional.empty()) {
+    throw std::invalid_argument("unexpected argument '" + positional.front() +
+                                "' (eval takes only options: " + allowed_options(spec) + ")");
+  }
   const std::string run_text = option_value(args, "run");
   if (run_text.empty()) throw std::invalid_argument("--run ID is required");
   int64_t run_id = 0;
@@ -53,15 +59,18 @@ int eval(const std::vector<std::string>& args) {
   if (has_flag(args, "json")) {
     nlohmann::json rows = nlohmann::json::array();
     for (const auto& task : result.tasks) {
-      rows.push_back({{"task", task.task},
-                      {"name", task.task < static_cast<int>(tasks.size()) ? tasks[task.task].name : ""},
-                      {"loss", task.loss},
-                      {"exact_match", task.exact_match},
-                      {"accuracy", task.accuracy},
-                      {"n_examples", task.n_examples}});
+      rows.push_back(
+          {{"task", task.task},
+           {"name", task.task < static_cast<int>(tasks.size()) ? tasks[task.task].name : ""},
+           {"loss", task.loss},
+           {"exact_match", task.exact_match},
+           {"accuracy", task.accuracy},
+           {"n_examples", task.n_examples}});
     }
-    std::cout << nlohmann::json{{"run", run_id}, {"step", result.step},
-                                {"checkpoint", last.path}, {"tasks", rows}}
+    std::cout << nlohmann::json{{"run", run_id},
+                                {"step", result.step},
+                                {"checkpoint", last.path},
+                                {"tasks", rows}}
                      .dump()
               << std::endl;
     return kExitOk;
@@ -71,8 +80,8 @@ int eval(const std::vector<std::string>& args) {
   double loss = 0, exact = 0;
   int n_exact = 0;
   for (const auto& task : result.tasks) {
-    const std::string name =
-        task.task < static_cast<int>(tasks.size()) ? tasks[task.task].name : std::to_string(task.task);
+    const std::string name = task.task < static_cast<int>(tasks.size()) ? tasks[task.task].name
+                                                                        : std::to_string(task.task);
     std::printf("  %-28s loss %.4f", name.c_str(), task.loss);
     if (task.exact_match >= 0) std::printf("  exact match %.3f", task.exact_match);
     if (task.accuracy >= 0) std::printf("  accuracy %.3f", task.accuracy);
@@ -92,12 +101,11 @@ int eval(const std::vector<std::string>& args) {
 }
 
 const Registration registration(
-    "eval",
-    {"re-evaluate a stored run from its last checkpoint",
-     "tensorpoly-run eval --run ID [--db FILE] [--device DEV] [--threads N] [--json]\n"
-     "Loads the run's configuration and last checkpoint from the store and evaluates the\n"
-     "training tasks' validation examples (loss, exact match or rank accuracy).",
-     eval});
+    "eval", {"re-evaluate a stored run from its last checkpoint",
+             "tensorpoly-run eval --run ID [--db FILE] [--device DEV] [--threads N] [--json]\n"
+             "Loads the run's configuration and last checkpoint from the store and evaluates the\n"
+             "training tasks' validation examples (loss, exact match or rank accuracy).",
+             eval});
 
 }  // namespace
 }  // namespace tensorpoly::app

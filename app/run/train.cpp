@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "run/command.h"
+#include "run/options.h"
 #include "tensorpoly/config.h"
 #include "tensorpoly/experiment.h"
 #include "tensorpoly/sessions/recorder.h"
@@ -47,10 +48,10 @@ class ConsoleSink : public EventSink {
     std::ostringstream tasks;
     int families = 0;
     for (const auto& task : e.tasks) families += task.family.empty() ? 0 : 1;
-    std::cout << "run '" << e.name << "': method " << e.method << ", " << e.tasks.size()
-              << " tasks" << (families ? " (with families)" : "") << ", device " << e.device
-              << ", " << e.parameters.trainable << " trainable of " << e.parameters.total
-              << " parameters, " << e.total_steps << " steps"
+    std::cout << "run '" << e.name << "': method " << e.method << ", " << e.tasks.size() << " tasks"
+              << (families ? " (with families)" : "") << ", device " << e.device << ", "
+              << e.parameters.trainable << " trainable of " << e.parameters.total << " parameters, "
+              << e.total_steps << " steps"
               << (e.start_step > 0 ? ", resuming at step " + std::to_string(e.start_step) : "")
               << std::endl;
   }
@@ -143,30 +144,29 @@ class ConsoleSink : public EventSink {
 int train(const std::vector<std::string>& args) {
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
+  const OptionSpec spec{{"config", "preset", "db", "threads"}, {"no-db"}};
+  std::vector<std::string> overrides = positional_arguments(args, "train", spec);
   const std::string config_path = option_value(args, "config");
   const std::string preset = option_value(args, "preset");
   if (config_path.empty() == preset.empty()) {
     throw std::invalid_argument("give exactly one of --config FILE or --preset NAME");
   }
-  std::vector<std::string> overrides;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i].rfind("--", 0) == 0) {
-      if (args[i].find('=') == std::string::npos && i + 1 < args.size() &&
-          args[i] != "--no-db") {
-        ++i;  // skip the option's value
-      }
-      continue;
-    }
-    if (args[i].find('=') == std::string::npos) {
-      throw std::invalid_argument("unexpected argument '" + args[i] +
+  for (const std::string& override_text : overrides) {
+    if (override_text.find('=') == std::string::npos) {
+      throw std::invalid_argument("unexpected argument '" + override_text +
                                   "' (overrides are key=value, e.g. train.steps=200)");
     }
-    overrides.push_back(args[i]);
   }
   const std::string threads = option_value(args, "threads");
   if (!threads.empty()) overrides.push_back("threads=" + threads);
-  ExperimentConfig config = config_path.empty() ? load_preset(preset) : config_from_file(config_path);
+  ExperimentConfig config =
+      config_path.empty() ? load_preset(preset) : config_from_file(config_path);
   config = apply_overrides(config, overrides);
+
+  // Data files, device and resume checkpoint are read before the store is touched: a run
+  // that cannot start is a usage error (SetupError, exit 2) and leaves no run row.
+  Experiment experiment(config);
+  experiment.prepare();
 
   std::unique_ptr<sessions::Recorder> recorder;
   if (!has_flag(args, "no-db")) {
@@ -181,7 +181,6 @@ int train(const std::vector<std::string>& args) {
     std::cout << "recording into " << database << std::endl;
   }
 
-  Experiment experiment(config);
   ConsoleSink console(::isatty(STDOUT_FILENO) == 1);
   std::vector<EventSink*> sinks{&console};
   if (recorder) sinks.insert(sinks.begin(), recorder.get());
@@ -214,17 +213,26 @@ int train(const std::vector<std::string>& args) {
   if (recorder) {
     try {
       recorder->close();
-      std::cout << "stored as run " << recorder->run_id() << std::endl;
+      // Id 0: the run ended before RunStarted, so the store holds no row for it.
+      if (recorder->run_id() > 0) {
+        std::cout << "stored as run " << recorder->run_id() << std::endl;
+      } else {
+        std::cout << "nothing stored (the run never started)" << std::endl;
+      }
     } catch (const std::exception& error) {
       std::cerr << "tensorpoly-run train: the store failed: " << error.what() << "\n";
       return kExitStoreError;
     }
   }
   switch (ended.status) {
-    case RunStatus::kFinished: return kExitOk;
-    case RunStatus::kStopped: return kExitStopped;
-    case RunStatus::kDiverged: return kExitDiverged;
-    default: return kExitFailure;
+    case RunStatus::kFinished:
+      return kExitOk;
+    case RunStatus::kStopped:
+      return kExitStopped;
+    case RunStatus::kDiverged:
+      return kExitDiverged;
+    default:
+      return kExitFailure;
   }
 }
 
@@ -242,8 +250,11 @@ const Registration registration(
      "  key=value       overrides, e.g. train.steps=200 adapter.rank=8 device=cuda:0\n"
      "On a terminal a progress line shows step, loss, steps/s and ETA; otherwise plain log\n"
      "lines. SIGINT/SIGTERM stop after the current step with a checkpoint (status stopped).\n"
-     "Exit codes: 0 finished, 1 failed, 2 bad configuration, 3 diverged, 4 stopped,\n"
-     "5 store error.",
+     "Data files, device and resume checkpoint are checked before anything is recorded: a\n"
+     "malformed JSONL line (file:line and field), an unknown option or a bad value exits 2\n"
+     "and stores no run.\n"
+     "Exit codes: 0 finished, 1 failed, 2 bad command line, configuration or data,\n"
+     "3 diverged, 4 stopped, 5 store error.",
      train});
 
 }  // namespace
