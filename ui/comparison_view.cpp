@@ -73,7 +73,8 @@ std::vector<ConfigDifference> diffConfigs(const std::vector<std::string>& json_t
     for (const auto& flat : flats) {
       const auto found = flat.find(key);
       difference.values.push_back(found == flat.end() ? std::string() : found->second);
-      differs = differs || difference.values.back() != difference.values.front() || found == flat.end();
+      differs =
+          differs || difference.values.back() != difference.values.front() || found == flat.end();
     }
     if (differs) differences.push_back(std::move(difference));
   }
@@ -131,7 +132,8 @@ ComparisonView::ComparisonView(QWidget* parent) : QWidget(parent) {
   auto* metric_layout = new QVBoxLayout(metrics);
   metric_layout->addLayout(metric_controls);
   metric_layout->addWidget(metric_table_, 1);
-  metric_layout->addWidget(new QLabel(tr("★ marks the best run of each row (lowest loss, highest accuracy).")));
+  metric_layout->addWidget(
+      new QLabel(tr("★ marks the best run of each row (lowest loss, highest accuracy).")));
   tabs_->addTab(metrics, tr("Final metrics"));
 
   // Routing side by side.
@@ -143,8 +145,9 @@ ComparisonView::ComparisonView(QWidget* parent) : QWidget(parent) {
   step_label_ = new QLabel;
   align_check_ = new QCheckBox(tr("Align skills"));
   align_check_->setObjectName(QStringLiteral("alignSkills"));
-  align_check_->setToolTip(tr("Match each run's skills to the first run's (Hungarian method on routing "
-                              "similarity); off: the raw skill order"));
+  align_check_->setToolTip(
+      tr("Match each run's skills to the first run's (Hungarian method on routing "
+         "similarity); off: the raw skill order"));
   align_check_->setChecked(true);
   align_label_ = new QLabel;
   align_label_->setWordWrap(true);
@@ -168,11 +171,20 @@ ComparisonView::ComparisonView(QWidget* parent) : QWidget(parent) {
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(tabs_);
 
-  connect(curve_task_combo_, qOverload<int>(&QComboBox::currentIndexChanged), this, &ComparisonView::fillCurves);
-  connect(curve_split_combo_, qOverload<int>(&QComboBox::currentIndexChanged), this, &ComparisonView::fillCurves);
-  connect(metric_combo_, qOverload<int>(&QComboBox::currentIndexChanged), this, &ComparisonView::fillMetricTable);
-  connect(layer_combo_, qOverload<int>(&QComboBox::activated), this,
-          [this](int index) { setLayer(layer_combo_->itemData(index).toString()); });
+  connect(curve_task_combo_, qOverload<int>(&QComboBox::currentIndexChanged), this,
+          &ComparisonView::fillCurves);
+  connect(curve_split_combo_, qOverload<int>(&QComboBox::currentIndexChanged), this,
+          &ComparisonView::fillCurves);
+  connect(metric_combo_, qOverload<int>(&QComboBox::currentIndexChanged), this,
+          &ComparisonView::fillMetricTable);
+  connect(layer_combo_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this](int index) {
+    if (!syncing_ && index >= 0) setLayer(layer_combo_->itemData(index).toString());
+  });
+  // Choosing a task for the curves highlights it everywhere; the mean clears the highlight.
+  connect(curve_task_combo_, qOverload<int>(&QComboBox::currentIndexChanged), this,
+          [this](int index) {
+            if (index >= 0) highlightTaskNamed(curve_task_combo_->itemData(index).toString());
+          });
   connect(step_slider_, &QSlider::valueChanged, this, [this](int index) {
     if (syncing_ || index < 0 || index >= static_cast<int>(all_steps_.size())) return;
     setStep(all_steps_[static_cast<size_t>(index)]);
@@ -182,6 +194,7 @@ ComparisonView::ComparisonView(QWidget* parent) : QWidget(parent) {
 
 void ComparisonView::clear() {
   store_ = nullptr;
+  highlighted_task_.clear();
   runs_.clear();
   differences_.clear();
   all_steps_.clear();
@@ -207,9 +220,11 @@ QString ComparisonView::setRuns(sessions::Store* store, const std::vector<sessio
       const sessions::RunDetails details = store->run_details(ref);
       RunData data;
       data.ref = ref;
-      data.label = QStringLiteral("%1 %2").arg(ref.database == sessions::kMainDatabase ? QString::number(ref.id)
-                                                   : QString::fromStdString(ref.database) + QLatin1Char(':') + QString::number(ref.id),
-                                                   QString::fromStdString(details.summary.name));
+      data.label = QStringLiteral("%1 %2").arg(
+          ref.database == sessions::kMainDatabase
+              ? QString::number(ref.id)
+              : QString::fromStdString(ref.database) + QLatin1Char(':') + QString::number(ref.id),
+          QString::fromStdString(details.summary.name));
       data.tasks = details.tasks;
       data.routing_steps = store->routing_steps(ref);
       runs_.push_back(std::move(data));
@@ -221,16 +236,38 @@ QString ComparisonView::setRuns(sessions::Store* store, const std::vector<sessio
     clear();
     return message;
   }
-  fillConfigTable(configs);
+  fillConfigTable();
 
-  // Curves: the mean and every task of the first run (matched by name in the others).
+  // Curves: the mean and every task of any run (the first run's order, then the tasks
+  // only later runs have), matched by name in each run; train losses and the splits
+  // that were evaluated.
   {
-    const QSignalBlocker blocker(curve_task_combo_);
+    const QSignalBlocker task_blocker(curve_task_combo_);
     curve_task_combo_->clear();
     curve_task_combo_->addItem(tr("Mean over tasks"), QString());
-    for (const TaskInfo& task : runs_.front().tasks) {
-      curve_task_combo_->addItem(QString::fromStdString(task.name), QString::fromStdString(task.name));
+    for (const RunData& run : runs_) {
+      for (const TaskInfo& task : run.tasks) {
+        const QString name = QString::fromStdString(task.name);
+        if (curve_task_combo_->findData(name) < 0) curve_task_combo_->addItem(name, name);
+      }
     }
+    const QSignalBlocker split_blocker(curve_split_combo_);
+    const QString split = curve_split_combo_->currentText();
+    std::set<QString> evaluated = {QStringLiteral("eval")};
+    try {
+      for (const RunData& run : runs_) {
+        for (const std::string& name : store->evaluation_splits(run.ref))
+          evaluated.insert(QString::fromStdString(name));
+      }
+    } catch (const std::exception&) {
+      // Without the list the usual "eval" split is still offered.
+    }
+    curve_split_combo_->clear();
+    curve_split_combo_->addItem(QStringLiteral("train"));
+    for (const QString& name : evaluated) {
+      if (name != QLatin1String("train")) curve_split_combo_->addItem(name);
+    }
+    curve_split_combo_->setCurrentIndex(std::max(0, curve_split_combo_->findText(split)));
   }
   fillCurves();
 
@@ -241,7 +278,8 @@ QString ComparisonView::setRuns(sessions::Store* store, const std::vector<sessio
     std::set<QString> keys;
     for (const RunData& run : runs_) {
       for (const sessions::MetricValue& value : store->final_metrics(run.ref)) {
-        if (value.key.task >= 0) keys.insert(QString::fromStdString(value.key.split + "/" + value.key.name));
+        if (value.key.task >= 0)
+          keys.insert(QString::fromStdString(value.key.split + "/" + value.key.name));
       }
       for (const sessions::EvaluationRow& row : store->final_evaluations(run.ref)) {
         const QString split = QString::fromStdString(row.split);
@@ -251,7 +289,8 @@ QString ComparisonView::setRuns(sessions::Store* store, const std::vector<sessio
       }
     }
     for (const QString& key : keys) metric_combo_->addItem(key);
-    for (const QString& preferred : {QStringLiteral("eval/exact_match"), QStringLiteral("eval/loss")}) {
+    for (const QString& preferred :
+         {QStringLiteral("eval/exact_match"), QStringLiteral("eval/loss")}) {
       const int index = metric_combo_->findText(preferred);
       if (index >= 0) {
         metric_combo_->setCurrentIndex(index);
@@ -277,9 +316,29 @@ QString ComparisonView::setRuns(sessions::Store* store, const std::vector<sessio
     column_layout->addWidget(title);
     column_layout->addWidget(view, 1);
     heatmap_row_->layout()->addWidget(column);
+    // One layer selector and one step slider (above) drive every panel.
+    view->setEmbedded(true);
     connect(view, &QObject::destroyed, column, &QObject::deleteLater);
     connect(view, &RoutingHeatmapView::requestStep, this, [this](qint64 step) {
       if (!syncing_) setStep(step);
+    });
+    connect(view, &RoutingHeatmapView::layerChanged, this, [this](const QString& layer) {
+      if (!syncing_) setLayer(layer);
+    });
+    connect(view, &RoutingHeatmapView::blockChanged, this, [this, view](int block) {
+      if (syncing_) return;
+      syncing_ = true;
+      for (RoutingHeatmapView* other : heatmaps_)
+        if (other != view) other->setBlock(block);
+      syncing_ = false;
+    });
+    // Each panel highlights in its own run's task indices; the comparison maps by name.
+    connect(view->selection(), &TaskSelection::highlightedTaskChanged, this, [this, i](int task) {
+      if (syncing_highlight_ || i >= runs_.size()) return;
+      const std::vector<TaskInfo>& tasks = runs_[i].tasks;
+      const auto found = std::find_if(tasks.begin(), tasks.end(),
+                                      [task](const TaskInfo& info) { return info.index == task; });
+      highlightTaskNamed(found == tasks.end() ? QString() : QString::fromStdString(found->name));
     });
     heatmaps_.push_back(view);
   }
@@ -290,10 +349,47 @@ QString ComparisonView::setRuns(sessions::Store* store, const std::vector<sessio
   }
   layer_.clear();
   if (!all_steps_.empty()) setStep(all_steps_.back());
+  // A task highlighted in the window before the comparison opened is highlighted here too.
+  if (shared_selection_)
+    highlightTaskNamed(shared_selection_->taskName(shared_selection_->highlightedTask()));
   return {};
 }
 
-void ComparisonView::fillConfigTable(const std::vector<std::string>& configs) {
+void ComparisonView::setTaskSelection(TaskSelection* selection) {
+  disconnect(shared_connection_);
+  shared_selection_ = selection;
+  if (!selection) return;
+  shared_connection_ =
+      connect(selection, &TaskSelection::highlightedTaskChanged, this, [this](int task) {
+        if (!syncing_highlight_ && shared_selection_)
+          highlightTaskNamed(shared_selection_->taskName(task));
+      });
+  highlightTaskNamed(selection->taskName(selection->highlightedTask()));
+}
+
+int ComparisonView::taskIndexIn(size_t run, const QString& name) const {
+  if (name.isEmpty() || run >= runs_.size()) return -1;
+  for (const TaskInfo& task : runs_[run].tasks)
+    if (QString::fromStdString(task.name) == name) return task.index;
+  return -1;
+}
+
+void ComparisonView::highlightTaskNamed(const QString& name) {
+  if (syncing_highlight_) return;
+  syncing_highlight_ = true;
+  highlighted_task_ = name;
+  for (size_t i = 0; i < heatmaps_.size(); ++i)
+    heatmaps_[i]->selection()->setHighlightedTask(taskIndexIn(i, name));
+  // The curves show the highlighted task; no highlight (or a task no run has): the mean.
+  const int curve = std::max(0, curve_task_combo_->findData(name));
+  if (curve_task_combo_->count() > 0 && curve_task_combo_->currentIndex() != curve)
+    curve_task_combo_->setCurrentIndex(curve);  // refills the curves
+  if (shared_selection_)
+    shared_selection_->setHighlightedTask(shared_selection_->indexOfTask(name));
+  syncing_highlight_ = false;
+}
+
+void ComparisonView::fillConfigTable() {
   config_table_->clear();
   config_table_->setColumnCount(static_cast<int>(runs_.size()) + 1);
   QStringList headers{tr("Field")};
@@ -305,14 +401,14 @@ void ComparisonView::fillConfigTable(const std::vector<std::string>& configs) {
     config_table_->setItem(row, 0, new QTableWidgetItem(QString::fromStdString(difference.key)));
     for (int column = 0; column < static_cast<int>(difference.values.size()); ++column) {
       const std::string& value = difference.values[static_cast<size_t>(column)];
-      config_table_->setItem(row, column + 1,
-                             new QTableWidgetItem(value.empty() ? tr("(absent)") : QString::fromStdString(value)));
+      config_table_->setItem(
+          row, column + 1,
+          new QTableWidgetItem(value.empty() ? tr("(absent)") : QString::fromStdString(value)));
     }
   }
   config_table_->resizeColumnsToContents();
   config_summary_->setText(tr("%n field(s) differ; identical fields are not shown.", nullptr,
-                              static_cast<int>(differences_.size())) +
-                           (configs.empty() ? QString() : QString()));
+                              static_cast<int>(differences_.size())));
 }
 
 void ComparisonView::fillCurves() {
@@ -320,11 +416,30 @@ void ComparisonView::fillCurves() {
   if (!store_) return;
   const QString task_name = curve_task_combo_->currentData().toString();
   const std::string split = curve_split_combo_->currentText().toStdString();
+  // Train losses are metric series; evaluations (per task, per evaluated step) are
+  // rows of their own table.
+  const bool evaluated = split != "train";
   for (size_t i = 0; i < runs_.size(); ++i) {
     const RunData& run = runs_[i];
     QVector<double> keys, values;
+    const int task = task_name.isEmpty() ? -1 : taskIndexIn(i, task_name);
     try {
-      if (task_name.isEmpty()) {
+      if (evaluated) {
+        // The mean is over the tasks evaluated at each step.
+        std::map<int64_t, std::pair<double, int>> sums;
+        for (const sessions::EvaluationRow& row : store_->evaluations(run.ref, split)) {
+          if (!task_name.isEmpty() && row.task != task) continue;
+          auto& [sum, count] = sums[row.step];
+          sum += row.loss;
+          ++count;
+        }
+        if (task_name.isEmpty() || task >= 0) {
+          for (const auto& [step, sum_count] : sums) {
+            keys << static_cast<double>(step);
+            values << sum_count.first / sum_count.second;
+          }
+        }
+      } else if (task_name.isEmpty()) {
         sessions::SeriesQuery query{"loss", split, -1, -1, 4000};
         auto series = store_->metric_series(run.ref, query);
         if (!series.empty() && !series.front().steps.empty()) {
@@ -349,18 +464,12 @@ void ComparisonView::fillCurves() {
             values << sum_count.first / sum_count.second;
           }
         }
-      } else {
-        int task = -1;
-        for (const TaskInfo& info : run.tasks) {
-          if (QString::fromStdString(info.name) == task_name) task = info.index;
-        }
-        if (task >= 0) {
-          sessions::SeriesQuery query{"loss", split, task, -1, 4000};
-          for (const auto& series : store_->metric_series(run.ref, query)) {
-            for (size_t p = 0; p < series.steps.size(); ++p) {
-              keys << static_cast<double>(series.steps[p]);
-              values << series.values[p];
-            }
+      } else if (task >= 0) {
+        sessions::SeriesQuery query{"loss", split, task, -1, 4000};
+        for (const auto& series : store_->metric_series(run.ref, query)) {
+          for (size_t p = 0; p < series.steps.size(); ++p) {
+            keys << static_cast<double>(series.steps[p]);
+            values << series.values[p];
           }
         }
       }
@@ -371,12 +480,11 @@ void ComparisonView::fillCurves() {
     graph->setName(run.label);
     graph->setPen(QPen(categoricalColor(static_cast<int>(i)), 1.5));
     graph->setData(keys, values, true);
-    if (split == "eval") {
-      graph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 5));
-    }
+    if (evaluated) graph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 5));
   }
-  curve_plot_->yAxis->setLabel(task_name.isEmpty() ? tr("mean %1 loss").arg(QString::fromStdString(split))
-                                                   : tr("%1 loss of %2").arg(QString::fromStdString(split), task_name));
+  curve_plot_->yAxis->setLabel(
+      task_name.isEmpty() ? tr("mean %1 loss").arg(QString::fromStdString(split))
+                          : tr("%1 loss of %2").arg(QString::fromStdString(split), task_name));
   curve_plot_->rescaleAxes();
   curve_plot_->replot(QCustomPlot::rpQueuedReplot);
 }
@@ -408,7 +516,8 @@ void ComparisonView::fillMetricTable() {
           QString::fromStdString(value.key.name) != name) {
         continue;
       }
-      const QString task = names.count(value.key.task) ? names[value.key.task] : QString::number(value.key.task);
+      const QString task =
+          names.count(value.key.task) ? names[value.key.task] : QString::number(value.key.task);
       add_task(task);
       values[task][i] = value.value;
     }
@@ -419,7 +528,8 @@ void ComparisonView::fillMetricTable() {
       if (name == QLatin1String("exact_match") && row.exact_match >= 0) value = row.exact_match;
       if (name == QLatin1String("accuracy") && row.accuracy >= 0) value = row.accuracy;
       if (std::isnan(value)) continue;
-      const QString task = row.task_name.empty() ? names[row.task] : QString::fromStdString(row.task_name);
+      const QString task =
+          row.task_name.empty() ? names[row.task] : QString::fromStdString(row.task_name);
       add_task(task);
       values[task][i] = value;
     }
@@ -486,7 +596,8 @@ void ComparisonView::setStep(int64_t step) {
   const auto found = std::lower_bound(all_steps_.begin(), all_steps_.end(), step);
   {
     const QSignalBlocker blocker(step_slider_);
-    if (found != all_steps_.end()) step_slider_->setValue(static_cast<int>(found - all_steps_.begin()));
+    if (found != all_steps_.end())
+      step_slider_->setValue(static_cast<int>(found - all_steps_.begin()));
   }
   step_label_->setText(QString::number(step));
   showRouting();
@@ -494,8 +605,11 @@ void ComparisonView::setStep(int64_t step) {
 
 void ComparisonView::setLayer(const QString& layer) {
   layer_ = layer;
-  const int index = layer_combo_->findData(layer);
-  if (index >= 0) layer_combo_->setCurrentIndex(index);
+  {
+    const QSignalBlocker blocker(layer_combo_);
+    const int index = layer_combo_->findData(layer);
+    if (index >= 0) layer_combo_->setCurrentIndex(index);
+  }
   syncing_ = true;
   for (RoutingHeatmapView* view : heatmaps_) view->setLayer(layer);
   syncing_ = false;
@@ -510,6 +624,8 @@ void ComparisonView::setAligned(bool aligned) {
   showRouting();
 }
 
+QString ComparisonView::alignmentNote() const { return align_label_->text(); }
+
 std::vector<int> ComparisonView::shownSkillOrder(int index) const {
   const auto found = shown_orders_.find(std::to_string(index) + "|" + layer_.toStdString());
   return found == shown_orders_.end() ? std::vector<int>{} : found->second;
@@ -519,6 +635,17 @@ void ComparisonView::showRouting() {
   if (!store_ || runs_.empty() || step_ < 0) return;
   shown_orders_.clear();
   std::vector<RoutingMatrix> reference;
+  const auto task_names = [](const std::vector<TaskInfo>& tasks) {
+    std::vector<std::string> names;
+    for (const TaskInfo& task : tasks) {
+      if (task.index < 0) continue;
+      if (static_cast<size_t>(task.index) >= names.size())
+        names.resize(static_cast<size_t>(task.index) + 1);
+      names[static_cast<size_t>(task.index)] = task.name;
+    }
+    return names;
+  };
+  const std::vector<std::string> reference_tasks = task_names(runs_.front().tasks);
   QStringList notes;
   syncing_ = true;
   for (size_t i = 0; i < runs_.size() && i < heatmaps_.size(); ++i) {
@@ -528,33 +655,52 @@ void ComparisonView::showRouting() {
     } catch (const std::exception&) {
     }
     if (i == 0) reference = layers;
+    // Skills are compared on the tasks both runs have, matched by name: the suites may
+    // be listed in another order or only overlap.
+    const std::vector<TaskPair> task_pairs =
+        match_tasks_by_name(reference_tasks, task_names(runs_[i].tasks));
     double similarity = 0.0;
     int aligned_layers = 0;
+    int64_t matched_tasks = 0;
+    std::string reason;
     for (RoutingMatrix& layer : layers) {
       std::vector<int> order(static_cast<size_t>(layer.n_skills()));
       for (size_t s = 0; s < order.size(); ++s) order[s] = static_cast<int>(s);
       if (i > 0 && align_check_->isChecked()) {
-        const auto match = std::find_if(reference.begin(), reference.end(),
-                                        [&](const RoutingMatrix& r) { return r.layer == layer.layer; });
+        const auto match =
+            std::find_if(reference.begin(), reference.end(),
+                         [&](const RoutingMatrix& r) { return r.layer == layer.layer; });
         if (match != reference.end()) {
-          const SkillAlignment alignment = align_skills(*match, layer);
+          const SkillAlignment alignment = align_skills(*match, layer, task_pairs);
           if (alignment.aligned) {
             order = alignment.other_skill;
             similarity += alignment.total_similarity / std::max<int64_t>(1, match->n_skills());
             ++aligned_layers;
+            matched_tasks = alignment.matched_tasks;
             layer = reorder_skills(layer, order);
+          } else if (reason.empty()) {
+            reason = alignment.reason;
           }
+        } else if (reason.empty()) {
+          reason = "the first run has no layer " + layer.layer;
         }
       }
       shown_orders_[std::to_string(i) + "|" + layer.layer] = order;
     }
     if (i > 0 && align_check_->isChecked()) {
-      notes << (aligned_layers > 0 ? tr("%1: skills aligned in %2 layer(s), mean cosine similarity %3")
-                                         .arg(runs_[i].label)
-                                         .arg(aligned_layers)
-                                         .arg(similarity / aligned_layers, 0, 'f', 3)
-                                   : tr("%1: not comparable with the first run (different tasks or kind); raw order")
-                                         .arg(runs_[i].label));
+      if (aligned_layers > 0) {
+        notes << tr("%1: skills aligned on %2 of %3 task(s) matched by name, in %4 layer(s); "
+                    "mean cosine similarity %5")
+                     .arg(runs_[i].label)
+                     .arg(matched_tasks)
+                     .arg(runs_[i].tasks.size())
+                     .arg(aligned_layers)
+                     .arg(similarity / aligned_layers, 0, 'f', 3);
+      } else {
+        notes << tr("%1: not aligned with the first run (%2); raw skill order")
+                     .arg(runs_[i].label, reason.empty() ? tr("no routing at this step")
+                                                         : QString::fromStdString(reason));
+      }
     }
     RoutingHeatmapView* view = heatmaps_[i];
     view->setSnapshots({step_});
@@ -583,23 +729,31 @@ QList<ExportTarget> ComparisonView::exportTargets() const {
   QList<ExportTarget> targets;
   switch (tabs_->currentIndex()) {
     case 0:
-      targets << ExportTarget{tr("Comparison curves"), {QStringLiteral("png"), QStringLiteral("pdf")},
-                              [plot = curve_plot_](const QString& path) { return exportPlot(plot, path); }};
+      targets << ExportTarget{
+          tr("Comparison curves"),
+          {QStringLiteral("png"), QStringLiteral("pdf")},
+          [plot = curve_plot_](const QString& path) { return exportPlot(plot, path); }};
       break;
     case 1:
-      targets << ExportTarget{tr("Config diff"), {QStringLiteral("csv")},
-                              [table = config_table_](const QString& path) { return exportModelCsv(table->model(), path); }};
+      targets << ExportTarget{
+          tr("Config diff"), {QStringLiteral("csv")}, [table = config_table_](const QString& path) {
+            return exportModelCsv(table->model(), path);
+          }};
       break;
     case 2:
-      targets << ExportTarget{tr("Final metrics"), {QStringLiteral("csv")},
-                              [table = metric_table_](const QString& path) { return exportModelCsv(table->model(), path); }};
+      targets << ExportTarget{tr("Final metrics"),
+                              {QStringLiteral("csv")},
+                              [table = metric_table_](const QString& path) {
+                                return exportModelCsv(table->model(), path);
+                              }};
       break;
     default:
       for (size_t i = 0; i < heatmaps_.size(); ++i) {
         RoutingHeatmapView* view = heatmaps_[i];
-        targets << ExportTarget{tr("Heatmap of %1").arg(runs_[i].label),
-                                {QStringLiteral("png"), QStringLiteral("pdf"), QStringLiteral("csv")},
-                                [view](const QString& path) { return view->exportTo(path); }};
+        targets << ExportTarget{
+            tr("Heatmap of %1").arg(runs_[i].label),
+            {QStringLiteral("png"), QStringLiteral("pdf"), QStringLiteral("csv")},
+            [view](const QString& path) { return view->exportTo(path); }};
       }
   }
   return targets;

@@ -2,13 +2,17 @@
 // mean), a config diff listing only the fields that differ (JSON flattened to
 // dotted keys), a table of final metrics per task with the best value of each
 // row marked, and routing heatmaps side by side whose layer and step follow one
-// another. Skills are interchangeable between runs, so before the heatmaps are
-// drawn the skills of each run are matched to those of the first (Hungarian
-// method on routing similarity, see skill_alignment.h); a toggle shows the raw order.
+// another (one layer selector and one step slider for every panel). Skills are
+// interchangeable between runs, so before the heatmaps are drawn the skills of each
+// run are matched to those of the first (Hungarian method on routing similarity over
+// the tasks both runs have, matched by name; see skill_alignment.h); a toggle shows
+// the raw order. Runs may list different tasks, so a highlighted task is shared
+// between the panels, the curves and the window's selection by name.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 #include <QList>
+#include <QPointer>
 #include <QString>
 #include <QWidget>
 #include <map>
@@ -29,6 +33,7 @@ class QTabWidget;
 namespace tensorpoly::ui {
 
 class RoutingHeatmapView;
+class TaskSelection;
 
 // One field that differs: its dotted key and the value in each run ("" = absent).
 struct ConfigDifference {
@@ -61,6 +66,12 @@ class ComparisonView : public QWidget {
   QTabWidget* tabs() const { return tabs_; }
   const std::vector<RoutingHeatmapView*>& heatmaps() const { return heatmaps_; }
   QCheckBox* alignCheck() const { return align_check_; }
+  QComboBox* curveTaskCombo() const { return curve_task_combo_; }
+  QComboBox* curveSplitCombo() const { return curve_split_combo_; }
+  QComboBox* layerCombo() const { return layer_combo_; }
+  QSlider* stepSlider() const { return step_slider_; }
+  // What the routing tab says about the skill alignment of each run.
+  QString alignmentNote() const;
   int runCount() const { return static_cast<int>(runs_.size()); }
 
   // Synchronised heatmap controls.
@@ -70,6 +81,15 @@ class ComparisonView : public QWidget {
   // The skill order shown for run `index` at the current step and layer (identity for
   // the first run or when alignment is off); empty before anything is drawn.
   std::vector<int> shownSkillOrder(int index) const;
+
+  // Shares the highlighted task with the rest of the window: a task clicked in a
+  // comparison heatmap, or chosen for the curves, is highlighted in `selection`, and a
+  // task highlighted there is highlighted in every panel and shown in the curves. The
+  // runs' task lists may differ, so tasks are matched by name (TaskSelection::setTasks
+  // gives `selection` its names). nullptr: no sharing.
+  void setTaskSelection(TaskSelection* selection);
+  // The highlighted task's name; empty when none.
+  QString highlightedTask() const { return highlighted_task_; }
 
   // What File ▸ Export… can write for the current tab.
   QList<ExportTarget> exportTargets() const;
@@ -83,8 +103,12 @@ class ComparisonView : public QWidget {
   };
   void fillCurves();
   void fillMetricTable();
-  void fillConfigTable(const std::vector<std::string>& configs);
+  void fillConfigTable();
   void showRouting();
+  // Highlights the task called `name` ("" = none) in every panel, the curves and the
+  // shared selection.
+  void highlightTaskNamed(const QString& name);
+  int taskIndexIn(size_t run, const QString& name) const;
 
   sessions::Store* store_ = nullptr;
   std::vector<RunData> runs_;
@@ -94,6 +118,10 @@ class ComparisonView : public QWidget {
   QString layer_;
   std::map<std::string, std::vector<int>> shown_orders_;  // "index|layer" -> order
   bool syncing_ = false;
+  QPointer<TaskSelection> shared_selection_;
+  QMetaObject::Connection shared_connection_;
+  QString highlighted_task_;
+  bool syncing_highlight_ = false;
 
   QTabWidget* tabs_ = nullptr;
   QCustomPlot* curve_plot_ = nullptr;

@@ -98,21 +98,25 @@ RoutingHeatmapView::RoutingHeatmapView(QWidget* parent) : QWidget(parent) {
   installExportContextMenu(plot_, targets);
 
   auto* row1 = new QHBoxLayout;
-  row1->addWidget(new QLabel(tr("Layer"), this));
+  layer_caption_ = new QLabel(tr("Layer"), this);
+  row1->addWidget(layer_caption_);
   row1->addWidget(layer_combo_, 2);
   row1->addWidget(block_combo_);
   row1->addWidget(new QLabel(tr("Rows"), this));
   row1->addWidget(order_combo_);
   row1->addWidget(export_button);
-  auto* row2 = new QHBoxLayout;
-  row2->addWidget(new QLabel(tr("Step"), this));
+  // The step controls in one widget, so that embedded mode hides them at once.
+  step_row_ = new QWidget(this);
+  auto* row2 = new QHBoxLayout(step_row_);
+  row2->setContentsMargins(0, 0, 0, 0);
+  row2->addWidget(new QLabel(tr("Step"), step_row_));
   row2->addWidget(step_slider_, 1);
   row2->addWidget(step_label_);
   row2->addWidget(diff_check_);
   row2->addWidget(reference_combo_);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(row1);
-  layout->addLayout(row2);
+  layout->addWidget(step_row_);
   layout->addWidget(plot_, 1);
   layout->addWidget(flags_label_);
   layout->addWidget(readout_);
@@ -167,7 +171,8 @@ void RoutingHeatmapView::setSelection(TaskSelection* selection) {
   disconnect(highlight_connection_);
   disconnect(visibility_connection_);
   selection_ = selection;
-  selection_->setTaskCount(static_cast<int>(tasks_.size()));
+  // Without tasks yet, leave a shared selection as the other views set it.
+  if (!tasks_.empty()) selection_->setTasks(tasks_);
   highlight_connection_ = connect(selection_, &TaskSelection::highlightedTaskChanged, this, [this] {
     updateHighlight();
     plot_->replot(QCustomPlot::rpQueuedReplot);
@@ -178,13 +183,27 @@ void RoutingHeatmapView::setSelection(TaskSelection* selection) {
 }
 
 void RoutingHeatmapView::setTasks(const TaskLabels& tasks) {
+  const bool changed = tasks.size() != tasks_.size() ||
+                       !std::equal(tasks.begin(), tasks.end(), tasks_.begin(),
+                                   [](const TaskLabel& a, const TaskLabel& b) {
+                                     return a.name == b.name && a.family == b.family;
+                                   });
   tasks_ = tasks;
-  selection_->setTaskCount(static_cast<int>(tasks_.size()));
+  if (changed) cluster_orders_.clear();
+  selection_->setTasks(tasks_);
   scheduleRedraw();
+}
+
+void RoutingHeatmapView::setEmbedded(bool embedded) {
+  embedded_ = embedded;
+  layer_caption_->setVisible(!embedded);
+  layer_combo_->setVisible(!embedded);
+  step_row_->setVisible(!embedded);
 }
 
 void RoutingHeatmapView::clear() {
   cache_.clear();
+  cluster_orders_.clear();
   steps_.clear();
   tasks_.clear();
   current_step_ = reference_step_ = -1;
@@ -211,6 +230,7 @@ void RoutingHeatmapView::setRouting(int64_t step, const std::vector<RoutingMatri
 
 void RoutingHeatmapView::setRouting(int64_t step, const std::vector<RoutingMatrix>& layers) {
   cache_[step] = layers;
+  forgetClusterOrders(step);  // new data for this step
   if (current_step_ < 0) current_step_ = step;
   if (!std::binary_search(steps_.begin(), steps_.end(), step))
     steps_.insert(std::upper_bound(steps_.begin(), steps_.end(), step), step);
@@ -235,6 +255,7 @@ void RoutingHeatmapView::evictCache() {
       }
     }
     if (victim == cache_.end()) return;
+    forgetClusterOrders(victim->first);
     cache_.erase(victim);
   }
 }
@@ -251,10 +272,12 @@ void RoutingHeatmapView::setCurrentStep(int64_t step) {
 }
 
 void RoutingHeatmapView::setLayer(const QString& layer) {
+  const bool changed = layer != layer_;
   layer_ = layer;
   updateLayerChoices();
   updateBlockChoices();
   scheduleRedraw();
+  if (changed) Q_EMIT layerChanged(layer_);
 }
 
 QStringList RoutingHeatmapView::layers() const {
@@ -268,9 +291,11 @@ QStringList RoutingHeatmapView::layers() const {
 }
 
 void RoutingHeatmapView::setBlock(int block) {
+  const bool changed = block != block_;
   block_ = block;
   updateBlockChoices();
   scheduleRedraw();
+  if (changed) Q_EMIT blockChanged(block_);
 }
 
 void RoutingHeatmapView::setRowOrder(RowOrder order) {
@@ -378,21 +403,7 @@ void RoutingHeatmapView::updateRows() {
       break;
     case RowOrder::kCluster: {
       std::vector<int64_t> order = external_cluster_order_;
-      if (order.size() != static_cast<size_t>(n_tasks) && n_tasks > 1) {
-        // Average linkage on the cosine distance of the shown routing (current step).
-        analysis::Matrix vectors(n_tasks, static_cast<int64_t>(shown_.n_blocks) * shown_.n_skills);
-        for (int b = 0; b < shown_.n_blocks; ++b)
-          for (int t = 0; t < n_tasks; ++t)
-            for (int s = 0; s < shown_.n_skills; ++s)
-              vectors.at(t, static_cast<int64_t>(b) * shown_.n_skills + s) =
-                  shown_.at(shown_.base, b, t, s);
-        try {
-          order = analysis::leaf_order(analysis::linkage(vectors, analysis::Linkage::kAverage));
-        } catch (const std::invalid_argument&) {  // an all-zero row: cosine is undefined
-          order = analysis::leaf_order(analysis::linkage(vectors, analysis::Linkage::kAverage,
-                                                         analysis::Distance::kEuclidean));
-        }
-      }
+      if (order.size() != static_cast<size_t>(n_tasks) && n_tasks > 1) order = clusterOrder();
       std::vector<int> position(static_cast<size_t>(n_tasks), n_tasks);
       for (size_t i = 0; i < order.size(); ++i)
         if (order[i] >= 0 && order[i] < n_tasks)
@@ -435,6 +446,46 @@ void RoutingHeatmapView::updateFlags() {
   }
   for (int s = 0; s < S; ++s)
     if (!used[static_cast<size_t>(s)]) flags_.collapsed_skills.push_back(s);
+}
+
+std::vector<int64_t> RoutingHeatmapView::clusterOrder() {
+  // The shown blocks (one order/split, or all of them) at the current step.
+  std::vector<int> blocks;
+  if (block_ >= 0 && block_ < shown_.n_blocks) {
+    blocks = {block_};
+  } else {
+    blocks.resize(static_cast<size_t>(shown_.n_blocks));
+    std::iota(blocks.begin(), blocks.end(), 0);
+  }
+  const ClusterKey key{current_step_, layer_, blocks.size() == 1 ? blocks.front() : -1};
+  const auto cached = cluster_orders_.find(key);
+  if (cached != cluster_orders_.end()) return cached->second;
+  ++cluster_computations_;
+  // Average linkage on the cosine distance of the shown routing (current step).
+  const int n_tasks = shown_.n_tasks;
+  const auto n_blocks = static_cast<int64_t>(blocks.size());
+  analysis::Matrix vectors(n_tasks, n_blocks * shown_.n_skills);
+  for (int64_t b = 0; b < n_blocks; ++b)
+    for (int t = 0; t < n_tasks; ++t)
+      for (int s = 0; s < shown_.n_skills; ++s)
+        vectors.at(t, b * shown_.n_skills + s) =
+            shown_.at(shown_.base, blocks[static_cast<size_t>(b)], t, s);
+  std::vector<int64_t> order;
+  try {
+    order = analysis::leaf_order(analysis::linkage(vectors, analysis::Linkage::kAverage));
+  } catch (const std::invalid_argument&) {  // an all-zero row: cosine is undefined
+    order = analysis::leaf_order(
+        analysis::linkage(vectors, analysis::Linkage::kAverage, analysis::Distance::kEuclidean));
+  }
+  // Bounded like the snapshot cache: a long scrub must not keep every order.
+  if (static_cast<int>(cluster_orders_.size()) >= kCacheSize) cluster_orders_.clear();
+  cluster_orders_.emplace(key, order);
+  return order;
+}
+
+void RoutingHeatmapView::forgetClusterOrders(int64_t step) {
+  for (auto it = cluster_orders_.begin(); it != cluster_orders_.end();)
+    it = std::get<0>(it->first) == step ? cluster_orders_.erase(it) : std::next(it);
 }
 
 QString RoutingHeatmapView::blockName(int block) const {

@@ -7,6 +7,8 @@
 //
 // The view never reads the store itself: it asks for a step with requestStep()
 // and the owner answers with setRouting() (a live run and a saved run alike).
+// Embedded (the comparison's panels), it hides its layer and step controls, which
+// its owner draws once for every panel.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
@@ -14,6 +16,7 @@
 #include <QWidget>
 #include <cstdint>
 #include <map>
+#include <tuple>
 #include <vector>
 
 #include "tensorpoly/routing.h"
@@ -83,6 +86,10 @@ class RoutingHeatmapView : public QWidget {
   void setClusterOrder(const std::vector<int64_t>& leaf_order);
   // Shows values minus those at `reference_step` (diverging colour map).
   void setDiffMode(bool on, int64_t reference_step = -1);
+  // Hides the layer selector and the step controls (slider, diff): the owner shows
+  // one set for several views and drives them with setLayer()/setCurrentStep().
+  void setEmbedded(bool embedded);
+  bool isEmbedded() const { return embedded_; }
 
   // Tasks top to bottom, as drawn (hidden tasks left out).
   const std::vector<int>& rowOrder() const { return rows_; }
@@ -99,12 +106,20 @@ class RoutingHeatmapView : public QWidget {
   QString exportTo(const QString& path);
 
   QCustomPlot* plot() const { return plot_; }
+  QComboBox* layerCombo() const { return layer_combo_; }
+  QWidget* stepControls() const { return step_row_; }
+  // How often the cluster row order was computed (it is cached per step, layer and
+  // shown block until that step's routing or the tasks change).
+  int clusterOrderComputations() const { return cluster_computations_; }
   // Recomputes what is shown and replots now (benchmarks, tests).
   void redrawNow();
 
  Q_SIGNALS:
   void requestStep(qint64 step);
   void taskClicked(int task);
+  // The shown layer ("" = the mean) or block changed, from the controls or a setter.
+  void layerChanged(const QString& layer);
+  void blockChanged(int block);
 
  private:
   struct Shown {  // what the panels draw: [blocks][tasks][skills]
@@ -137,6 +152,11 @@ class RoutingHeatmapView : public QWidget {
   void evictCache();
   void scheduleRedraw();
   QString blockName(int block) const;
+  // The dendrogram leaf order of the shown routing, from the cache when it holds one.
+  std::vector<int64_t> clusterOrder();
+  void forgetClusterOrders(int64_t step);
+
+  using ClusterKey = std::tuple<int64_t, QString, int>;  // step, layer, block (-1: all)
 
   TaskLabels tasks_;
   std::vector<int64_t> steps_;
@@ -148,6 +168,9 @@ class RoutingHeatmapView : public QWidget {
   int block_ = 0;
   RowOrder row_order_ = RowOrder::kIndex;
   std::vector<int64_t> external_cluster_order_;
+  std::map<ClusterKey, std::vector<int64_t>> cluster_orders_;
+  int cluster_computations_ = 0;
+  bool embedded_ = false;
   Shown shown_;
   bool has_shown_ = false;
   std::vector<int> rows_;
@@ -162,10 +185,12 @@ class RoutingHeatmapView : public QWidget {
   QCustomPlot* plot_ = nullptr;
   QCPColorScale* scale_ = nullptr;
   std::vector<Panel> panels_;
+  QLabel* layer_caption_ = nullptr;
   QComboBox* layer_combo_ = nullptr;
   QStandardItemModel* layer_model_ = nullptr;
   QComboBox* block_combo_ = nullptr;
   QComboBox* order_combo_ = nullptr;
+  QWidget* step_row_ = nullptr;
   QSlider* step_slider_ = nullptr;
   QLabel* step_label_ = nullptr;
   QCheckBox* diff_check_ = nullptr;

@@ -2,6 +2,7 @@
 #include "ui/run_view_loader.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "ui/cluster_view.h"
 #include "ui/routing_heatmap_view.h"
@@ -16,31 +17,40 @@ std::vector<LossPoint> toPoints(const sessions::MetricSeries& series) {
   return points;
 }
 
-}  // namespace
-
-LossSeriesData lossSeriesFromStore(const sessions::Store& store, const sessions::RunRef& run,
-                                   int64_t after_step) {
+LossSeriesData readLossSeries(const sessions::Store& store, const sessions::RunRef& run,
+                              TaskLabels tasks, int64_t after_train_step, int64_t after_eval_step) {
   LossSeriesData data;
-  data.tasks = taskLabels(store.tasks(run));
+  data.tasks = std::move(tasks);
   const size_t n_tasks = data.tasks.size();
   data.train.resize(n_tasks);
   data.eval.resize(n_tasks);
   sessions::SeriesQuery query;
   query.name = "loss";
   query.split = "train";
-  query.after_step = after_step;
+  query.after_step = after_train_step;
   for (const sessions::MetricSeries& series : store.metric_series(run, query)) {
     if (series.key.task < 0)
       data.mean = toPoints(series);
     else if (static_cast<size_t>(series.key.task) < n_tasks)
       data.train[static_cast<size_t>(series.key.task)] = toPoints(series);
   }
-  for (const sessions::EvaluationRow& row : store.evaluations(run, "eval")) {
-    if (row.step <= after_step || row.task < 0 || static_cast<size_t>(row.task) >= n_tasks)
-      continue;
+  // Evaluations after the last evaluated step read (all of them when -1).
+  const std::vector<sessions::EvaluationRow> rows =
+      after_eval_step < 0 ? store.evaluations(run, "eval")
+                          : store.evaluations(run, "eval", std::nullopt, after_eval_step);
+  for (const sessions::EvaluationRow& row : rows) {
+    if (row.task < 0 || static_cast<size_t>(row.task) >= n_tasks) continue;
     data.eval[static_cast<size_t>(row.task)].push_back({row.step, row.wall_time_s, row.loss});
   }
   return data;
+}
+
+}  // namespace
+
+LossSeriesData lossSeriesFromStore(const sessions::Store& store, const sessions::RunRef& run,
+                                   int64_t after_train_step, int64_t after_eval_step) {
+  return readLossSeries(store, run, taskLabels(store.tasks(run)), after_train_step,
+                        after_eval_step);
 }
 
 RunViewLoader::RunViewLoader(const QString& database_path, const sessions::RunRef& run,
@@ -67,14 +77,20 @@ void RunViewLoader::setClusterView(ClusterView* view) { clusters_ = view; }
 
 void RunViewLoader::load() {
   tasks_ = taskLabels(store_->tasks(run_));
-  last_loss_step_ = last_eval_step_ = last_routing_step_ = clustered_step_ = -1;
+  last_train_step_ = last_eval_step_ = last_routing_step_ = clustered_step_ = -1;
+  read_counts_ = {};
   if (loss_) {
-    const LossSeriesData data = lossSeriesFromStore(*store_, run_);
-    for (const auto& series : data.train)
-      if (!series.empty()) last_loss_step_ = std::max(last_loss_step_, series.back().step);
-    if (!data.mean.empty()) last_loss_step_ = std::max(last_loss_step_, data.mean.back().step);
-    for (const auto& series : data.eval)
+    const LossSeriesData data = readLossSeries(*store_, run_, tasks_, -1, -1);
+    for (const auto& series : data.train) {
+      read_counts_.train_points += series.size();
+      if (!series.empty()) last_train_step_ = std::max(last_train_step_, series.back().step);
+    }
+    read_counts_.train_points += data.mean.size();
+    if (!data.mean.empty()) last_train_step_ = std::max(last_train_step_, data.mean.back().step);
+    for (const auto& series : data.eval) {
+      read_counts_.eval_points += series.size();
       if (!series.empty()) last_eval_step_ = std::max(last_eval_step_, series.back().step);
+    }
     loss_->setSeries(data);
   }
   const std::vector<int64_t> steps = store_->routing_steps(run_);
@@ -95,26 +111,24 @@ void RunViewLoader::refresh() {
     load();
     return;
   }
+  read_counts_ = {};
   if (loss_) {
+    // Train and eval positions advance separately, so neither re-reads the other's rows.
     const LossSeriesData delta =
-        lossSeriesFromStore(*store_, run_, std::min(last_loss_step_, last_eval_step_));
+        readLossSeries(*store_, run_, tasks_, last_train_step_, last_eval_step_);
     std::vector<LossIncrement> increments;
-    const auto add = [&](int task, bool eval, const std::vector<LossPoint>& points, int64_t after,
-                         int64_t* last) {
+    const auto add = [&](int task, bool eval, const std::vector<LossPoint>& points, int64_t* last) {
       for (const LossPoint& point : points) {
-        if (point.step <= after) continue;
         increments.push_back({task, eval, point});
         *last = std::max(*last, point.step);
       }
+      (eval ? read_counts_.eval_points : read_counts_.train_points) += points.size();
     };
-    int64_t new_loss_step = last_loss_step_, new_eval_step = last_eval_step_;
     for (size_t task = 0; task < delta.train.size(); ++task)
-      add(static_cast<int>(task), false, delta.train[task], last_loss_step_, &new_loss_step);
-    add(-1, false, delta.mean, last_loss_step_, &new_loss_step);
+      add(static_cast<int>(task), false, delta.train[task], &last_train_step_);
+    add(-1, false, delta.mean, &last_train_step_);
     for (size_t task = 0; task < delta.eval.size(); ++task)
-      add(static_cast<int>(task), true, delta.eval[task], last_eval_step_, &new_eval_step);
-    last_loss_step_ = new_loss_step;
-    last_eval_step_ = new_eval_step;
+      add(static_cast<int>(task), true, delta.eval[task], &last_eval_step_);
     if (!increments.empty()) loss_->appendPoints(increments);
   }
   const std::vector<int64_t> steps = store_->routing_steps(run_);

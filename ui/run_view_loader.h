@@ -22,9 +22,16 @@ class ClusterView;
 class RoutingHeatmapView;
 
 // Train loss per task (task -1 in the store: the mean) and eval loss as markers.
-// `after_step` >= 0 returns only newer points (live deltas).
+// Live deltas: only train points after `after_train_step` and evaluations after
+// `after_eval_step` (-1: all); the two advance separately, since evaluations are rarer.
 LossSeriesData lossSeriesFromStore(const sessions::Store& store, const sessions::RunRef& run,
-                                   int64_t after_step = -1);
+                                   int64_t after_train_step = -1, int64_t after_eval_step = -1);
+
+// How many points the last load()/refresh() read from the store.
+struct LoaderReadCounts {
+  size_t train_points = 0;  // per-task and mean train losses
+  size_t eval_points = 0;   // evaluation rows
+};
 
 class RunViewLoader : public QObject {
   Q_OBJECT
@@ -44,6 +51,7 @@ class RunViewLoader : public QObject {
 
   const TaskLabels& tasks() const { return tasks_; }
   const sessions::RunRef& run() const { return run_; }
+  const LoaderReadCounts& lastReadCounts() const { return read_counts_; }
 
  public Q_SLOTS:
   // Reads the whole run into every attached view.
@@ -58,8 +66,9 @@ class RunViewLoader : public QObject {
   std::shared_ptr<sessions::Store> store_;
   sessions::RunRef run_;
   TaskLabels tasks_;
-  int64_t last_loss_step_ = -1;
-  int64_t last_eval_step_ = -1;
+  int64_t last_train_step_ = -1;  // the last train-loss step read
+  int64_t last_eval_step_ = -1;   // the last evaluated step read
+  LoaderReadCounts read_counts_;
   int64_t last_routing_step_ = -1;
   int64_t clustered_step_ = -1;
   QPointer<LossPlotView> loss_;

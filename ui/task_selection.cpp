@@ -22,11 +22,36 @@ TaskSelection::TaskSelection(QObject* parent) : QObject(parent) {}
 
 void TaskSelection::setTaskCount(int n_tasks) {
   if (std::max(0, n_tasks) == visible_.size()) return;
+  names_.clear();
   visible_ = QVector<bool>(std::max(0, n_tasks), true);
   highlighted_ = -1;
   Q_EMIT taskCountChanged(visible_.size());
   Q_EMIT visibilityChanged();
   Q_EMIT highlightedTaskChanged(-1);
+}
+
+void TaskSelection::setTasks(const TaskLabels& tasks) {
+  QStringList names;
+  names.reserve(static_cast<int>(tasks.size()));
+  for (const TaskLabel& task : tasks) names << task.name;
+  if (names.size() == visible_.size() && (names_.isEmpty() || names_ == names)) {
+    names_ = names;  // the same tasks: keep what is highlighted and hidden
+    return;
+  }
+  names_ = names;
+  visible_ = QVector<bool>(names.size(), true);
+  highlighted_ = -1;
+  Q_EMIT taskCountChanged(visible_.size());
+  Q_EMIT visibilityChanged();
+  Q_EMIT highlightedTaskChanged(-1);
+}
+
+QString TaskSelection::taskName(int task) const {
+  return task >= 0 && task < names_.size() ? names_[task] : QString();
+}
+
+int TaskSelection::indexOfTask(const QString& name) const {
+  return name.isEmpty() ? -1 : static_cast<int>(names_.indexOf(name));
 }
 
 bool TaskSelection::isVisible(int task) const {

@@ -6,6 +6,7 @@
 
 #include <QObject>
 #include <QString>
+#include <QStringList>
 #include <QVector>
 #include <vector>
 
@@ -34,6 +35,15 @@ class TaskSelection : public QObject {
   // several views fed the same run can each call it.
   void setTaskCount(int n_tasks);
   int taskCount() const { return visible_.size(); }
+  // Sets the count and the tasks' names, so that views of other runs (the comparison)
+  // can map a highlight by name. Resets like setTaskCount when the count changes or
+  // when different names were known (another run); adopting names for the known
+  // count keeps the state.
+  void setTasks(const TaskLabels& tasks);
+  // "" when the names are not known.
+  QString taskName(int task) const;
+  // The first task called `name`; -1 when there is none (or the names are unknown).
+  int indexOfTask(const QString& name) const;
 
   // -1 when no task is highlighted.
   int highlightedTask() const { return highlighted_; }
@@ -55,6 +65,7 @@ class TaskSelection : public QObject {
  private:
   int highlighted_ = -1;
   QVector<bool> visible_;
+  QStringList names_;  // empty, or one per task
 };
 
 }  // namespace tensorpoly::ui

@@ -57,6 +57,9 @@ std::vector<RoutingMatrix> randomRouting(int n_layers, int n_tasks, int n_skills
 
 // Full redraw of what the user sees after a step change: recompute the shown
 // matrix (and flags, row order), refill the colour map, replot immediately.
+// by_cluster: rows in dendrogram order computed here (no external order); the order
+// is computed once before the loop and then comes from the view's cache, as in a
+// redraw for a hover, a highlight or a resize (cluster_computations stays 1).
 void BM_HeatmapRedraw(benchmark::State& state) {
   const int n_tasks = static_cast<int>(state.range(0));
   const int n_skills = static_cast<int>(state.range(1));
@@ -65,8 +68,9 @@ void BM_HeatmapRedraw(benchmark::State& state) {
   view.resize(1280, 900);
   view.show();
   view.setRouting(1000, randomRouting(n_layers, n_tasks, n_skills, 1), labels(n_tasks, 8));
-  view.setRowOrder(state.range(3) != 0 ? RoutingHeatmapView::RowOrder::kFamily
-                                       : RoutingHeatmapView::RowOrder::kIndex);
+  view.setRowOrder(state.range(4) != 0   ? RoutingHeatmapView::RowOrder::kCluster
+                   : state.range(3) != 0 ? RoutingHeatmapView::RowOrder::kFamily
+                                         : RoutingHeatmapView::RowOrder::kIndex);
   view.redrawNow();
   view.plot()->replot(QCustomPlot::rpImmediateRefresh);
   for (auto _ : state) {
@@ -74,14 +78,34 @@ void BM_HeatmapRedraw(benchmark::State& state) {
     view.plot()->replot(QCustomPlot::rpImmediateRefresh);
   }
   state.counters["replot_ms"] = view.plot()->replotTime(true);
+  state.counters["cluster_computations"] = view.clusterOrderComputations();
 }
 BENCHMARK(BM_HeatmapRedraw)
-    ->ArgNames({"tasks", "skills", "layers", "by_family"})
-    ->Args({1000, 64, 1, 0})
-    ->Args({1000, 64, 1, 1})
-    ->Args({1000, 64, 24, 0})  // the mean over 24 layers
+    ->ArgNames({"tasks", "skills", "layers", "by_family", "by_cluster"})
+    ->Args({1000, 64, 1, 0, 0})
+    ->Args({1000, 64, 1, 1, 0})
+    ->Args({1000, 64, 1, 0, 1})
+    ->Args({1000, 64, 24, 0, 0})  // the mean over 24 layers
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+
+// The first redraw in cluster order at a new step (or after new routing for it):
+// average linkage over 1,000 tasks, then the redraw; what the cache saves afterwards.
+void BM_HeatmapClusterOrderAtNewStep(benchmark::State& state) {
+  RoutingHeatmapView view;
+  view.resize(1280, 900);
+  view.show();
+  const auto routing = randomRouting(1, 1000, 64, 4);
+  view.setRouting(1000, routing, labels(1000, 8));
+  view.setRowOrder(RoutingHeatmapView::RowOrder::kCluster);
+  for (auto _ : state) {
+    view.setRouting(1000, routing);  // new data for the step: its order is recomputed
+    view.redrawNow();
+    view.plot()->replot(QCustomPlot::rpImmediateRefresh);
+  }
+  state.counters["cluster_computations"] = view.clusterOrderComputations();
+}
+BENCHMARK(BM_HeatmapClusterOrderAtNewStep)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Replot alone (e.g. hover highlight, a resize): the colour map image is cached.
 void BM_HeatmapReplot(benchmark::State& state) {

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <QComboBox>
 #include <QSignalSpy>
 #include <QTest>
 
@@ -174,6 +175,70 @@ TEST_F(RoutingHeatmapViewTest, ClickingARowHighlightsTheTaskInTheSharedSelection
   showStep(100, fourTasks());
   QTest::mouseClick(view.plot(), Qt::LeftButton, Qt::NoModifier, view.pixelOf(2, 1));
   EXPECT_EQ(shared.highlightedTask(), 2);
+}
+
+TEST_F(RoutingHeatmapViewTest, ClusterOrderIsCachedPerStepAndLayerUntilItsRoutingChanges) {
+  showStep(100, fourTasks());
+  view.setRowOrder(RoutingHeatmapView::RowOrder::kCluster);
+  view.redrawNow();
+  const std::vector<int> rows = view.rowOrder();
+  EXPECT_EQ(view.clusterOrderComputations(), 1);
+  // Redraws (a hover, a highlight, a live snapshot elsewhere) reuse the order.
+  view.redrawNow();
+  view.redrawNow();
+  EXPECT_EQ(view.clusterOrderComputations(), 1);
+  EXPECT_EQ(view.rowOrder(), rows);
+  // Another layer has its own order; coming back to the first reuses it.
+  view.setLayer(QString::fromStdString(kLayer));
+  view.redrawNow();
+  EXPECT_EQ(view.clusterOrderComputations(), 2);
+  view.setLayer(QString());
+  view.redrawNow();
+  EXPECT_EQ(view.clusterOrderComputations(), 2);
+  EXPECT_EQ(view.rowOrder(), rows);
+  // New routing for the step invalidates its order: now a1 routes like b1.
+  auto changed = fourTasks();
+  for (RoutingMatrix& layer : changed)
+    for (int s = 0; s < 4; ++s) layer.values[static_cast<size_t>(s)] = layer.values[4 + s];
+  showStep(100, changed);
+  EXPECT_EQ(view.clusterOrderComputations(), 3);
+  const std::vector<int> new_rows = view.rowOrder();
+  const auto a1 = std::find(new_rows.begin(), new_rows.end(), 0) - new_rows.begin();
+  const auto b1 = std::find(new_rows.begin(), new_rows.end(), 1) - new_rows.begin();
+  EXPECT_EQ(std::abs(a1 - b1), 1);
+  // Other tasks (another run) invalidate every order.
+  view.setTasks({{"p", "a"}, {"q", "b"}, {"r", "a"}, {"s", "b"}});
+  view.redrawNow();
+  EXPECT_EQ(view.clusterOrderComputations(), 4);
+}
+
+TEST_F(RoutingHeatmapViewTest, EmbeddedModeHidesTheLayerAndStepControlsAndReportsChanges) {
+  showStep(100, fourTasks());
+  EXPECT_FALSE(view.layerCombo()->isHidden());
+  EXPECT_FALSE(view.stepControls()->isHidden());
+  view.setEmbedded(true);
+  EXPECT_TRUE(view.layerCombo()->isHidden());
+  EXPECT_TRUE(view.stepControls()->isHidden());
+  QSignalSpy layers(&view, &RoutingHeatmapView::layerChanged);
+  view.setLayer(QString::fromStdString(kLayer));
+  view.setLayer(QString::fromStdString(kLayer));  // unchanged: no signal
+  ASSERT_EQ(layers.count(), 1);
+  EXPECT_EQ(layers.takeFirst().at(0).toString(), QString::fromStdString(kLayer));
+  QSignalSpy blocks(&view, &RoutingHeatmapView::blockChanged);
+  view.setBlock(-1);
+  EXPECT_EQ(blocks.count(), 1);
+  view.setEmbedded(false);
+  EXPECT_FALSE(view.layerCombo()->isHidden());
+  EXPECT_FALSE(view.stepControls()->isHidden());
+}
+
+TEST_F(RoutingHeatmapViewTest, GivesTheSharedSelectionTheTaskNames) {
+  TaskSelection shared;
+  view.setSelection(&shared);
+  showStep(100, fourTasks());
+  EXPECT_EQ(shared.taskCount(), 4);
+  EXPECT_EQ(shared.taskName(2), QStringLiteral("a2"));
+  EXPECT_EQ(shared.indexOfTask(QStringLiteral("b2")), 3);
 }
 
 }  // namespace
