@@ -18,24 +18,40 @@ AdapterImpl::AdapterImpl(const AdapterConfig& config, const LinearProjectionImpl
 }
 
 torch::Tensor AdapterImpl::forward(const torch::Tensor& x) {
-  return run(x, context_ ? context_->task_ids : torch::Tensor(), /*naive=*/false);
+  return run(x, context_ ? context_->task_ids : torch::Tensor(), Formulation::kOptimised);
 }
 
 torch::Tensor AdapterImpl::forward(const torch::Tensor& x, const torch::Tensor& task_ids) {
-  return run(x, task_ids, /*naive=*/false);
+  return run(x, task_ids, Formulation::kOptimised);
 }
 
 torch::Tensor AdapterImpl::forward_naive(const torch::Tensor& x, const torch::Tensor& task_ids) {
-  return run(x, task_ids, /*naive=*/true);
+  return run(x, task_ids, Formulation::kNaive);
 }
 
-torch::Tensor AdapterImpl::run(const torch::Tensor& x, const torch::Tensor& task_ids, bool naive) {
+torch::Tensor AdapterImpl::forward_per_example(const torch::Tensor& x,
+                                               const torch::Tensor& task_ids) {
+  return run(x, task_ids, Formulation::kPerExample);
+}
+
+torch::Tensor AdapterImpl::run(const torch::Tensor& x, const torch::Tensor& task_ids,
+                               Formulation formulation) {
   TORCH_CHECK(x.dim() >= 2 && x.size(-1) == in_features(), config_.method,
               " adapter: input must be [B, ..., ", in_features(), "], got ", x.sizes());
   const auto base = torch::nn::functional::linear(x, weight, bias);
   const auto rows = x.reshape({x.size(0), -1, in_features()});  // [B, L, in]
-  const auto update =
-      naive ? low_rank_update_naive(rows, task_ids) : low_rank_update(rows, task_ids);
+  torch::Tensor update;
+  switch (formulation) {
+    case Formulation::kOptimised:
+      update = low_rank_update(rows, task_ids);
+      break;
+    case Formulation::kPerExample:
+      update = low_rank_update_per_example(rows, task_ids);
+      break;
+    case Formulation::kNaive:
+      update = low_rank_update_naive(rows, task_ids);
+      break;
+  }
   return base + update.view(base.sizes());
 }
 
@@ -84,12 +100,9 @@ torch::Tensor RoutedAdapterImpl::task_ids_for(const torch::Tensor& x,
 
 torch::Tensor RoutedAdapterImpl::low_rank_update(const torch::Tensor& x,
                                                  const torch::Tensor& task_ids) {
+  // Relaxed Bernoulli noise is drawn per example: one routing per row.
+  if (sampling()) return low_rank_update_per_example(x, task_ids);
   const auto ids = task_ids_for(x, task_ids);
-  if (sampling()) {
-    // Relaxed Bernoulli noise is drawn per example: one routing per row.
-    const auto [a, b] = task_factors(router_->route(ids, true, config_.temperature));
-    return torch::bmm(torch::bmm(x, a).div(config_.rank), b);
-  }
   // Route and build once per distinct task, then mix after gathering per example.
   const auto [unique_ids, inverse] = torch::_unique(ids, /*sorted=*/true, /*return_inverse=*/true);
   const auto [a, b] =
@@ -117,6 +130,14 @@ torch::Tensor RoutedAdapterImpl::low_rank_update(const torch::Tensor& x,
   }
   const auto grouped_update = torch::cat(groups, 0);
   return already_grouped ? grouped_update : grouped_update.index_select(0, order.argsort());
+}
+
+torch::Tensor RoutedAdapterImpl::low_rank_update_per_example(const torch::Tensor& x,
+                                                             const torch::Tensor& task_ids) {
+  const auto ids = task_ids_for(x, task_ids);
+  const auto [a, b] = task_factors(
+      router_->route(ids, sampling(), config_.temperature));  // [B, in, r], [B, r, out]
+  return torch::bmm(torch::bmm(x, a).div(config_.rank), b);
 }
 
 torch::Tensor RoutedAdapterImpl::low_rank_update_naive(const torch::Tensor& x,

@@ -10,10 +10,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include <torch/torch.h>
+
 #include <memory>
 #include <utility>
-
-#include <torch/torch.h>
 
 #include "adapters/projection.h"
 #include "adapters/router.h"
@@ -32,6 +32,12 @@ class AdapterImpl : public ProjectionImpl {
   // their per-example [in, r] and [r, out] matrices from the parameters one
   // example at a time. Reference for tests and the benchmark.
   torch::Tensor forward_naive(const torch::Tensor& x, const torch::Tensor& task_ids);
+  // The same function between the two: routed methods build their parameter-only
+  // factors once (TensorPoly-I's S tensor products; Poly has none), then mix the
+  // [in, r] and [r, out] matrices of every example and apply them with batched
+  // products, without grouping the examples by task. Lets the benchmark separate
+  // the saving of building once per step from that of mixing once per task.
+  torch::Tensor forward_per_example(const torch::Tensor& x, const torch::Tensor& task_ids);
 
   int64_t in_features() const override { return weight.size(1); }
   int64_t out_features() const override { return weight.size(0); }
@@ -54,6 +60,10 @@ class AdapterImpl : public ProjectionImpl {
                                               const torch::Tensor& task_ids) {
     return low_rank_update(x, task_ids);
   }
+  virtual torch::Tensor low_rank_update_per_example(const torch::Tensor& x,
+                                                    const torch::Tensor& task_ids) {
+    return low_rank_update(x, task_ids);
+  }
   // Initial value U(−std, std), std = gain/√in, gain = calculate_gain("leaky_relu", √5) = √(1/3).
   torch::Tensor kaiming_uniform(torch::IntArrayRef shape) const;
   // requires_grad of LayerNorm affines follows config().train_layer_norms.
@@ -62,7 +72,8 @@ class AdapterImpl : public ProjectionImpl {
   AdapterConfig config_;
 
  private:
-  torch::Tensor run(const torch::Tensor& x, const torch::Tensor& task_ids, bool naive);
+  enum class Formulation { kOptimised, kPerExample, kNaive };
+  torch::Tensor run(const torch::Tensor& x, const torch::Tensor& task_ids, Formulation formulation);
 
   std::shared_ptr<TaskContext> context_;
 };
@@ -78,7 +89,7 @@ class DenseAdapterImpl : public AdapterImpl {
 // poly, mhr, tensorpoly-1, tensorpoly-2: A_b, B_b mixed from the routing weights of
 // the example's task. The optimised path routes and builds once per distinct task
 // of the batch (once per example only with relaxed-Bernoulli sampling, whose noise
-// is drawn per example).
+// is drawn per example: then it is the per-example path).
 class RoutedAdapterImpl : public AdapterImpl {
  public:
   std::shared_ptr<RouterImpl> router() const override { return router_; }
@@ -94,6 +105,9 @@ class RoutedAdapterImpl : public AdapterImpl {
   torch::Tensor low_rank_update(const torch::Tensor& x, const torch::Tensor& task_ids) override;
   torch::Tensor low_rank_update_naive(const torch::Tensor& x,
                                       const torch::Tensor& task_ids) override;
+  // One routing per example, task_factors() once for the whole batch, batched products.
+  torch::Tensor low_rank_update_per_example(const torch::Tensor& x,
+                                            const torch::Tensor& task_ids) override;
 
  private:
   bool sampling() const { return is_training() && config_.relaxed_bernoulli; }

@@ -1,5 +1,6 @@
-// Adapter methods: optimised vs naive forward, routing, beam search, orders,
-// invalid configurations, initialisation and trainable-parameter accounting.
+// Adapter methods: optimised vs per-example vs naive forward, routing and its
+// temperature, beam search, orders, invalid configurations, initialisation and
+// trainable-parameter accounting.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <gtest/gtest.h>
 
@@ -67,11 +68,25 @@ struct Evaluation {
   std::vector<torch::Tensor> gradients;  // input first, then parameters in order
 };
 
+// The three ways an adapter computes the same function (adapter.h).
+enum class Formulation { kOptimised, kPerExample, kNaive };
+
 Evaluation evaluate(AdapterImpl& adapter, const torch::Tensor& x, const torch::Tensor& task_ids,
-                    const torch::Tensor& probe, bool naive) {
+                    const torch::Tensor& probe, Formulation formulation) {
   adapter.zero_grad();
   const auto input = x.clone().requires_grad_(true);
-  const auto y = naive ? adapter.forward_naive(input, task_ids) : adapter.forward(input, task_ids);
+  torch::Tensor y;
+  switch (formulation) {
+    case Formulation::kOptimised:
+      y = adapter.forward(input, task_ids);
+      break;
+    case Formulation::kPerExample:
+      y = adapter.forward_per_example(input, task_ids);
+      break;
+    case Formulation::kNaive:
+      y = adapter.forward_naive(input, task_ids);
+      break;
+  }
   (y * probe).sum().backward();
   Evaluation result{y.detach(), {input.grad().clone()}};
   for (const auto& parameter : adapter.parameters()) {
@@ -97,43 +112,59 @@ std::vector<std::string> parameter_names(AdapterImpl& adapter) {
   return names;
 }
 
-TEST(Adapters, OptimisedForwardMatchesNaiveForOutputAndGradients) {
-  torch::manual_seed(1);
+// x [B, 4, in], task ids [B] and a gradient probe [B, 4, out].
+struct Batch {
+  std::string what;
+  torch::Tensor x, task_ids, probe;
+};
+
+// Batches that take every branch of the optimised path: tasks interleaved, tasks
+// already in groups, every example its own task, and one task for the whole batch.
+std::vector<Batch> batches_for(const AdapterConfig& config, int64_t in, int64_t out) {
+  const auto x = torch::randn({6, 4, in});
+  const auto probe = torch::randn({6, 4, out});
+  std::vector<Batch> batches;
+  if (config.n_tasks == 1) {
+    batches.push_back({"dense", x, torch::zeros({6}, torch::kLong), probe});
+    return batches;
+  }
+  batches.push_back({"interleaved", x, torch::tensor({3, 1, 3, 0, 3, 1}, torch::kLong), probe});
+  batches.push_back({"grouped", x, torch::tensor({0, 0, 2, 2, 2, 4}, torch::kLong), probe});
+  batches.push_back({"distinct", x.narrow(0, 0, 4), torch::tensor({3, 0, 4, 1}, torch::kLong),
+                     probe.narrow(0, 0, 4)});
+  batches.push_back({"one task", x, torch::full({6}, config.n_tasks - 1, torch::kLong), probe});
+  return batches;
+}
+
+// `formulation` against the optimised forward, for every method, in eval and in
+// train mode (relaxation off, so that both are deterministic).
+void expect_formulation_matches_optimised(Formulation formulation) {
   const int64_t in = 24, out = 20;  // order 4: d_a 3 (81), d_b 3; order 2: 5 and 5
   for (const auto& config : every_method()) {
     for (bool training : {false, true}) {
-      SCOPED_TRACE(describe(config) + (training ? " train" : " eval"));
       const auto adapter = make_adapter(config, in, out, /*with_bias=*/true, nullptr);
       randomise(*adapter);
       adapter->train(training);
       for (auto& parameter : adapter->parameters()) parameter.set_requires_grad(true);
-      // Six examples of three distinct tasks, 4 tokens each.
-      const auto x = torch::randn({6, 4, in});
-      const auto task_ids = config.n_tasks == 1 ? torch::zeros({6}, torch::kLong)
-                                                : torch::tensor({3, 1, 3, 0, 3, 1}, torch::kLong);
-      const auto probe = torch::randn({6, 4, out});
-      expect_same_evaluation(evaluate(*adapter, x, task_ids, probe, false),
-                             evaluate(*adapter, x, task_ids, probe, true),
-                             parameter_names(*adapter));
-      // Tasks already in groups, and every example its own task.
-      if (config.n_tasks > 1) {
-        const auto grouped = torch::tensor({0, 0, 2, 2, 2, 4}, torch::kLong);
-        expect_same_evaluation(evaluate(*adapter, x, grouped, probe, false),
-                               evaluate(*adapter, x, grouped, probe, true),
-                               parameter_names(*adapter));
-        const auto distinct = torch::tensor({3, 0, 4, 1}, torch::kLong);
-        const auto x4 = x.narrow(0, 0, 4), probe4 = probe.narrow(0, 0, 4);
-        expect_same_evaluation(evaluate(*adapter, x4, distinct, probe4, false),
-                               evaluate(*adapter, x4, distinct, probe4, true),
-                               parameter_names(*adapter));
+      for (const auto& batch : batches_for(config, in, out)) {
+        SCOPED_TRACE(describe(config) + (training ? " train, " : " eval, ") + batch.what);
+        expect_same_evaluation(
+            evaluate(*adapter, batch.x, batch.task_ids, batch.probe, formulation),
+            evaluate(*adapter, batch.x, batch.task_ids, batch.probe, Formulation::kOptimised),
+            parameter_names(*adapter));
       }
-      // A batch of one task takes the single-matrix path.
-      const auto one_task = torch::full({6}, config.n_tasks - 1, torch::kLong);
-      expect_same_evaluation(evaluate(*adapter, x, one_task, probe, false),
-                             evaluate(*adapter, x, one_task, probe, true),
-                             parameter_names(*adapter));
     }
   }
+}
+
+TEST(Adapters, OptimisedForwardMatchesNaiveForOutputAndGradients) {
+  torch::manual_seed(1);
+  expect_formulation_matches_optimised(Formulation::kNaive);
+}
+
+TEST(Adapters, PerExampleMixingMatchesOptimisedForOutputAndGradients) {
+  torch::manual_seed(10);
+  expect_formulation_matches_optimised(Formulation::kPerExample);
 }
 
 TEST(Adapters, BeamSearchRepeatsEachTaskIdConsecutively) {
@@ -150,6 +181,8 @@ TEST(Adapters, BeamSearchRepeatsEachTaskIdConsecutively) {
     const auto repeated = ids.repeat_interleave(3);
     expect_all_close(adapter->forward(x, ids), adapter->forward(x, repeated), "beam output");
     expect_all_close(adapter->forward_naive(x, ids), adapter->forward(x, repeated), "naive beam");
+    expect_all_close(adapter->forward_per_example(x, ids), adapter->forward(x, repeated),
+                     "per-example beam");
     if (config.n_tasks > 1) {
       // Not tiled: ids.repeat(3) gives another answer.
       EXPECT_FALSE(torch::allclose(adapter->forward(x, ids), adapter->forward(x, ids.repeat(3))));
@@ -248,6 +281,73 @@ TEST(Adapters, RelaxedBernoulliSamplesOnlyWhenSwitchedOnInTraining) {
   RouterImpl two(1, 1, 2, RoutingKind::kSkills);
   const auto pair = two.route_rows(torch::zeros({20000, 2}), true, 1.0);
   EXPECT_NEAR(pair.select(1, 0).mean().item<double>(), 0.5, 0.01);
+}
+
+TEST(Adapters, AdapterTemperatureScalesTheRelaxedLogitsInTraining) {
+  torch::manual_seed(9);
+  const int64_t in = 24, out = 20;
+  for (const auto& config : {make("tensorpoly-1", 3, 2, 4, 1, 5), make("poly", 3, 1, 4, 1, 5)}) {
+    SCOPED_TRACE(config.method);
+    const auto source = make_adapter(config, in, out, /*with_bias=*/true, nullptr);
+    randomise(*source);
+    {
+      torch::NoGradGuard no_grad;
+      source->router()->module_logits.normal_(0.0, 2.0);  // far from uniform routing
+    }
+    // A copy of `source` with another routing configuration.
+    auto copy_with = [&](bool relaxed, double temperature, bool zero_logits) {
+      AdapterConfig changed = config;
+      changed.relaxed_bernoulli = relaxed;
+      changed.temperature = temperature;
+      auto adapter = make_adapter(changed, in, out, true, nullptr);
+      torch::NoGradGuard no_grad;
+      for (const auto& item : source->named_parameters()) {
+        adapter->named_parameters()[item.key()].copy_(item.value());
+      }
+      if (zero_logits) adapter->router()->module_logits.zero_();
+      return adapter;
+    };
+    torch::NoGradGuard no_grad;
+    const auto x = torch::randn({6, 4, in});
+    const auto ids = torch::tensor({3, 1, 3, 0, 3, 1});
+    source->eval();
+    const auto eval_output = source->forward(x, ids);
+    // Eval mode with all-zero logits: every weight is p / Σp = 1/S.
+    const auto uniform = copy_with(false, 1.0, /*zero_logits=*/true);
+    uniform->eval();
+    const auto uniform_output = uniform->forward(x, ids);
+    const auto base_output = torch::nn::functional::linear(x, source->weight, source->bias);
+    const double update_scale = (uniform_output - base_output).abs().max().item<double>();
+    ASSERT_GT(update_scale, 0.1);
+    // The routing matters here, so the comparisons below can fail.
+    ASSERT_GT((eval_output - uniform_output).abs().max().item<double>(), 0.05 * update_scale);
+
+    // τ = 1e6: (logit + noise) / τ ≈ 0, so every p ≈ 1/2 and every weight ≈ 1/S.
+    const auto hot = copy_with(true, 1e6, false);
+    hot->train();
+    const double tolerance = 1e-4 * update_scale;
+    EXPECT_LT((hot->forward(x, ids) - uniform_output).abs().max().item<double>(), tolerance);
+    EXPECT_LT((hot->forward_per_example(x, ids) - uniform_output).abs().max().item<double>(),
+              tolerance);
+    EXPECT_LT((hot->forward_naive(x, ids) - uniform_output).abs().max().item<double>(), tolerance);
+
+    // τ = 0.1: each p is pushed towards 0 or 1, far from uniform routing.
+    const auto cold = copy_with(true, 0.1, false);
+    cold->train();
+    EXPECT_GT((cold->forward(x, ids) - uniform_output).abs().max().item<double>(),
+              0.05 * update_scale);
+
+    // Relaxation off (the sota switch): train mode is the plain sigmoid, exactly
+    // eval mode, whatever the temperature.
+    const auto plain = copy_with(false, 0.1, false);
+    plain->train();
+    EXPECT_TRUE(torch::equal(plain->forward(x, ids), eval_output));
+    EXPECT_TRUE(
+        torch::equal(plain->forward_per_example(x, ids), source->forward_per_example(x, ids)));
+    // And a relaxed adapter in eval mode does not sample.
+    cold->eval();
+    EXPECT_TRUE(torch::equal(cold->forward(x, ids), eval_output));
+  }
 }
 
 TEST(Adapters, AbsentTasksGetZeroRouterGradient) {

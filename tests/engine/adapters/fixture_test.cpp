@@ -1,16 +1,19 @@
 // Exactness against the reference fixtures (adapters.md §6): one test case per
 // *.json in $TENSORPOLY_ADAPTER_FIXTURES (default: shared/fixtures/adapters),
 // comparing in float32 the output and the gradients of every parameter and of the
-// input. An empty or missing directory fails.
+// input, for the optimised forward and for the per-example and naive formulations
+// (the naive one is the reference formulation). ctest lists the parameterized
+// cases once, so AdapterFixtures.EveryFileInTheDirectoryMatches also reads the
+// directory when it runs. An empty or missing directory fails.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
@@ -30,18 +33,36 @@ using nlohmann::json;
 constexpr double kRelativeTolerance = 1e-4;
 constexpr double kAbsoluteFractionOfMax = 1e-5;
 
-std::string fixture_dir() {
-  const char* from_env = std::getenv("TENSORPOLY_ADAPTER_FIXTURES");
-  return from_env != nullptr && *from_env != '\0'
-             ? std::string(from_env)
-             : std::string(TENSORPOLY_SHARED_DIR "/fixtures/adapters");
+// The three ways an adapter computes the same function (adapter.h).
+enum class Formulation { kOptimised, kPerExample, kNaive };
+constexpr Formulation kEveryFormulation[] = {Formulation::kOptimised, Formulation::kPerExample,
+                                             Formulation::kNaive};
+
+std::string name_of(Formulation formulation) {
+  switch (formulation) {
+    case Formulation::kOptimised:
+      return "optimised";
+    case Formulation::kPerExample:
+      return "per-example";
+    case Formulation::kNaive:
+      return "naive";
+  }
+  return "?";
 }
 
-std::vector<std::string> fixture_files() {
+constexpr const char* kRepositoryFixtureDir = TENSORPOLY_SHARED_DIR "/fixtures/adapters";
+
+std::string fixture_dir() {
+  const char* from_env = std::getenv("TENSORPOLY_ADAPTER_FIXTURES");
+  return from_env != nullptr && *from_env != '\0' ? std::string(from_env)
+                                                  : std::string(kRepositoryFixtureDir);
+}
+
+std::vector<std::string> fixture_files(const std::string& dir) {
   std::vector<std::string> files;
   std::error_code error;
-  if (!fs::is_directory(fixture_dir(), error)) return files;
-  for (const auto& entry : fs::directory_iterator(fixture_dir(), error)) {
+  if (!fs::is_directory(dir, error)) return files;
+  for (const auto& entry : fs::directory_iterator(dir, error)) {
     if (entry.is_regular_file() && entry.path().extension() == ".json") {
       files.push_back(entry.path().string());
     }
@@ -49,6 +70,8 @@ std::vector<std::string> fixture_files() {
   std::sort(files.begin(), files.end());
   return files;
 }
+
+std::vector<std::string> fixture_files() { return fixture_files(fixture_dir()); }
 
 // {"shape": [...], "data": [...]} (row-major) -> float32 tensor.
 torch::Tensor read_tensor(const json& value, const std::string& what) {
@@ -72,21 +95,34 @@ std::string shape_string(torch::IntArrayRef sizes) {
   return out.str();
 }
 
-// |got − expected| ≤ rtol·|expected| + atol_fraction·max(1, max|expected|), element-wise.
-void expect_close(const torch::Tensor& got, const torch::Tensor& expected,
-                  const std::string& what) {
-  ASSERT_TRUE(got.defined()) << what << ": no value (gradient missing?)";
-  ASSERT_EQ(shape_string(got.sizes()), shape_string(expected.sizes())) << what << ": shape";
+// |got − expected| ≤ rtol·|expected| + atol_fraction·max(1, max|expected|), element-wise;
+// a violation is appended to `problems`, naming the tensor and its worst element.
+void compare(const torch::Tensor& got, const torch::Tensor& expected, const std::string& what,
+             std::vector<std::string>& problems) {
+  if (!got.defined()) {
+    problems.push_back(what + ": no value (gradient missing?)");
+    return;
+  }
+  if (shape_string(got.sizes()) != shape_string(expected.sizes())) {
+    problems.push_back(what + ": shape " + shape_string(got.sizes()) + ", expected " +
+                       shape_string(expected.sizes()));
+    return;
+  }
   const auto g = got.detach().to(torch::kCPU, torch::kDouble);
   const auto e = expected.to(torch::kDouble);
   const double scale = std::max(1.0, e.abs().max().item<double>());
   const auto allowed = kRelativeTolerance * e.abs() + kAbsoluteFractionOfMax * scale;
-  const auto excess = (g - e).abs() - allowed;
-  const auto worst = excess.flatten().argmax().item<int64_t>();
-  EXPECT_LE(excess.flatten()[worst].item<double>(), 0.0)
-      << what << ": element " << worst << " got " << g.flatten()[worst].item<double>()
-      << ", expected " << e.flatten()[worst].item<double>() << " (allowed "
-      << allowed.flatten()[worst].item<double>() << ")";
+  const auto excess = ((g - e).abs() - allowed).flatten();
+  const auto worst = excess.argmax().item<int64_t>();
+  // `!(x <= 0)` also catches NaN.
+  if (!(excess[worst].item<double>() <= 0.0)) {
+    std::ostringstream out;
+    out.precision(9);
+    out << what << ": element " << worst << " got " << g.flatten()[worst].item<double>()
+        << ", expected " << e.flatten()[worst].item<double>() << " (allowed "
+        << allowed.flatten()[worst].item<double>() << ")";
+    problems.push_back(out.str());
+  }
 }
 
 AdapterConfig config_of(const json& fixture) {
@@ -101,25 +137,32 @@ AdapterConfig config_of(const json& fixture) {
   return config;
 }
 
-class AdapterFixture : public testing::TestWithParam<std::string> {};
-
-TEST_P(AdapterFixture, MatchesReference) {
-  const std::string path = GetParam();
-  SCOPED_TRACE("fixture " + path);
+void check_fixture(const std::string& path, Formulation formulation,
+                   std::vector<std::string>& problems) {
   std::ifstream stream(path);
-  ASSERT_TRUE(stream) << "cannot open " << path;
-  json fixture;
-  ASSERT_NO_THROW(fixture = json::parse(stream)) << path << ": not valid JSON";
+  if (!stream) {
+    problems.push_back("cannot open the file");
+    return;
+  }
+  const json fixture = json::parse(stream);
 
   const json& c = fixture.at("config");
   const AdapterConfig config = config_of(fixture);
   const int64_t in = c.at("in_features").get<int64_t>();
   const int64_t out = c.at("out_features").get<int64_t>();
-  EXPECT_DOUBLE_EQ(c.at("layer_norm_eps").get<double>(), kLayerNormEps);
-  EXPECT_DOUBLE_EQ(c.at("routing_eps").get<double>(), kRoutingEps);
+  if (c.at("layer_norm_eps").get<double>() != kLayerNormEps) {
+    problems.push_back("config.layer_norm_eps is not " + std::to_string(kLayerNormEps));
+  }
+  if (c.at("routing_eps").get<double>() != kRoutingEps) {
+    problems.push_back("config.routing_eps is not 1e-12");
+  }
   if (!c.at("leaf_a").is_null()) {
-    EXPECT_EQ(c.at("leaf_a").get<int64_t>(), leaf_size(in, config.order)) << "leaf_a";
-    EXPECT_EQ(c.at("leaf_b").get<int64_t>(), leaf_size(out, config.order)) << "leaf_b";
+    if (c.at("leaf_a").get<int64_t>() != leaf_size(in, config.order) ||
+        c.at("leaf_b").get<int64_t>() != leaf_size(out, config.order)) {
+      problems.push_back("config.leaf_a/leaf_b differ from leaf_size(): " +
+                         std::to_string(leaf_size(in, config.order)) + ", " +
+                         std::to_string(leaf_size(out, config.order)));
+    }
   }
 
   auto context = std::make_shared<TaskContext>();
@@ -132,13 +175,22 @@ TEST_P(AdapterFixture, MatchesReference) {
   for (const auto& item : adapter->named_parameters()) module_names.insert(item.key());
   std::set<std::string> fixture_names;
   for (const auto& [name, value] : params.items()) fixture_names.insert(name);
-  ASSERT_EQ(module_names, fixture_names) << "parameter names of method " << config.method;
+  if (module_names != fixture_names) {
+    std::string listed;
+    for (const auto& name : module_names) listed += " " + name;
+    problems.push_back("parameter names of method " + config.method + " differ; the module has" +
+                       listed);
+    return;
+  }
   {
     torch::NoGradGuard no_grad;
     for (const auto& item : adapter->named_parameters()) {
       const auto value = read_tensor(params.at(item.key()), "params." + item.key());
-      ASSERT_EQ(shape_string(item.value().sizes()), shape_string(value.sizes()))
-          << "shape of parameter " << item.key();
+      if (shape_string(item.value().sizes()) != shape_string(value.sizes())) {
+        problems.push_back("params." + item.key() + ": shape " + shape_string(value.sizes()) +
+                           ", the module has " + shape_string(item.value().sizes()));
+        return;
+      }
       item.value().copy_(value);
     }
   }
@@ -149,25 +201,94 @@ TEST_P(AdapterFixture, MatchesReference) {
       torch::tensor(fixture.at("task_ids").get<std::vector<int64_t>>(), torch::kLong);
   context->task_ids = task_ids;
 
-  const auto y = adapter->forward(x);  // through the task context, as in the model
-  expect_close(y, read_tensor(fixture.at("output"), "output"), "output");
-  expect_close(adapter->forward(x, task_ids), y.detach(), "forward(x, task_ids) vs forward(x)");
+  torch::Tensor y;
+  switch (formulation) {
+    case Formulation::kOptimised:
+      y = adapter->forward(x);  // through the task context, as in the model
+      compare(adapter->forward(x, task_ids), y.detach(), "forward(x, task_ids) vs forward(x)",
+              problems);
+      break;
+    case Formulation::kPerExample:
+      y = adapter->forward_per_example(x, task_ids);
+      break;
+    case Formulation::kNaive:
+      y = adapter->forward_naive(x, task_ids);
+      break;
+  }
+  compare(y, read_tensor(fixture.at("output"), "output"), "output", problems);
 
   (y * read_tensor(fixture.at("grad_probe"), "grad_probe")).sum().backward();
   const json& grads = fixture.at("grads");
-  ASSERT_TRUE(grads.contains("input")) << "grads.input missing";
+  if (!grads.contains("input")) problems.push_back("grads.input missing");
   const auto named = adapter->named_parameters();
   for (const auto& [name, value] : grads.items()) {
     const auto expected = read_tensor(value, "grads." + name);
     if (name == "input") {
-      expect_close(x.grad(), expected, "grad of input");
+      compare(x.grad(), expected, "grad of input", problems);
+    } else if (!named.contains(name)) {
+      problems.push_back("grads." + name + " names no parameter");
     } else {
-      ASSERT_TRUE(named.contains(name)) << "grads." << name << " names no parameter";
-      expect_close(named[name].grad(), expected, "grad of " + name);
+      compare(named[name].grad(), expected, "grad of " + name, problems);
     }
   }
   // Every parameter's gradient is checked.
-  for (const auto& name : module_names) EXPECT_TRUE(grads.contains(name)) << "grads." << name;
+  for (const auto& name : module_names) {
+    if (!grads.contains(name)) problems.push_back("grads." + name + " missing");
+  }
+}
+
+// What is wrong with one fixture file under one formulation; empty when it matches.
+std::vector<std::string> fixture_problems(const std::string& path, Formulation formulation) {
+  std::vector<std::string> problems;
+  try {
+    check_fixture(path, formulation, problems);
+  } catch (const std::exception& error) {  // JSON, c10::Error, AdapterConfigError
+    problems.push_back(std::string("error: ") + error.what());
+  }
+  return problems;
+}
+
+std::string joined(const std::vector<std::string>& lines, const std::string& indent = "  ") {
+  std::string text;
+  for (const auto& line : lines) text += "\n" + indent + line;
+  return text;
+}
+
+// Every failing (file, formulation) of `dir`, each with its problems; a directory
+// without fixtures is itself a failure.
+std::vector<std::string> directory_failures(const std::string& dir) {
+  const auto files = fixture_files(dir);
+  if (files.empty()) {
+    return {"no *.json fixtures in '" + dir +
+            "' (set TENSORPOLY_ADAPTER_FIXTURES to a directory of adapter fixtures)"};
+  }
+  std::vector<std::string> failures;
+  for (const auto& file : files) {
+    for (const Formulation formulation : kEveryFormulation) {
+      const auto problems = fixture_problems(file, formulation);
+      if (!problems.empty()) {
+        failures.push_back(file + " (" + name_of(formulation) + "):" + joined(problems, "    "));
+      }
+    }
+  }
+  return failures;
+}
+
+class AdapterFixture : public testing::TestWithParam<std::string> {};
+
+TEST_P(AdapterFixture, MatchesReference) {
+  const auto problems = fixture_problems(GetParam(), Formulation::kOptimised);
+  EXPECT_TRUE(problems.empty()) << GetParam() << ":" << joined(problems);
+}
+
+TEST_P(AdapterFixture, PerExampleFormulationMatchesReference) {
+  const auto problems = fixture_problems(GetParam(), Formulation::kPerExample);
+  EXPECT_TRUE(problems.empty()) << GetParam() << ":" << joined(problems);
+}
+
+TEST_P(AdapterFixture, NaiveFormulationMatchesReference) {
+  const auto problems = fixture_problems(GetParam(), Formulation::kNaive);
+  EXPECT_TRUE(problems.empty()) << GetParam() << ":" << joined(problems);
 }
 
 std::string case_name(const testing::TestParamInfo<std::string>& info) {
@@ -179,11 +300,45 @@ std::string case_name(const testing::TestParamInfo<std::string>& info) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, AdapterFixture, testing::ValuesIn(fixture_files()), case_name);
+// With an empty directory the parameterized suite has no cases; the tests below fail instead.
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(AdapterFixture);
 
-TEST(AdapterFixtures, DirectoryHoldsFixtures) {
-  EXPECT_FALSE(fixture_files().empty())
-      << "no *.json fixtures in '" << fixture_dir()
-      << "' (set TENSORPOLY_ADAPTER_FIXTURES to a directory of adapter fixtures)";
+// Reads $TENSORPOLY_ADAPTER_FIXTURES when it runs, not when ctest listed the tests.
+TEST(AdapterFixtures, EveryFileInTheDirectoryMatches) {
+  const auto failures = directory_failures(fixture_dir());
+  EXPECT_TRUE(failures.empty()) << failures.size() << " failing:" << joined(failures);
+}
+
+TEST(AdapterFixtures, DirectoryCheckNamesEachFailingFileAndRefusesAnEmptyDirectory) {
+  // Copies a repository fixture, whatever $TENSORPOLY_ADAPTER_FIXTURES says.
+  const auto sources = fixture_files(kRepositoryFixtureDir);
+  ASSERT_FALSE(sources.empty()) << "no fixtures in '" << kRepositoryFixtureDir << "' to copy";
+  const fs::path dir = fs::path(testing::TempDir()) / "tensorpoly_adapter_fixture_check";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+
+  const auto empty = directory_failures(dir.string());
+  ASSERT_EQ(empty.size(), 1u);
+  EXPECT_NE(empty[0].find("no *.json fixtures"), std::string::npos) << empty[0];
+
+  // One faithful copy, and one whose first output value is off by one.
+  fs::copy_file(sources.front(), dir / "good.json");
+  json broken;
+  {
+    std::ifstream stream(sources.front());
+    broken = json::parse(stream);
+  }
+  broken["output"]["data"][0] = broken["output"]["data"][0].get<double>() + 1.0;
+  std::ofstream(dir / "broken.json") << broken.dump();
+  std::ofstream(dir / "notes.txt") << "not a fixture";
+
+  const auto failures = directory_failures(dir.string());
+  ASSERT_EQ(failures.size(), 3u) << joined(failures);  // one per formulation
+  for (const auto& failure : failures) {
+    EXPECT_EQ(failure.rfind((dir / "broken.json").string(), 0), 0u) << failure;
+    EXPECT_NE(failure.find("output: element 0"), std::string::npos) << failure;
+  }
+  fs::remove_all(dir);
 }
 
 }  // namespace

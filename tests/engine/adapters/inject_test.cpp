@@ -1,6 +1,8 @@
 // Injection into a small T5-shaped module tree: which layers are adapted, frozen
 // bases, shared routers per granularity, parameter totals and routing collection.
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "adapters/inject.h"
+
 #include <gtest/gtest.h>
 
 #include <set>
@@ -8,7 +10,6 @@
 #include <vector>
 
 #include "adapters/factory.h"
-#include "adapters/inject.h"
 
 namespace tensorpoly::adapters {
 namespace {
@@ -204,6 +205,23 @@ TEST(Inject, RefusesSecondInjectionAndUnmatchedRegexes_NoneAdaptsNothing) {
   invalid.order = 3;
   EXPECT_THROW(inject_adapters(*std::make_shared<TinyModel>(context), invalid, context),
                AdapterConfigError);
+}
+
+TEST(Inject, RefusesAnInvalidRegexWithAConfigErrorForEveryMethod) {
+  auto context = std::make_shared<TaskContext>();
+  for (const std::string method : {"lora", "tlora", "poly"}) {
+    SCOPED_TRACE(method);
+    auto model = std::make_shared<TinyModel>(context);
+    auto config = config_for(method, "layer");
+    config.module_regex = "(unclosed";
+    try {
+      inject_adapters(*model, config, context);
+      ADD_FAILURE() << "accepted module_regex '(unclosed'";
+    } catch (const AdapterConfigError& error) {  // not a bare std::regex_error
+      EXPECT_EQ(error.field(), "module_regex");
+    }
+    EXPECT_TRUE(find_adapters(*model).empty());
+  }
 }
 
 TEST(Inject, RouterGranularitySharesOneParameterPerScope) {
