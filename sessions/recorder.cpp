@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <thread>
 #include <variant>
 
@@ -79,6 +80,17 @@ struct Recorder::Impl {
     // The writer sleeps untimed on an empty queue: wake it to start the flush
     // interval, and again when a batch is full.
     if (was_empty || queued_rows >= options.flush_rows) wake_writer.notify_one();
+  }
+
+  // The run the next event belongs to; an event before on_run_started has none.
+  int64_t current_run(const char* event) const {
+    const int64_t id = run_id.load();
+    if (id == 0) {
+      throw std::logic_error(store.path() + ": Recorder::" + event +
+                             " before on_run_started: every event belongs to a run, so the "
+                             "engine must report RunStarted first");
+    }
+    return id;
   }
 
   void flush() {
@@ -317,22 +329,26 @@ void Recorder::on_run_started(const RunStarted& event) {
 }
 
 void Recorder::on_step(const StepMetrics& event) {
-  impl_->enqueue({impl_->run_id.load(), event, std::max<size_t>(event.metrics.size(), 1)});
+  impl_->enqueue({impl_->current_run("on_step"), event, std::max<size_t>(event.metrics.size(), 1)});
 }
 
 void Recorder::on_eval(const EvalResult& event) {
-  impl_->enqueue({impl_->run_id.load(), event, std::max<size_t>(event.tasks.size(), 1)});
+  impl_->enqueue({impl_->current_run("on_eval"), event, std::max<size_t>(event.tasks.size(), 1)});
 }
 
 void Recorder::on_routing(const RoutingSnapshot& event) {
-  impl_->enqueue({impl_->run_id.load(), event, std::max<size_t>(event.layers.size(), 1)});
+  impl_->enqueue(
+      {impl_->current_run("on_routing"), event, std::max<size_t>(event.layers.size(), 1)});
 }
 
 void Recorder::on_checkpoint(const CheckpointSaved& event) {
-  impl_->enqueue({impl_->run_id.load(), event, 1});
+  impl_->enqueue({impl_->current_run("on_checkpoint"), event, 1});
 }
 
 void Recorder::on_run_ended(const RunEnded& event) {
+  // A run that failed before it started (Experiment::run when the trainer cannot be
+  // built) is reported by RunEnded alone: no run row exists, so there is nothing to end.
+  if (impl_->run_id.load() == 0) return;
   impl_->enqueue({impl_->run_id.load(), event, 1});
   impl_->flush();
   std::lock_guard<std::mutex> db_lock(impl_->db_mutex);

@@ -53,14 +53,16 @@ sqlite3* copy_into_memory(sqlite3* file_db, const std::string& path) {
 
 namespace detail {
 
-void mark_interrupted_runs(sqlite3* db, const std::string& path) {
+std::vector<int64_t> dead_runs(sqlite3* db, const std::string& path) {
   std::vector<int64_t> dead;
-  {
-    Statement running(db, path, "SELECT id FROM runs WHERE status = 'running'");
-    while (running.step()) {
-      if (!run_lock_held(path, running.int64(0))) dead.push_back(running.int64(0));
-    }
+  Statement running(db, path, "SELECT id FROM runs WHERE status = 'running'");
+  while (running.step()) {
+    if (!run_lock_held(path, running.int64(0))) dead.push_back(running.int64(0));
   }
+  return dead;
+}
+
+void mark_interrupted_runs(sqlite3* db, const std::string& path, const std::vector<int64_t>& dead) {
   if (dead.empty()) return;
   exec(db, path, "BEGIN IMMEDIATE");
   try {
@@ -82,7 +84,60 @@ void mark_interrupted_runs(sqlite3* db, const std::string& path) {
   }
 }
 
+void mark_interrupted_runs(sqlite3* db, const std::string& path) {
+  mark_interrupted_runs(db, path, dead_runs(db, path));
+}
+
 }  // namespace detail
+
+namespace {
+
+const char* const kLeftUntouched = "; the file was left untouched";
+
+// A file with user_version 0 is either empty (a store is created in it) or another
+// program's database: its tables are not ours, so it is refused rather than switched
+// to WAL with our tables added beside its own.
+void refuse_foreign_file(sqlite3* probe, const std::string& path) {
+  Statement objects(probe, path,
+                    "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' "
+                    "ESCAPE '\\' ORDER BY type DESC, name");
+  std::string found;
+  int count = 0;
+  while (objects.step()) {
+    if (++count <= 5) {
+      found +=
+          std::string(found.empty() ? "" : ", ") + objects.text(0) + " '" + objects.text(1) + "'";
+    }
+  }
+  if (count == 0) return;
+  if (count > 5) found += " and " + std::to_string(count - 5) + " more";
+  throw StoreError(path +
+                   ": is a SQLite database but not a TensorPoly store (user_version 0, and it "
+                   "holds " +
+                   found + "); open or create a store file of its own" + kLeftUntouched);
+}
+
+std::string journal_mode(sqlite3* probe, const std::string& path) {
+  Statement journal(probe, path, "PRAGMA journal_mode");
+  return journal.step() ? lower(journal.text(0)) : std::string();
+}
+
+// PRAGMA quick_check or integrity_check on the probe; refuses a damaged file.
+void require_intact(sqlite3* probe, const std::string& path, const std::string& check) {
+  std::string problems;
+  try {
+    Statement rows(probe, path, "PRAGMA main." + check);
+    while (rows.step()) problems += (problems.empty() ? "" : "; ") + rows.text(0);
+  } catch (const StoreError& error) {
+    problems = error.what();
+  }
+  if (problems != "ok") {
+    throw StoreError(path + ": damaged (" + check + ": " + problems.substr(0, 300) +
+                     "); not opening it for writing" + kLeftUntouched);
+  }
+}
+
+}  // namespace
 
 Store Store::open(const std::string& path, OpenMode mode) {
   const detail::FileCheck file = detail::check_store_file(path);
@@ -97,7 +152,11 @@ Store Store::open(const std::string& path, OpenMode mode) {
   if (read_only && !file.exists) throw StoreError(path + ": cannot open: no such file");
 
   // Look at the file through a read-only connection before anything may write to it.
+  // There decide whether a read-write open would write (switch the file to WAL,
+  // migrate it, mark interrupted runs) and, if so, check the file first, so that a
+  // damaged file is refused as it is instead of being written to.
   int version = 0;
+  std::vector<int64_t> dead;
   sqlite3* probe = nullptr;
   if (file.exists) {
     probe = detail::open_connection(path, true);
@@ -106,20 +165,23 @@ Store Store::open(const std::string& path, OpenMode mode) {
       if (version > kSchemaVersion) {
         throw StoreError(path + ": schema version " + std::to_string(version) +
                          " is newer than this build supports (" + std::to_string(kSchemaVersion) +
-                         "); open it with a newer TensorPoly Studio. The file was left untouched");
+                         "); open it with a newer TensorPoly Studio" + kLeftUntouched);
       }
-      // Switching a file to WAL writes its header: check it first. Our own stores
-      // are WAL already, so this costs a full scan only once per foreign file.
-      if (!read_only && version > 0) {
-        Statement journal(probe, path, "PRAGMA journal_mode");
-        if (journal.step() && journal.text(0) != "wal") {
-          std::string problems;
-          Statement check(probe, path, "PRAGMA quick_check");
-          while (check.step()) problems += (problems.empty() ? "" : "; ") + check.text(0);
-          if (problems != "ok") {
-            throw StoreError(path + ": damaged (" + problems.substr(0, 200) +
-                             "); the file was left untouched");
+      if (version == 0) refuse_foreign_file(probe, path);
+      if (!read_only) {
+        const bool migrates = version < kSchemaVersion;
+        if (version >= 1) {
+          try {
+            dead = detail::dead_runs(probe, path);
+          } catch (const StoreError&) {
+            require_intact(probe, path, "quick_check");  // names the damage
+            throw;
           }
+        }
+        if (migrates || !dead.empty() || journal_mode(probe, path) != "wal") {
+          // The full integrity_check before a migration (once per file and version);
+          // the cheaper quick_check before the other writes.
+          require_intact(probe, path, migrates && version > 0 ? "integrity_check" : "quick_check");
         }
       }
     } catch (...) {
@@ -155,16 +217,10 @@ Store Store::open(const std::string& path, OpenMode mode) {
   sqlite3* db = detail::open_connection(path, false);
   Store store(db, path, false);
   detail::exec(db, path, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
-  if (version < kSchemaVersion) {
-    if (file.exists && version > 0) {
-      const std::string check = store.integrity_check();
-      if (check != "ok") {
-        throw StoreError(path + ": damaged, not upgrading it: " + check.substr(0, 200));
-      }
-    }
-    migrate(db, path);
-  }
-  detail::mark_interrupted_runs(db, path);
+  if (version < kSchemaVersion) migrate(db, path);
+  // Only the runs the probe found dead (checked again inside the transaction): a run
+  // whose writer died since then is marked by the next open, after its own check.
+  detail::mark_interrupted_runs(db, path, dead);
   return store;
 }
 

@@ -2,8 +2,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "sqlite_util.h"
 #include "tensorpoly/sessions/store.h"
@@ -29,7 +31,11 @@ extern const char* const kRunColumns;  // runs, without id
 int64_t copy_run(sqlite3* db, const std::string& path, const std::string& from,
                  const std::string& to, int64_t source_id, bool keep_id);
 
-// Marks runs left "running" whose writer is gone as "interrupted" (main database).
+// Runs of the main database left "running" whose writer is gone (their lock is free).
+std::vector<int64_t> dead_runs(sqlite3* db, const std::string& path);
+// Marks those of `dead` still "running" with a free lock as "interrupted", in one
+// transaction; the second form marks every dead run.
+void mark_interrupted_runs(sqlite3* db, const std::string& path, const std::vector<int64_t>& dead);
 void mark_interrupted_runs(sqlite3* db, const std::string& path);
 
 }  // namespace tensorpoly::sessions::detail

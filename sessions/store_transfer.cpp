@@ -90,6 +90,11 @@ void attach_read_only(sqlite3* db, const std::string& path, const std::string& f
   }
   try {
     const int version = detail::read_schema_version(db, file, name);
+    if (version == 0) {
+      throw StoreError(file +
+                       ": is not a TensorPoly store (user_version 0: an empty database or "
+                       "another program's)");
+    }
     if (version != kSchemaVersion) {
       throw StoreError(file + ": schema version " + std::to_string(version) +
                        (version > kSchemaVersion

@@ -3,10 +3,15 @@
 #include "tensorpoly/sessions/recorder.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <cmath>
+#include <functional>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "sessions/session_test_util.h"
 #include "tensorpoly/sessions/store.h"
@@ -222,6 +227,94 @@ TEST(Recorder, CommitsWithinTheFlushIntervalWithoutBeingAsked) {
   }
   EXPECT_EQ(reader.run_summary(recorder.run_id())->last_step, 1);
   EXPECT_EQ(recorder.committed_step(), 1);
+}
+
+// The row trigger on its own: the interval is far away and nobody calls flush(), so
+// only "flush_rows rows are waiting" can commit.
+TEST(Recorder, CommitsOnceFlushRowsAreWaitingWithoutBeingAsked) {
+  const auto path = temp_path("rows");
+  RecorderOptions options;
+  options.flush_interval = 60s;
+  options.flush_rows = 50;
+  Recorder recorder(path.string(), options);
+  recorder.on_run_started(sample_run());
+  const int64_t id = recorder.run_id();
+  auto reader = Store::open(path.string(), OpenMode::kReadOnly);
+  auto committed_rows = [&] {
+    size_t rows = 0;
+    for (const auto& series : reader.metric_series(id, {"loss", "train", std::nullopt})) {
+      rows += series.steps.size();
+    }
+    return rows;
+  };
+  // sample_step has 5 rows (3 tasks, the mean loss, lr): 9 steps are 45 rows, below 50.
+  for (int step = 1; step <= 9; ++step) recorder.on_step(sample_step(step));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(committed_rows(), 0u) << "committed before flush_rows rows were waiting";
+  EXPECT_EQ(recorder.committed_step(), -1);
+  recorder.on_step(sample_step(10));  // 50 rows waiting
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (reader.run_summary(id)->last_step < 10 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(reader.run_summary(id)->last_step, 10);
+  EXPECT_EQ(committed_rows(), 40u);  // the 4 loss series of steps 1..10; lr is its own
+  EXPECT_EQ(reader.metric_series(id, {"lr", "train", -1}).at(0).steps.size(), 10u);
+  EXPECT_EQ(recorder.committed_step(), 10);
+}
+
+// An event before on_run_started belongs to no run: it is refused, not stored under
+// run 0 where nobody would ever find it.
+TEST(Recorder, EventsBeforeTheRunStartedAreAnError) {
+  const auto path = temp_path("no-run");
+  Recorder recorder(path.string());
+  auto message_of = [](auto&& call) -> std::string {
+    try {
+      call();
+    } catch (const std::logic_error& error) {
+      return error.what();
+    }
+    return {};
+  };
+  EvalResult eval;
+  eval.tasks.push_back({0, 1.0, -1.0, -1.0, 4});
+  const std::vector<std::pair<std::string, std::function<void()>>> calls = {
+      {"on_step", [&] { recorder.on_step(sample_step(1)); }},
+      {"on_eval", [&] { recorder.on_eval(eval); }},
+      {"on_routing", [&] { recorder.on_routing(sample_routing(1)); }},
+      {"on_checkpoint",
+       [&] {
+         recorder.on_checkpoint({1, "/tmp/ckpt-1.pt"});
+       }},
+  };
+  for (const auto& [name, call] : calls) {
+    const std::string message = message_of(call);
+    EXPECT_NE(message.find(name + " before on_run_started"), std::string::npos) << message;
+    EXPECT_NE(message.find(path.string()), std::string::npos) << message;
+  }
+  // A run that failed before it started (Experiment::run when the trainer cannot be
+  // built) is reported by RunEnded alone: there is no run row to end, nothing to store.
+  EXPECT_NO_THROW(recorder.on_run_ended({RunStatus::kFailed, 0, "cannot build the trainer"}));
+  recorder.flush();
+  EXPECT_EQ(recorder.run_id(), 0);
+  // Nothing was queued: the next run gets exactly its own rows.
+  recorder.on_run_started(sample_run());
+  recorder.on_step(sample_step(1));
+  recorder.on_run_ended({RunStatus::kFinished, 1, ""});
+  auto store = Store::open(path.string(), OpenMode::kReadOnly);
+  ASSERT_EQ(store.list_runs().size(), 1u);
+  EXPECT_EQ(store.run_summary(recorder.run_id())->status, "finished");
+  for (const char* table : {"metrics", "evaluations", "routing", "checkpoints"}) {
+    sqlite3_stmt* stmt = nullptr;
+    sqlite3_prepare_v2(
+        store.handle(),
+        (std::string("SELECT count(*) FROM ") + table + " WHERE run_id <> ?1").c_str(), -1, &stmt,
+        nullptr);
+    sqlite3_bind_int64(stmt, 1, recorder.run_id());
+    ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int64(stmt, 0), 0) << table;
+    sqlite3_finalize(stmt);
+  }
 }
 
 TEST(Recorder, BackPressureDropsNothing) {

@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -155,9 +156,13 @@ TEST(BadInput, RefusesAFileThatIsNotSqliteAndLeavesItAlone) {
   EXPECT_FALSE(std::filesystem::exists(path.string() + "-wal"));
 }
 
+enum class Journal { kDelete, kWal };
+
 // A store with one finished run and one run left "running" (which a read-write open
-// would otherwise want to mark as interrupted).
-std::filesystem::path make_store_with_runs(const std::string& name) {
+// would otherwise want to mark as interrupted), everything in the main file: in
+// rollback-journal mode (kDelete) or, as the Recorder leaves it, in WAL mode.
+std::filesystem::path make_store_with_runs(const std::string& name,
+                                           Journal journal = Journal::kDelete) {
   const auto path = temp_path(name);
   {
     Recorder recorder(path.string());
@@ -167,12 +172,51 @@ std::filesystem::path make_store_with_runs(const std::string& name) {
   }
   {
     auto store = Store::open(path.string());
-    sqlite3_exec(store.handle(),
-                 "INSERT INTO runs (name, status) VALUES ('left running', 'running');"
-                 "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;",
-                 nullptr, nullptr, nullptr);
+    const std::string sql =
+        "INSERT INTO runs (name, status) VALUES ('left running', 'running');"
+        "PRAGMA wal_checkpoint(TRUNCATE);" +
+        std::string(journal == Journal::kDelete ? "PRAGMA journal_mode=DELETE;" : "");
+    sqlite3_exec(store.handle(), sql.c_str(), nullptr, nullptr, nullptr);
   }
+  // Closing the last connection checkpointed and removed the -wal: the main file
+  // holds every row, and in WAL mode its header says so.
+  EXPECT_FALSE(std::filesystem::exists(path.string() + "-wal"));
+  EXPECT_EQ(testing::file_bytes(path).at(18), journal == Journal::kWal ? 2 : 1);
   return path;
+}
+
+// Overwrites `count` pages from page number `first` (1-based) with garbage.
+void overwrite_pages(const std::filesystem::path& path, int64_t first, int64_t count) {
+  constexpr int64_t kPageSize = 4096;
+  const auto size = static_cast<int64_t>(std::filesystem::file_size(path));
+  const int64_t end = std::min(size, (first - 1 + count) * kPageSize);
+  ASSERT_LT((first - 1) * kPageSize, end) << path << " has no page " << first;
+  std::fstream file(path, std::ios::binary | std::ios::in | std::ios::out);
+  file.seekp((first - 1) * kPageSize);
+  const std::string garbage(static_cast<size_t>(end - (first - 1) * kPageSize), '\xA5');
+  file.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+}
+
+// The root page of `table`, read with a connection of its own.
+int64_t root_page(const std::filesystem::path& path, const std::string& table) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, "SELECT rootpage FROM sqlite_master WHERE name = ?1", -1, &stmt, nullptr);
+  sqlite3_bind_text(stmt, 1, table.c_str(), -1, SQLITE_TRANSIENT);
+  const int64_t page = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return page;
+}
+
+// Nothing written beside the file either: no -wal with frames in it waiting to be
+// checkpointed into the file by the next connection.
+void expect_no_pending_wal(const std::filesystem::path& path) {
+  const std::string wal = path.string() + "-wal";
+  if (std::filesystem::exists(wal)) {
+    EXPECT_EQ(std::filesystem::file_size(wal), 0u) << wal;
+  }
 }
 
 TEST(BadInput, RefusesATruncatedFileAndLeavesItAlone) {
@@ -192,14 +236,9 @@ TEST(BadInput, RefusesATruncatedFileAndLeavesItAlone) {
   EXPECT_TRUE(file_state(path) == before);
 }
 
-TEST(BadInput, CorruptedPagesGiveAnErrorAndTheFileIsNotModified) {
-  const auto path = make_store_with_runs("corrupted");
-  {
-    std::fstream file(path, std::ios::binary | std::ios::in | std::ios::out);
-    file.seekp(4096);  // every page after the first: b-tree pages of the tables
-    const std::string garbage(std::filesystem::file_size(path) - 4096, '\xA5');
-    file.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
-  }
+void expect_corrupted_pages_give_an_error(Journal journal) {
+  const auto path = make_store_with_runs("corrupted", journal);
+  overwrite_pages(path, 2, 1 << 20);  // every page after the first: b-tree pages of the tables
   const auto before = file_state(path);
   for (OpenMode mode : {OpenMode::kReadWrite, OpenMode::kReadOnly}) {
     const std::string message = error_of([&] {
@@ -213,6 +252,50 @@ TEST(BadInput, CorruptedPagesGiveAnErrorAndTheFileIsNotModified) {
         << message;
   }
   EXPECT_TRUE(file_state(path) == before);
+  expect_no_pending_wal(path);
+}
+
+TEST(BadInput, CorruptedPagesGiveAnErrorAndTheFileIsNotModified) {
+  expect_corrupted_pages_give_an_error(Journal::kDelete);
+}
+
+TEST(BadInput, CorruptedPagesOfAWalStoreGiveAnErrorAndTheFileIsNotModified) {
+  expect_corrupted_pages_give_an_error(Journal::kWal);
+}
+
+// Only the metrics table is damaged: the runs table still reads, so a read-write open
+// that did not check the file first would mark the dead run "interrupted" (a write).
+void expect_damaged_table_refused_before_any_write(Journal journal) {
+  const auto path = make_store_with_runs("damaged-metrics", journal);
+  const int64_t metrics_root = root_page(path, "metrics");
+  ASSERT_GT(metrics_root, 1);
+  overwrite_pages(path, metrics_root, 1);
+  const auto before = file_state(path);
+  const std::string message = error_of([&] { Store::open(path.string()); });
+  EXPECT_NE(message.find(path.string()), std::string::npos) << message;
+  EXPECT_NE(message.find("damaged"), std::string::npos) << message;
+  EXPECT_NE(message.find("left untouched"), std::string::npos) << message;
+  EXPECT_THROW(Recorder(path.string()), StoreError);
+  // Read-only, what is intact still reads; the damage is an error naming the file.
+  {
+    auto store = Store::open(path.string(), OpenMode::kReadOnly);
+    const auto runs = store.list_runs();
+    ASSERT_EQ(runs.size(), 2u);
+    EXPECT_EQ(runs[0].status, "interrupted");  // shown so, not written down
+    const std::string read_error = error_of([&] { store.metric_keys(runs[1].id); });
+    EXPECT_NE(read_error.find(path.string()), std::string::npos) << read_error;
+    EXPECT_NE(read_error.find("malformed"), std::string::npos) << read_error;
+  }
+  EXPECT_TRUE(file_state(path) == before);
+  expect_no_pending_wal(path);
+}
+
+TEST(BadInput, DamagedTableIsRefusedBeforeMarkingInterruptedRuns) {
+  expect_damaged_table_refused_before_any_write(Journal::kDelete);
+}
+
+TEST(BadInput, DamagedTableOfAWalStoreIsRefusedBeforeMarkingInterruptedRuns) {
+  expect_damaged_table_refused_before_any_write(Journal::kWal);
 }
 
 TEST(BadInput, NewerSchemaIsRefusedAndLeftAlone) {
@@ -228,8 +311,8 @@ TEST(BadInput, NewerSchemaIsRefusedAndLeftAlone) {
   EXPECT_TRUE(file_state(path) == before);
 }
 
-TEST(BadInput, ReadOnlyFileIsOpenedReadOnlyWithAMessage) {
-  const auto path = make_store_with_runs("readonly");
+void expect_read_only_file_opened_read_only(Journal journal) {
+  const auto path = make_store_with_runs("readonly", journal);
   ::chmod(path.c_str(), 0444);
   const auto before = file_state(path);
   {
@@ -248,7 +331,59 @@ TEST(BadInput, ReadOnlyFileIsOpenedReadOnlyWithAMessage) {
     EXPECT_THROW(Recorder(path.string()), StoreError);
   }
   EXPECT_TRUE(file_state(path) == before);
+  expect_no_pending_wal(path);
   ::chmod(path.c_str(), 0644);
+}
+
+TEST(BadInput, ReadOnlyFileIsOpenedReadOnlyWithAMessage) {
+  expect_read_only_file_opened_read_only(Journal::kDelete);
+}
+
+TEST(BadInput, ReadOnlyWalFileIsOpenedReadOnlyWithAMessage) {
+  expect_read_only_file_opened_read_only(Journal::kWal);
+}
+
+// Another program's SQLite file (user_version 0, tables of its own) is not adopted:
+// no switch to WAL, none of our tables added, in either journal mode.
+TEST(BadInput, ForeignSqliteFileIsRefusedAndLeftAlone) {
+  for (Journal journal : {Journal::kDelete, Journal::kWal}) {
+    SCOPED_TRACE(journal == Journal::kWal ? "wal" : "delete");
+    const auto path = temp_path("foreign");
+    raw_exec(path, std::string(journal == Journal::kWal ? "PRAGMA journal_mode=WAL;" : "") +
+                       "CREATE TABLE people (name TEXT, born INTEGER);"
+                       "CREATE INDEX people_by_name ON people (name);"
+                       "INSERT INTO people VALUES ('Ada', 1815), ('Alan', 1912);");
+    ASSERT_FALSE(std::filesystem::exists(path.string() + "-wal"));
+    const auto before = file_state(path);
+    for (OpenMode mode : {OpenMode::kReadWrite, OpenMode::kReadOnly}) {
+      const std::string message = error_of([&] { Store::open(path.string(), mode); });
+      EXPECT_NE(message.find(path.string()), std::string::npos) << message;
+      EXPECT_NE(message.find("not a TensorPoly store"), std::string::npos) << message;
+      EXPECT_NE(message.find("people"), std::string::npos) << message;
+      EXPECT_NE(message.find("left untouched"), std::string::npos) << message;
+    }
+    EXPECT_THROW(Recorder(path.string()), StoreError);
+    const auto other = temp_path("foreign-host");
+    auto host = Store::open(other.string());
+    EXPECT_NE(error_of([&] { host.attach(path.string()); }).find("not a TensorPoly store"),
+              std::string::npos);
+    EXPECT_NE(error_of([&] { host.import_runs(path.string()); }).find("not a TensorPoly store"),
+              std::string::npos);
+    EXPECT_TRUE(file_state(path) == before);
+    expect_no_pending_wal(path);
+    if (journal == Journal::kDelete) {
+      EXPECT_FALSE(std::filesystem::exists(path.string() + "-wal"));
+    }
+  }
+}
+
+// An empty SQLite file (no tables yet) is still a fine place to create a store.
+TEST(Store, AnEmptySqliteFileBecomesAStore) {
+  const auto path = temp_path("empty-sqlite");
+  raw_exec(path, "CREATE TABLE scratch (x); DROP TABLE scratch;");
+  auto store = Store::open(path.string());
+  EXPECT_EQ(store.schema_version(), kSchemaVersion);
+  EXPECT_TRUE(store.list_runs().empty());
 }
 
 TEST(BadInput, ADirectoryOrAMissingFileIsAClearError) {

@@ -7,9 +7,22 @@
 // Each event is written whole inside one transaction, so a reader never sees half
 // of a step's metrics.
 //
-// Back-pressure: when `queue_capacity` rows are waiting, on_step/on_eval/... wait
-// until the writer has made room. Nothing is ever dropped. If the writer fails
-// (disk full, file removed), the next on_* call throws StoreError with the reason.
+// Back-pressure: an on_step/on_eval/on_routing/on_checkpoint call that finds
+// `queue_capacity` rows or more waiting blocks until the writer takes the queue, which
+// it does as soon as it has committed the batch it is writing (that batch holds at
+// most what was queued when it started, so a wait lasts about one commit of up to
+// queue_capacity rows; one event is queued whole even if it alone is larger). This
+// only happens when the engine produces rows faster than the disk commits them;
+// otherwise a call only copies the event under a mutex the writer holds for O(1)
+// (bench_sessions' BM_RecorderInsertMetrics reports the slowest on_step as
+// max_on_step_ms). Nothing is ever dropped. If the writer fails (disk full, file
+// removed), the next on_* call throws StoreError with the reason; after close() they
+// throw StoreError too.
+//
+// Order: on_step/on_eval/on_routing/on_checkpoint before the first on_run_started
+// throw std::logic_error (they belong to no run). on_run_ended before any run is
+// accepted and records nothing: the engine reports a run that failed before it
+// started (its trainer could not be built) with RunEnded alone.
 //
 // Liveness: while a run is recorded, the Recorder holds an exclusive flock() on
 // "<db>.run-<id>.lock". A read-write Store::open marks a "running" run whose lock

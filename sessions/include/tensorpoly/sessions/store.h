@@ -140,11 +140,15 @@ class Store {
  public:
   // Opens the store at `path`. kReadWrite creates the file when missing and brings
   // its schema up to date (PRAGMA user_version migrations), and marks runs left
-  // "running" by a writer that is gone as "interrupted". A file that is not
-  // SQLite, is truncated/corrupted or has a newer schema is refused with a
-  // StoreError naming the file, before anything is written to it. A file that is
-  // not writable is opened read-only instead (read_only() is true and notice()
-  // says why); kReadOnly never writes (SQLITE_OPEN_READONLY).
+  // "running" by a writer that is gone as "interrupted". The file is first read
+  // through a read-only connection: one that is not SQLite, is truncated, has a
+  // newer schema, or is another program's SQLite database (user_version 0 with
+  // tables of its own) is refused with a StoreError naming the file; and when
+  // opening it would write (switch to WAL, migrate, mark interrupted runs), PRAGMA
+  // quick_check (integrity_check before a migration) must pass first, so a damaged
+  // file is refused untouched, whatever its journal mode. A file that is not
+  // writable is opened read-only instead (read_only() is true and notice() says
+  // why); kReadOnly never writes (SQLITE_OPEN_READONLY).
   static Store open(const std::string& path, OpenMode mode = OpenMode::kReadWrite);
 
   Store(Store&&) noexcept;
