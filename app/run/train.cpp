@@ -243,7 +243,7 @@ const Registration registration(
      "                     [key=value ...]\n"
      "  --config FILE   experiment configuration (JSON; see resources/presets/)\n"
      "  --preset NAME   a preset from resources/presets (default, tiny, lora, tlora, poly, mhr,\n"
-     "                  tensorpoly-1, tensorpoly-2)\n"
+     "                  tensorpoly-1, tensorpoly-2, none: the frozen base, evaluation only)\n"
      "  --db FILE       the store (default: $TENSORPOLY_DB or the GUI's sessions.sqlite)\n"
      "  --no-db         do not record; print progress only\n"
      "  --threads N     intra-op threads (same as threads=N)\n"

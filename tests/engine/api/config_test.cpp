@@ -1,14 +1,17 @@
 // ExperimentConfig: parsing, validation messages, overrides, presets, estimates.
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "tensorpoly/config.h"
+
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
 
-#include "tensorpoly/config.h"
 #include "tensorpoly/model_preset.h"
 
 namespace tensorpoly {
@@ -45,41 +48,32 @@ TEST(ExperimentConfig, DefaultsAreValidAndRoundTrip) {
 }
 
 TEST(ExperimentConfig, ErrorsNameTheFieldAndTheAllowedValues) {
-  const std::string device = config_error([] {
-    config_from_json_text(R"({"device": "gpu"})");
-  });
+  const std::string device = config_error([] { config_from_json_text(R"({"device": "gpu"})"); });
   EXPECT_TRUE(contains(device, "device: must be one of auto, cpu, cuda, cuda:N")) << device;
 
-  const std::string steps = config_error([] {
-    config_from_json_text(R"({"train": {"steps": -5}})");
-  });
+  const std::string steps =
+      config_error([] { config_from_json_text(R"({"train": {"steps": -5}})"); });
   EXPECT_TRUE(contains(steps, "train.steps: must be >= 0, got -5")) << steps;
 
-  const std::string method = config_error([] {
-    config_from_json_text(R"({"adapter": {"method": "prefix"}})");
-  });
+  const std::string method =
+      config_error([] { config_from_json_text(R"({"adapter": {"method": "prefix"}})"); });
   EXPECT_TRUE(contains(method, "adapter.method:")) << method;
   EXPECT_TRUE(contains(method, "tensorpoly-2")) << method;  // lists the allowed methods
 
-  const std::string model = config_error([] {
-    config_from_json_text(R"({"model": "t5-huge"})");
-  });
+  const std::string model = config_error([] { config_from_json_text(R"({"model": "t5-huge"})"); });
   EXPECT_TRUE(contains(model, "model: ")) << model;
   EXPECT_TRUE(contains(model, "t5-mini")) << model;
 
-  const std::string typo = config_error([] {
-    config_from_json_text(R"({"train": {"stepz": 10}})");
-  });
+  const std::string typo =
+      config_error([] { config_from_json_text(R"({"train": {"stepz": 10}})"); });
   EXPECT_TRUE(contains(typo, "train.stepz: unknown field")) << typo;
 
-  const std::string type = config_error([] {
-    config_from_json_text(R"({"train": {"batch_size": "big"}})");
-  });
+  const std::string type =
+      config_error([] { config_from_json_text(R"({"train": {"batch_size": "big"}})"); });
   EXPECT_TRUE(contains(type, "train.batch_size: expected an integer")) << type;
 
-  const std::string suite = config_error([] {
-    config_from_json_text(R"({"suite": {"n_tasks": 0}})");
-  });
+  const std::string suite =
+      config_error([] { config_from_json_text(R"({"suite": {"n_tasks": 0}})"); });
   EXPECT_TRUE(contains(suite, "suite.n_tasks")) << suite;
 }
 
@@ -97,26 +91,27 @@ TEST(ExperimentConfig, ReportsEveryProblemAtOnce) {
 }
 
 TEST(ExperimentConfig, MethodNoneNeedsAnUnfrozenBaseToTrain) {
-  const std::string message = config_error([] {
-    config_from_json_text(R"({"adapter": {"method": "none"}})");
-  });
+  const std::string message =
+      config_error([] { config_from_json_text(R"({"adapter": {"method": "none"}})"); });
   EXPECT_TRUE(contains(message, "base.unfreeze")) << message;
-  EXPECT_NO_THROW(config_from_json_text(R"({"adapter": {"method": "none"}, "train": {"steps": 0}})"));
-  EXPECT_NO_THROW(config_from_json_text(R"({"adapter": {"method": "none"}, "base": {"unfreeze": true}})"));
+  EXPECT_NO_THROW(
+      config_from_json_text(R"({"adapter": {"method": "none"}, "train": {"steps": 0}})"));
+  EXPECT_NO_THROW(
+      config_from_json_text(R"({"adapter": {"method": "none"}, "base": {"unfreeze": true}})"));
 }
 
 TEST(ExperimentConfig, CopyStepsCannotExceedPretrainSteps) {
-  const std::string message = config_error([] {
-    config_from_json_text(R"({"base": {"pretrain_steps": 100, "copy_steps": 400}})");
-  });
-  EXPECT_TRUE(contains(message, "base.copy_steps: must be <= base.pretrain_steps (100)")) << message;
+  const std::string message = config_error(
+      [] { config_from_json_text(R"({"base": {"pretrain_steps": 100, "copy_steps": 400}})"); });
+  EXPECT_TRUE(contains(message, "base.copy_steps: must be <= base.pretrain_steps (100)"))
+      << message;
 }
 
 TEST(ExperimentConfig, OverridesSetNestedFields) {
   const ExperimentConfig config = apply_overrides(
-      ExperimentConfig{}, {"train.steps=200", "adapter.rank=8", "adapter.method=poly",
-                           "suite.alphabet=abcd", "name=my run", "base.unfreeze=true",
-                           "train.router_learning_rate=0.05"});
+      ExperimentConfig{},
+      {"train.steps=200", "adapter.rank=8", "adapter.method=poly", "suite.alphabet=abcd",
+       "name=my run", "base.unfreeze=true", "train.router_learning_rate=0.05"});
   EXPECT_EQ(config.train.steps, 200);
   EXPECT_EQ(config.adapter.rank, 8);
   EXPECT_EQ(config.adapter.method, "poly");
@@ -133,8 +128,9 @@ TEST(ExperimentConfig, BadOverridesAreNamed) {
                        "'nosuch' is not a section"));
   EXPECT_TRUE(contains(config_error([] { apply_overrides(ExperimentConfig{}, {"train.stepz=1"}); }),
                        "train.stepz: unknown field"));
-  EXPECT_TRUE(contains(config_error([] { apply_overrides(ExperimentConfig{}, {"train.steps=many"}); }),
-                       "train.steps: expected an integer"));
+  EXPECT_TRUE(
+      contains(config_error([] { apply_overrides(ExperimentConfig{}, {"train.steps=many"}); }),
+               "train.steps: expected an integer"));
 }
 
 TEST(ExperimentConfig, FileErrorsNameTheFile) {
@@ -152,14 +148,14 @@ TEST(ExperimentConfig, FileErrorsNameTheFile) {
   const std::string field = config_error([&] { config_from_file(path); });
   EXPECT_TRUE(contains(field, path + ": train.steps")) << field;
   std::remove(path.c_str());
-  EXPECT_TRUE(contains(config_error([] { config_from_file("/no/such/config.json"); }),
-                       "cannot open"));
+  EXPECT_TRUE(
+      contains(config_error([] { config_from_file("/no/such/config.json"); }), "cannot open"));
 }
 
 TEST(ExperimentConfig, EveryPresetLoadsAndValidates) {
   const auto names = preset_names();
   for (const char* expected : {"default", "tiny", "lora", "tlora", "poly", "mhr", "tensorpoly-1",
-                               "tensorpoly-2"}) {
+                               "tensorpoly-2", "none"}) {
     EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected;
   }
   for (const auto& name : names) {
@@ -183,6 +179,66 @@ TEST(ExperimentConfig, EveryPresetLoadsAndValidates) {
   EXPECT_EQ(poly.adapter.n_skills, 8);
   EXPECT_EQ(poly.adapter.rank, 1);
   EXPECT_TRUE(contains(config_error([] { load_preset("nope"); }), "allowed: "));
+}
+
+// The method of every preset but the test-only "tiny" (a new preset must be listed here).
+const std::vector<std::pair<std::string, std::string>>& method_presets() {
+  static const std::vector<std::pair<std::string, std::string>> presets = {
+      {"default", "tensorpoly-1"},
+      {"lora", "lora"},
+      {"tlora", "tlora"},
+      {"poly", "poly"},
+      {"mhr", "mhr"},
+      {"tensorpoly-1", "tensorpoly-1"},
+      {"tensorpoly-2", "tensorpoly-2"},
+      {"none", "none"}};
+  return presets;
+}
+
+TEST(ExperimentConfig, EveryPresetIsATestPresetOrAMethodPreset) {
+  std::vector<std::string> listed = {"tiny"};
+  for (const auto& [preset, method] : method_presets()) listed.push_back(preset);
+  std::sort(listed.begin(), listed.end());
+  EXPECT_EQ(preset_names(), listed);
+}
+
+// Issue 4 §10: one preset per method with the paper's hyper-parameters (adapters.md §5),
+// which paper_adapter_config states once.
+TEST(ExperimentConfig, MethodPresetsUseThePapersAdapterConfig) {
+  for (const auto& [preset, method] : method_presets()) {
+    SCOPED_TRACE(preset);
+    const ExperimentConfig config = load_preset(preset);
+    EXPECT_EQ(config.adapter.method, method);
+    EXPECT_EQ(adapter_config_to_json(config.adapter),
+              adapter_config_to_json(paper_adapter_config(method)));
+  }
+}
+
+// The cached base is keyed by the model, the base section and the suite's alphabet: every
+// method preset shares default.json's, so the base is pre-trained once for all methods.
+TEST(ExperimentConfig, MethodPresetsShareTheDefaultBase) {
+  const ExperimentConfig defaults = load_preset("default");
+  const nlohmann::json default_base = to_json(defaults)["base"];
+  for (const auto& [preset, method] : method_presets()) {
+    SCOPED_TRACE(preset);
+    const ExperimentConfig config = load_preset(preset);
+    EXPECT_EQ(config.model, defaults.model);
+    EXPECT_EQ(to_json(config)["base"], default_base);
+    EXPECT_EQ(config.suite.kind, defaults.suite.kind);
+    EXPECT_EQ(config.suite.synthetic.alphabet, defaults.suite.synthetic.alphabet);
+  }
+}
+
+// The frozen base (method none) trains nothing: the preset evaluates the base as the
+// baseline, and fine-tuning it is an explicit choice.
+TEST(ExperimentConfig, NonePresetIsTheFrozenBaseBaseline) {
+  const ExperimentConfig none = load_preset("none");
+  EXPECT_EQ(none.adapter.method, "none");
+  EXPECT_FALSE(none.base.unfreeze);
+  EXPECT_EQ(none.train.steps, 0);
+  EXPECT_TRUE(
+      contains(config_error([&] { apply_overrides(none, {"train.steps=10"}); }), "base.unfreeze"));
+  EXPECT_NO_THROW(apply_overrides(none, {"train.steps=10", "base.unfreeze=true"}));
 }
 
 TEST(ExperimentConfig, EstimatesLoraParametersInClosedForm) {
