@@ -6,6 +6,8 @@
 #include <cstring>
 #include <fstream>
 #include <mutex>
+#include <string>
+#include <utility>
 
 #include "data/task_suite.h"
 #include "tensorpoly/runtime.h"
@@ -29,11 +31,17 @@ Experiment::~Experiment() = default;
 void Experiment::prepare() {
   if (state_->trainer) return;
   const ExperimentConfig& config = state_->config;
-  // Named here so that the message says which field points at the missing file; a file
-  // that exists but is not a checkpoint is reported by the trainer.
-  if (!config.train.resume_from.empty() && !std::ifstream(config.train.resume_from)) {
-    throw SetupError("train.resume_from: cannot open checkpoint '" + config.train.resume_from +
-                     "' (" + std::strerror(errno) + ")");
+  // Checked here so that the message names the field pointing at the missing file (the
+  // base checkpoint would otherwise only be opened after RunStarted); a file that exists
+  // but is not a checkpoint is reported when it is read.
+  const std::pair<const char*, const std::string*> files[] = {
+      {"train.resume_from", &config.train.resume_from},
+      {"base.checkpoint", &config.base.checkpoint}};
+  for (const auto& [field, path] : files) {
+    if (!path->empty() && !std::ifstream(*path)) {
+      throw SetupError(std::string(field) + ": cannot open checkpoint '" + *path + "' (" +
+                       std::strerror(errno) + ")");
+    }
   }
   try {
     configure_threads(config.threads);

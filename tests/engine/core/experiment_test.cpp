@@ -113,14 +113,24 @@ TEST(Experiment, PrepareReportsMalformedDataWithFileLineAndFieldBeforeAnyEvent) 
   EXPECT_EQ(sink.order, std::vector<std::string>{"ended"});
 }
 
-TEST(Experiment, PrepareRejectsAMissingResumeCheckpointNamingTheField) {
-  ExperimentConfig config = tiny_config(temporary_directory("prepare-resume"));
-  config.train.resume_from = "/no/such/checkpoint.pt";
-  Experiment experiment(config);
-  const std::string message = setup_error(experiment);
-  EXPECT_NE(message.find("train.resume_from: cannot open checkpoint '/no/such/checkpoint.pt'"),
-            std::string::npos)
-      << message;
+TEST(Experiment, PrepareRejectsMissingCheckpointFilesNamingTheField) {
+  ExperimentConfig resume = tiny_config(temporary_directory("prepare-resume"));
+  resume.train.resume_from = "/no/such/checkpoint.pt";
+  Experiment resumed(resume);
+  const std::string resume_message = setup_error(resumed);
+  EXPECT_NE(
+      resume_message.find("train.resume_from: cannot open checkpoint '/no/such/checkpoint.pt'"),
+      std::string::npos)
+      << resume_message;
+
+  ExperimentConfig base = tiny_config(temporary_directory("prepare-base"));
+  base.base.checkpoint = "/no/such/base.safetensors";
+  Experiment based(base);
+  const std::string base_message = setup_error(based);
+  EXPECT_NE(
+      base_message.find("base.checkpoint: cannot open checkpoint '/no/such/base.safetensors'"),
+      std::string::npos)
+      << base_message;
 }
 
 // A prepared experiment runs with the trainer prepare() built, and a second run()
