@@ -2,18 +2,18 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "tensorpoly/config.h"
 
+#include <dirent.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <dirent.h>
 #include <fstream>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <sstream>
-
-#include <nlohmann/json.hpp>
 
 #include "tensorpoly/model_preset.h"
 
@@ -188,6 +188,7 @@ void parse_few_shot(const json& j, FewShotConfig& c, std::vector<std::string>& p
   r.read("learning_rate", c.learning_rate);
   r.read("train_adapters", c.train_adapters);
   r.read("batch_size", c.batch_size);
+  r.read("eval_every", c.eval_every);
   r.reject_unknown();
 }
 
@@ -246,8 +247,7 @@ void validate_into(const ExperimentConfig& c, std::vector<std::string>& problems
   check(problems, t.warmup_fraction >= 0.0 && t.warmup_fraction <= 1.0,
         "train.warmup_fraction: must be in [0, 1], got " + number_text(t.warmup_fraction));
   check(problems, std::isfinite(t.max_grad_norm) && t.max_grad_norm >= 0.0,
-        "train.max_grad_norm: must be >= 0 (0 = no clipping), got " +
-            number_text(t.max_grad_norm));
+        "train.max_grad_norm: must be >= 0 (0 = no clipping), got " + number_text(t.max_grad_norm));
   const std::pair<const char*, int64_t> intervals[] = {
       {"train.eval_every", t.eval_every},
       {"train.eval_examples", t.eval_examples},
@@ -255,9 +255,11 @@ void validate_into(const ExperimentConfig& c, std::vector<std::string>& problems
       {"train.checkpoint_every", t.checkpoint_every},
       {"base.pretrain_steps", c.base.pretrain_steps},
       {"base.copy_steps", c.base.copy_steps},
-      {"few_shot.steps", c.few_shot.steps}};
+      {"few_shot.steps", c.few_shot.steps},
+      {"few_shot.eval_every", c.few_shot.eval_every}};
   for (const auto& [field, value] : intervals) {
-    check(problems, value >= 0, std::string(field) + ": must be >= 0, got " + std::to_string(value));
+    check(problems, value >= 0,
+          std::string(field) + ": must be >= 0, got " + std::to_string(value));
   }
   check(problems, t.eval_batch_size >= 1,
         "train.eval_batch_size: must be >= 1, got " + std::to_string(t.eval_batch_size));
@@ -323,7 +325,8 @@ ExperimentConfig config_from_json(const json& j) {
   });
   r.read_object("train", [&](const json& value) { parse_train(value, c.train, problems); });
   r.read_object("base", [&](const json& value) { parse_base(value, c.base, problems); });
-  r.read_object("few_shot", [&](const json& value) { parse_few_shot(value, c.few_shot, problems); });
+  r.read_object("few_shot",
+                [&](const json& value) { parse_few_shot(value, c.few_shot, problems); });
   r.reject_unknown();
   if (!problems.empty()) throw ConfigError(std::move(problems));
   validate(c);
@@ -362,44 +365,44 @@ ExperimentConfig config_from_file(const std::string& path) {
 
 json to_json(const ExperimentConfig& c) {
   const TrainingConfig& t = c.train;
-  return json{
-      {"name", c.name},
-      {"seed", c.seed},
-      {"device", c.device},
-      {"threads", c.threads},
-      {"model", c.model},
-      {"adapter", adapter_config_to_json(c.adapter)},
-      {"suite", to_json(c.suite)},
-      {"train",
-       {{"steps", t.steps},
-        {"batch_size", t.batch_size},
-        {"adapter_learning_rate", t.adapter_learning_rate},
-        {"router_learning_rate", t.router_learning_rate},
-        {"base_learning_rate", t.base_learning_rate},
-        {"weight_decay", t.weight_decay},
-        {"warmup_fraction", t.warmup_fraction},
-        {"max_grad_norm", t.max_grad_norm},
-        {"eval_every", t.eval_every},
-        {"eval_examples", t.eval_examples},
-        {"eval_batch_size", t.eval_batch_size},
-        {"routing_every", t.routing_every},
-        {"checkpoint_every", t.checkpoint_every},
-        {"checkpoint_dir", t.checkpoint_dir},
-        {"resume_from", t.resume_from}}},
-      {"base",
-       {{"checkpoint", c.base.checkpoint},
-        {"cache_dir", c.base.cache_dir},
-        {"pretrain_steps", c.base.pretrain_steps},
-        {"copy_steps", c.base.copy_steps},
-        {"learning_rate", c.base.learning_rate},
-        {"batch_size", c.base.batch_size},
-        {"unfreeze", c.base.unfreeze},
-        {"data", to_json(c.base.data)}}},
-      {"few_shot",
-       {{"steps", c.few_shot.steps},
-        {"learning_rate", c.few_shot.learning_rate},
-        {"train_adapters", c.few_shot.train_adapters},
-        {"batch_size", c.few_shot.batch_size}}}};
+  return json{{"name", c.name},
+              {"seed", c.seed},
+              {"device", c.device},
+              {"threads", c.threads},
+              {"model", c.model},
+              {"adapter", adapter_config_to_json(c.adapter)},
+              {"suite", to_json(c.suite)},
+              {"train",
+               {{"steps", t.steps},
+                {"batch_size", t.batch_size},
+                {"adapter_learning_rate", t.adapter_learning_rate},
+                {"router_learning_rate", t.router_learning_rate},
+                {"base_learning_rate", t.base_learning_rate},
+                {"weight_decay", t.weight_decay},
+                {"warmup_fraction", t.warmup_fraction},
+                {"max_grad_norm", t.max_grad_norm},
+                {"eval_every", t.eval_every},
+                {"eval_examples", t.eval_examples},
+                {"eval_batch_size", t.eval_batch_size},
+                {"routing_every", t.routing_every},
+                {"checkpoint_every", t.checkpoint_every},
+                {"checkpoint_dir", t.checkpoint_dir},
+                {"resume_from", t.resume_from}}},
+              {"base",
+               {{"checkpoint", c.base.checkpoint},
+                {"cache_dir", c.base.cache_dir},
+                {"pretrain_steps", c.base.pretrain_steps},
+                {"copy_steps", c.base.copy_steps},
+                {"learning_rate", c.base.learning_rate},
+                {"batch_size", c.base.batch_size},
+                {"unfreeze", c.base.unfreeze},
+                {"data", to_json(c.base.data)}}},
+              {"few_shot",
+               {{"steps", c.few_shot.steps},
+                {"learning_rate", c.few_shot.learning_rate},
+                {"train_adapters", c.few_shot.train_adapters},
+                {"batch_size", c.few_shot.batch_size},
+                {"eval_every", c.few_shot.eval_every}}}};
 }
 
 std::string to_json_text(const ExperimentConfig& config, int indent) {
@@ -413,7 +416,8 @@ ExperimentConfig apply_overrides(const ExperimentConfig& config,
   for (const std::string& override_text : overrides) {
     const auto equals = override_text.find('=');
     if (equals == std::string::npos || equals == 0) {
-      problems.push_back("override '" + override_text + "': expected key=value, e.g. train.steps=200");
+      problems.push_back("override '" + override_text +
+                         "': expected key=value, e.g. train.steps=200");
       continue;
     }
     const std::string key = override_text.substr(0, equals);

@@ -75,12 +75,12 @@ void save_training_checkpoint(const std::string& path, const torch::nn::Module& 
   try {
     archive.save_to(temporary);
   } catch (const c10::Error& error) {
-    throw std::runtime_error("cannot write checkpoint '" + path + "': " +
-                             error.what_without_backtrace());
+    throw std::runtime_error("cannot write checkpoint '" + path +
+                             "': " + error.what_without_backtrace());
   }
   if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    throw std::runtime_error("cannot move checkpoint into place '" + path + "': " +
-                             std::strerror(errno));
+    throw std::runtime_error("cannot move checkpoint into place '" + path +
+                             "': " + std::strerror(errno));
   }
 }
 
@@ -90,8 +90,8 @@ CheckpointInfo read_checkpoint_info(const std::string& path) {
     archive.load_from(path, torch::Device(torch::kCPU));
     return read_info(archive);
   } catch (const c10::Error& error) {
-    throw std::runtime_error("cannot read checkpoint '" + path + "': " +
-                             error.what_without_backtrace());
+    throw std::runtime_error("cannot read checkpoint '" + path +
+                             "': " + error.what_without_backtrace());
   }
 }
 
@@ -116,8 +116,8 @@ CheckpointInfo load_training_checkpoint(const std::string& path, torch::nn::Modu
       optimizer->load(optimizer_archive);
     }
   } catch (const c10::Error& error) {
-    throw std::runtime_error("cannot read checkpoint '" + path + "': " +
-                             error.what_without_backtrace());
+    throw std::runtime_error("cannot read checkpoint '" + path +
+                             "': " + error.what_without_backtrace());
   }
   model::LoadOptions options;
   options.allow_missing = true;  // the frozen base comes from the base checkpoint
@@ -128,6 +128,12 @@ CheckpointInfo load_training_checkpoint(const std::string& path, torch::nn::Modu
 std::string checkpoint_path(const std::string& directory, int64_t step) {
   char name[32];
   std::snprintf(name, sizeof name, "step-%06lld.pt", static_cast<long long>(step));
+  return directory + "/" + name;
+}
+
+std::string few_shot_checkpoint_path(const std::string& directory, int64_t step) {
+  char name[40];
+  std::snprintf(name, sizeof name, "few-shot-step-%06lld.pt", static_cast<long long>(step));
   return directory + "/" + name;
 }
 

@@ -6,19 +6,19 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include <torch/torch.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include <torch/torch.h>
-
 namespace tensorpoly::train {
 
 struct CheckpointInfo {
-  int64_t step = 0;                  // completed optimiser steps
+  int64_t step = 0;  // completed optimiser steps
   uint64_t seed = 0;
-  std::string config_json;           // the run's configuration
-  std::string base_checkpoint;       // the base model's checkpoint ("" = random base)
+  std::string config_json;      // the run's configuration
+  std::string base_checkpoint;  // the base model's checkpoint ("" = random base)
 };
 
 // Writes atomically (a temporary file renamed into place), creating the folder.
@@ -37,7 +37,11 @@ CheckpointInfo load_training_checkpoint(const std::string& path, torch::nn::Modu
 
 // "<dir>/step-000120.pt"
 std::string checkpoint_path(const std::string& directory, int64_t step);
-// The checkpoint with the highest step in `directory`, "" when none.
+// "<dir>/few-shot-step-000120.pt": the weights after few-shot adaptation to the held-out
+// tasks that followed training step `step`. It has no optimizer state (it is not a point
+// to resume training from) and latest_checkpoint() does not list it.
+std::string few_shot_checkpoint_path(const std::string& directory, int64_t step);
+// The training checkpoint with the highest step in `directory`, "" when none.
 std::string latest_checkpoint(const std::string& directory);
 
 // mkdir -p; throws std::runtime_error naming the folder.

@@ -3,18 +3,18 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include <torch/torch.h>
+
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
-#include <torch/torch.h>
-
 namespace tensorpoly::train {
 
 struct ParameterGroup {
-  std::string name;                    // "adapters", "routers", "base"
-  double learning_rate = 0.0;          // before the schedule
+  std::string name;            // "adapters", "routers", "base"
+  double learning_rate = 0.0;  // before the schedule
   double weight_decay = 0.0;
   std::vector<std::string> parameter_names;
   std::vector<torch::Tensor> parameters;
@@ -24,7 +24,7 @@ struct GroupRates {
   double adapter_learning_rate = 1e-3;
   double router_learning_rate = 0.1;
   double base_learning_rate = 1e-4;
-  double weight_decay = 0.01;          // adapters and base; router logits are not decayed
+  double weight_decay = 0.01;  // every group: adapters, routers and base
 };
 
 // Splits the trainable parameters of `model` (requires_grad) into groups: names ending in

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "train/trainer.h"
 
+#include <torch/version.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -10,15 +11,13 @@
 #include <deque>
 #include <sstream>
 
-#include <torch/version.h>
-
 #include "adapters/inject.h"
 #include "data/random.h"
+#include "tensorpoly/runtime.h"
 #include "train/checkpointing.h"
 #include "train/evaluation.h"
 #include "train/losses.h"
 #include "train/schedule.h"
-#include "tensorpoly/runtime.h"
 
 namespace tensorpoly::train {
 namespace {
@@ -142,7 +141,8 @@ ParameterCounts Trainer::parameter_counts() const {
     counts.trainable += n;
     const std::string& name = item.key();
     if (name.size() >= router_suffix.size() &&
-        name.compare(name.size() - router_suffix.size(), router_suffix.size(), router_suffix) == 0) {
+        name.compare(name.size() - router_suffix.size(), router_suffix.size(), router_suffix) ==
+            0) {
       counts.router += n;
     }
   }
@@ -175,37 +175,43 @@ StepResult Trainer::train_step(int64_t step) {
       linear_warmup_decay(step - 1, config_.train.steps, config_.train.warmup_fraction);
   if (optimizer_) set_learning_rates(*optimizer_, groups_, factor);
   result.learning_rate = groups_.empty() ? 0.0 : groups_.front().learning_rate * factor;
-  torch::manual_seed(data::mix_keys({config_.seed, data::hash_string("train-step"),
-                                     static_cast<uint64_t>(step)}));
+  torch::manual_seed(
+      data::mix_keys({config_.seed, data::hash_string("train-step"), static_cast<uint64_t>(step)}));
   const data::Batch cpu_batch = batcher_->train_batch(step - 1);
   result.tokens = cpu_batch.attention_mask.sum().item<int64_t>() +
                   cpu_batch.labels.ne(data::kIgnoreIndex).sum().item<int64_t>();
   const data::Batch batch = cpu_batch.to(device_);
   model_->set_task_ids(batch.task_ids);
-  const auto logits = model_->forward(batch.input_ids, batch.attention_mask, batch.decoder_input_ids);
+  const auto logits =
+      model_->forward(batch.input_ids, batch.attention_mask, batch.decoder_input_ids);
   const ExampleLosses losses = example_losses(logits, batch.labels);
   const torch::Tensor loss = losses.mean();
   result.loss = loss.item<double>();
   if (!std::isfinite(result.loss)) {
-    const std::string tensor = find_non_finite_parameter();
-    result.divergence = "step " + std::to_string(step) + ": loss is " + describe_value(result.loss) +
-                        (tensor.empty() ? std::string(" (every parameter is finite)")
-                                        : "; parameter '" + tensor + "' holds NaN/Inf");
+    // Name the first parameter that holds NaN/Inf; when all are finite the forward pass
+    // itself overflowed, and the loss is the tensor to name.
+    const std::string parameter = find_non_finite_parameter();
+    result.divergence =
+        "step " + std::to_string(step) + ": tensor 'loss' is " + describe_value(result.loss) +
+        (parameter.empty()
+             ? std::string(" (every parameter is finite: the forward pass overflowed)")
+             : "; parameter '" + parameter + "' holds NaN/Inf");
     return result;
   }
   // Per-task mean token loss, from the same per-example sums.
   {
     const auto n_tasks = suite_->n_tasks();
     const auto ids = batch.task_ids.to(torch::kLong);
-    const auto sums = torch::zeros({n_tasks}, losses.sums.options())
-                          .index_add_(0, ids, losses.sums.detach());
-    const auto counts = torch::zeros({n_tasks}, losses.counts.options())
-                            .index_add_(0, ids, losses.counts);
+    const auto sums =
+        torch::zeros({n_tasks}, losses.sums.options()).index_add_(0, ids, losses.sums.detach());
+    const auto counts =
+        torch::zeros({n_tasks}, losses.counts.options()).index_add_(0, ids, losses.counts);
     const auto sums_cpu = sums.cpu(), counts_cpu = counts.cpu();
     const auto* s = sums_cpu.data_ptr<float>();
     const auto* c = counts_cpu.data_ptr<float>();
     for (int task = 0; task < n_tasks; ++task) {
-      if (c[task] > 0) result.task_losses.emplace_back(task, static_cast<double>(s[task] / c[task]));
+      if (c[task] > 0)
+        result.task_losses.emplace_back(task, static_cast<double>(s[task] / c[task]));
     }
   }
   if (!optimizer_) return result;  // nothing trains (evaluation-only configurations)
@@ -224,27 +230,44 @@ StepResult Trainer::train_step(int64_t step) {
   result.grad_norm = total_norm.item<double>();
   if (!std::isfinite(result.grad_norm)) {
     const std::string tensor = find_non_finite_gradient();
-    result.divergence = "step " + std::to_string(step) + ": gradient norm is " +
-                        describe_value(result.grad_norm) +
-                        (tensor.empty() ? std::string() : "; gradient of '" + tensor + "' holds NaN/Inf");
+    result.divergence =
+        "step " + std::to_string(step) + ": gradient norm is " + describe_value(result.grad_norm) +
+        (tensor.empty() ? std::string(" (every gradient is finite: their norm overflowed)")
+                        : "; the gradient of tensor '" + tensor + "' holds NaN/Inf");
     optimizer_->zero_grad();
     return result;
   }
+  result.clipped_grad_norm = result.grad_norm;
   if (config_.train.max_grad_norm > 0 && result.grad_norm > config_.train.max_grad_norm) {
+    // torch.nn.utils.clip_grad_norm_: one scale for every gradient, eps 1e-6.
     torch::NoGradGuard no_grad;
     const double scale = config_.train.max_grad_norm / (result.grad_norm + 1e-6);
     for (auto& parameter : parameters) parameter.grad().mul_(scale);
+    result.clipped_grad_norm = result.grad_norm * scale;
   }
   optimizer_->step();
   return result;
 }
 
 std::vector<TaskEvaluation> Trainer::evaluate(const std::vector<int>& tasks) {
+  TORCH_CHECK(model_, "Trainer::evaluate: prepare() was not called");
   EvalOptions options;
   options.max_examples = config_.train.eval_examples;
   options.batch_size = config_.train.eval_batch_size;
+  return *evaluate_tasks(*model_, *suite_, *batcher_, tasks, options, device_);
+}
+
+std::optional<std::vector<TaskEvaluation>> Trainer::evaluate(const std::vector<int>& tasks,
+                                                             RunControl& control) {
+  TORCH_CHECK(model_, "Trainer::evaluate: prepare() was not called");
+  EvalOptions options;
+  options.max_examples = config_.train.eval_examples;
+  options.batch_size = config_.train.eval_batch_size;
+  options.before_batch = [&control] { return control.wait_until_runnable(); };
   return evaluate_tasks(*model_, *suite_, *batcher_, tasks, options, device_);
 }
+
+double Trainer::seconds_since_run_start() const { return seconds_since(run_start_); }
 
 RoutingSnapshot Trainer::routing_snapshot(int64_t step) {
   RoutingSnapshot snapshot;
@@ -265,65 +288,154 @@ std::string Trainer::save_checkpoint(int64_t step) {
   return path;
 }
 
-void Trainer::few_shot_adaptation(EventSink& sink, RunControl& control, int64_t step) {
-  if (config_.few_shot.steps <= 0 || heldout_tasks_.empty() || !is_routed_method(config_.adapter.method)) {
-    return;
-  }
-  // Train the held-out tasks' router rows (rows of other tasks get no gradient, and a
-  // fresh AdamW never moves a parameter whose gradient stays zero), optionally the adapters.
+RunStatus Trainer::few_shot_adaptation(EventSink& sink, RunControl& control, int64_t step,
+                                       std::string* message) {
+  const FewShotConfig& few_shot = config_.few_shot;
+  if (few_shot.steps <= 0 || heldout_tasks_.empty()) return RunStatus::kFinished;
+  // What adapts: the router logits (only the held-out tasks' rows, see below) and, with
+  // train_adapters, the adapter weights. Skills stay frozen otherwise, and the base always.
+  std::vector<std::pair<std::string, torch::Tensor>> adapting;
   std::vector<torch::Tensor> routers, adapter_weights;
   for (const auto& group : groups_) {
-    auto& target = group.name == "routers" ? routers : adapter_weights;
-    if (group.name == "base") continue;
+    const bool is_router = group.name == "routers";
+    if (!is_router && !(group.name == "adapters" && few_shot.train_adapters)) continue;
+    auto& target = is_router ? routers : adapter_weights;
     target.insert(target.end(), group.parameters.begin(), group.parameters.end());
+    for (size_t i = 0; i < group.parameters.size(); ++i) {
+      adapting.emplace_back(group.parameter_names[i], group.parameters[i]);
+    }
   }
+  if (adapting.empty()) return RunStatus::kFinished;  // no router, adapters not asked for
+
+  // Nothing else even gets a gradient while adapting; the flags are restored afterwards so
+  // that parameter counts and checkpoints keep describing the training setup.
+  struct RequiresGradRestorer {
+    std::vector<std::pair<torch::Tensor, bool>> saved;
+    ~RequiresGradRestorer() {
+      for (auto& [parameter, flag] : saved) parameter.set_requires_grad(flag);
+    }
+  } restorer;
+  for (auto& parameter : model_->parameters()) {
+    restorer.saved.emplace_back(parameter, parameter.requires_grad());
+    parameter.set_requires_grad(false);
+  }
+  for (auto& item : adapting) item.second.set_requires_grad(true);
+
+  // No weight decay: AdamW decays a whole tensor, which would move the training tasks'
+  // router rows (and, without train_adapters, nothing else may move at all).
   std::vector<torch::optim::OptimizerParamGroup> param_groups;
-  param_groups.emplace_back(routers, std::make_unique<torch::optim::AdamWOptions>(
-                                         config_.few_shot.learning_rate));
-  static_cast<torch::optim::AdamWOptions&>(param_groups.back().options()).weight_decay(0.0);
-  if (config_.few_shot.train_adapters && !adapter_weights.empty()) {
-    param_groups.emplace_back(adapter_weights, std::make_unique<torch::optim::AdamWOptions>(
-                                                   config_.train.adapter_learning_rate));
-    static_cast<torch::optim::AdamWOptions&>(param_groups.back().options()).weight_decay(0.0);
-  }
+  auto add_group = [&](const std::vector<torch::Tensor>& parameters, double learning_rate) {
+    if (parameters.empty()) return;
+    auto options = std::make_unique<torch::optim::AdamWOptions>(learning_rate);
+    options->weight_decay(0.0).betas({0.9, 0.999}).eps(1e-8);
+    param_groups.emplace_back(parameters, std::move(options));
+  };
+  add_group(routers, few_shot.learning_rate);
+  add_group(adapter_weights, config_.train.adapter_learning_rate);
   torch::optim::AdamW optimizer(std::move(param_groups), torch::optim::AdamWOptions(1e-3));
+
+  // Rows [task] of every router's logits: the training tasks' rows get their gradient
+  // zeroed, so only the held-out tasks' routing adapts (AdamW leaves a parameter entry
+  // whose gradient is always zero bit-identical).
+  const auto training_rows =
+      torch::tensor(std::vector<int64_t>(train_tasks_.begin(), train_tasks_.end()), torch::kLong)
+          .to(device_);
+
   data::BatcherOptions options;
-  options.batch_size = config_.few_shot.batch_size;
+  options.batch_size = few_shot.batch_size;
   options.seed = data::mix_keys({config_.seed, data::hash_string("few-shot")});
   options.tasks = heldout_tasks_;
   const data::Batcher batcher(*suite_, *tokenizer_, options);
+
+  int64_t done = 0;
+  auto stopped = [&] {
+    *message = "stopped during few-shot adaptation after " + std::to_string(done) + " of " +
+               std::to_string(few_shot.steps) + " steps";
+    return RunStatus::kStopped;
+  };
+  // Held-out evaluations on the few-shot step axis (events.h): 0 = before adaptation.
+  auto emit_heldout = [&](int64_t few_shot_step) {
+    auto tasks = evaluate(heldout_tasks_, control);
+    if (!tasks) return false;
+    EvalResult result;
+    result.step = few_shot_step;
+    result.split = "heldout";
+    result.tasks = std::move(*tasks);
+    result.wall_time_s = seconds_since_run_start();
+    sink.on_eval(result);
+    return true;
+  };
+  if (!emit_heldout(0)) return stopped();
   const auto start = Clock::now();
-  for (int64_t s = 1; s <= config_.few_shot.steps; ++s) {
-    if (!control.wait_until_runnable()) return;
+  for (int64_t s = 1; s <= few_shot.steps; ++s) {
+    if (!control.wait_until_runnable()) return stopped();
+    torch::manual_seed(data::mix_keys(
+        {config_.seed, data::hash_string("few-shot-step"), static_cast<uint64_t>(s)}));
     const data::Batch batch = batcher.train_batch(s - 1).to(device_);
     model_->set_task_ids(batch.task_ids);
     const auto loss = example_losses(model_->forward(batch.input_ids, batch.attention_mask,
                                                      batch.decoder_input_ids),
                                      batch.labels)
                           .mean();
+    const double loss_value = loss.item<double>();
+    if (!std::isfinite(loss_value)) {
+      *message =
+          "few-shot step " + std::to_string(s) + ": tensor 'loss' is " + describe_value(loss_value);
+      return RunStatus::kDiverged;
+    }
     optimizer.zero_grad();
     loss.backward();
+    {
+      torch::NoGradGuard no_grad;
+      for (auto& router : routers) {
+        if (router.grad().defined()) router.grad().index_fill_(0, training_rows, 0.0);
+      }
+      for (const auto& [name, parameter] : adapting) {
+        const auto& grad = parameter.grad();
+        if (grad.defined() && !torch::isfinite(grad).all().item<bool>()) {
+          *message = "few-shot step " + std::to_string(s) + ": the gradient of tensor '" + name +
+                     "' holds NaN/Inf";
+          return RunStatus::kDiverged;
+        }
+      }
+    }
     optimizer.step();
-    if (s % 10 == 0 || s == config_.few_shot.steps) {
+    done = s;
+    if (s % 10 == 0 || s == few_shot.steps) {
       StageProgress progress;
       progress.stage = "few_shot";
       progress.step = s;
-      progress.total_steps = config_.few_shot.steps;
-      progress.loss = loss.item<double>();
+      progress.total_steps = few_shot.steps;
+      progress.loss = loss_value;
       progress.wall_time_s = seconds_since(start);
       progress.message = "few-shot adaptation to the held-out tasks";
       sink.on_progress(progress);
     }
+    if ((every(s, few_shot.eval_every) || s == few_shot.steps) && !emit_heldout(s)) {
+      return stopped();
+    }
   }
-  EvalResult heldout;
-  heldout.step = step;
-  heldout.split = "heldout";
-  heldout.tasks = evaluate(heldout_tasks_);
-  sink.on_eval(heldout);
+
+  CheckpointInfo info;
+  info.step = step;
+  info.seed = config_.seed;
+  info.config_json = to_json_text(config_);
+  info.base_checkpoint = base_.checkpoint;
+  const std::string path = few_shot_checkpoint_path(checkpoint_dir_, step);
+  save_training_checkpoint(path, *model_, trainable_names_, nullptr, info);
+  StageProgress saved;
+  saved.stage = "few_shot";
+  saved.step = few_shot.steps;
+  saved.total_steps = few_shot.steps;
+  saved.loss = std::nan("");
+  saved.wall_time_s = seconds_since(start);
+  saved.message = "adapted weights saved to " + path;
+  sink.on_progress(saved);
+  return RunStatus::kFinished;
 }
 
 RunEnded Trainer::run(EventSink& sink, RunControl& control) {
-  const auto run_start = Clock::now();
+  run_start_ = Clock::now();
   RunEnded ended;
   ended.step = start_step_;
   int64_t last_checkpoint = -1;
@@ -336,13 +448,17 @@ RunEnded Trainer::run(EventSink& sink, RunControl& control) {
       return ended;
     }
     ended.step = start_step_;
+    // False when a stop request abandoned the evaluation.
     auto emit_eval = [&](int64_t step) {
+      auto tasks = evaluate(train_tasks_, control);
+      if (!tasks) return false;
       EvalResult result;
       result.step = step;
       result.split = "eval";
-      result.tasks = evaluate(train_tasks_);
-      result.wall_time_s = seconds_since(run_start);
+      result.tasks = std::move(*tasks);
+      result.wall_time_s = seconds_since_run_start();
       sink.on_eval(result);
+      return true;
     };
     auto emit_routing = [&](int64_t step) {
       if (!is_routed_method(config_.adapter.method)) return;
@@ -356,20 +472,22 @@ RunEnded Trainer::run(EventSink& sink, RunControl& control) {
       last_checkpoint = step;
       sink.on_checkpoint(saved);
     };
+    // A stop ends the run with a checkpoint of the last completed step.
+    auto end_stopped = [&](const std::string& during) {
+      emit_checkpoint(ended.step);
+      ended.status = RunStatus::kStopped;
+      ended.message = "stopped at step " + std::to_string(ended.step) + during;
+      sink.on_run_ended(ended);
+      return ended;
+    };
     if (start_step_ == 0) {
-      emit_eval(0);
+      if (!emit_eval(0)) return end_stopped(" during evaluation");
       emit_routing(0);
     }
     std::deque<double> recent_seconds;
     std::deque<int64_t> recent_tokens;
     for (int64_t step = start_step_ + 1; step <= config_.train.steps; ++step) {
-      if (!control.wait_until_runnable()) {
-        emit_checkpoint(ended.step);
-        ended.status = RunStatus::kStopped;
-        ended.message = "stopped at step " + std::to_string(ended.step);
-        sink.on_run_ended(ended);
-        return ended;
-      }
+      if (!control.wait_until_runnable()) return end_stopped("");
       const auto step_start = Clock::now();
       const StepResult result = train_step(step);
       if (!result.divergence.empty()) {
@@ -394,27 +512,29 @@ RunEnded Trainer::run(EventSink& sink, RunControl& control) {
       ended.step = step;
       StepMetrics metrics;
       metrics.step = step;
-      metrics.wall_time_s = seconds_since(run_start);
+      metrics.wall_time_s = seconds_since_run_start();
       for (const auto& [task, loss] : result.task_losses) {
         metrics.metrics.push_back({task, "train", "loss", loss});
       }
       metrics.metrics.push_back({-1, "train", "loss", result.loss});
       metrics.metrics.push_back({-1, "train", "lr", result.learning_rate});
       metrics.metrics.push_back({-1, "train", "grad_norm", result.grad_norm});
-      metrics.metrics.push_back(
-          {-1, "train", "steps_per_s", static_cast<double>(recent_seconds.size()) / window_seconds});
+      metrics.metrics.push_back({-1, "train", "steps_per_s",
+                                 static_cast<double>(recent_seconds.size()) / window_seconds});
       metrics.metrics.push_back(
           {-1, "train", "tokens_per_s", static_cast<double>(window_tokens) / window_seconds});
       sink.on_step(metrics);
       const bool last = step == config_.train.steps;
-      if (every(step, config_.train.eval_every) || last) emit_eval(step);
+      if ((every(step, config_.train.eval_every) || last) && !emit_eval(step)) {
+        return end_stopped(" during evaluation");
+      }
       if (every(step, config_.train.routing_every) || last) emit_routing(step);
       if (every(step, config_.train.checkpoint_every) || last) emit_checkpoint(step);
     }
-    if (config_.train.steps == start_step_ && start_step_ > 0) emit_eval(start_step_);
-    few_shot_adaptation(sink, control, ended.step);
-    ended.status = control.stop_requested() ? RunStatus::kStopped : RunStatus::kFinished;
-    ended.message = ended.status == RunStatus::kStopped ? "stopped during few-shot adaptation" : "";
+    if (config_.train.steps == start_step_ && start_step_ > 0 && !emit_eval(start_step_)) {
+      return end_stopped(" during evaluation");
+    }
+    ended.status = few_shot_adaptation(sink, control, ended.step, &ended.message);
   } catch (const std::exception& error) {
     ended.status = RunStatus::kFailed;
     ended.message = error.what();

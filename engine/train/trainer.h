@@ -2,7 +2,7 @@
 // separate learning rates for adapter weights and router logits, linear warm-up then
 // decay, gradient clipping, uniform task sampling, per-task training loss every step,
 // evaluation, routing snapshots and checkpoints at intervals, exact resume, NaN/Inf
-// detection, and few-shot adaptation to held-out tasks at the end.
+// detection, and few-shot adaptation to held-out tasks at the end (FewShotConfig).
 //
 // Every step is a pure function of (seed, step) and the trainable state: the batch comes
 // from data::Batcher::train_batch(step), and torch's generator (relaxed-Bernoulli routing
@@ -10,13 +10,15 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include <torch/torch.h>
+
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "data/batcher.h"
 #include "data/task_suite.h"
@@ -31,12 +33,13 @@
 namespace tensorpoly::train {
 
 struct StepResult {
-  double loss = 0.0;                            // mean over the batch's labelled tokens
+  double loss = 0.0;                                // mean over the batch's labelled tokens
   std::vector<std::pair<int, double>> task_losses;  // (task, mean token loss), tasks in the batch
-  double grad_norm = 0.0;                       // before clipping
-  double learning_rate = 0.0;                   // adapter (or base) group, after the schedule
-  int64_t tokens = 0;                           // input + target tokens, padding excluded
-  std::string divergence;                       // non-empty: what was not finite
+  double grad_norm = 0.0;                           // before clipping
+  double clipped_grad_norm = 0.0;                   // what the optimiser applied (<= max_grad_norm)
+  double learning_rate = 0.0;                       // adapter (or base) group, after the schedule
+  int64_t tokens = 0;                               // input + target tokens, padding excluded
+  std::string divergence;                           // non-empty: what was not finite
 };
 
 class Trainer {
@@ -54,12 +57,17 @@ class Trainer {
 
   // One optimiser step with number `step` (1-based). On divergence nothing is updated.
   StepResult train_step(int64_t step);
+  // Evaluates `tasks` on their validation examples (those without any are left out).
   std::vector<TaskEvaluation> evaluate(const std::vector<int>& tasks);
+  // The same, holding while `control` is paused; std::nullopt when a stop was requested
+  // (checked before every batch).
+  std::optional<std::vector<TaskEvaluation>> evaluate(const std::vector<int>& tasks,
+                                                      RunControl& control);
   RoutingSnapshot routing_snapshot(int64_t step);
   std::string save_checkpoint(int64_t step);
 
-  RunStarted run_started() const;               // name, config, tasks, parameter counts, ...
-  ParameterCounts parameter_counts() const;     // of the built model (after prepare())
+  RunStarted run_started() const;            // name, config, tasks, parameter counts, ...
+  ParameterCounts parameter_counts() const;  // of the built model (after prepare())
   int64_t start_step() const { return start_step_; }
   const ExperimentConfig& config() const { return config_; }
   const data::TaskSuite& suite() const { return *suite_; }
@@ -68,17 +76,25 @@ class Trainer {
   const torch::Device& device() const { return device_; }
   const std::string& checkpoint_dir() const { return checkpoint_dir_; }
   const std::vector<ParameterGroup>& parameter_groups() const { return groups_; }
+  const torch::optim::AdamW* optimizer() const { return optimizer_.get(); }
+  const std::vector<int>& train_tasks() const { return train_tasks_; }
+  const std::vector<int>& heldout_tasks() const { return heldout_tasks_; }
 
  private:
-  std::string find_non_finite_parameter() const;   // "" when every parameter is finite
+  std::string find_non_finite_parameter() const;  // "" when every parameter is finite
   std::string find_non_finite_gradient() const;
-  void few_shot_adaptation(EventSink& sink, RunControl& control, int64_t step);
+  double seconds_since_run_start() const;
+  // Few-shot adaptation to the held-out tasks after training step `step` (see
+  // FewShotConfig): kFinished (also when there is nothing to adapt), or kStopped /
+  // kDiverged with `message` saying where.
+  RunStatus few_shot_adaptation(EventSink& sink, RunControl& control, int64_t step,
+                                std::string* message);
 
   ExperimentConfig config_;
   torch::Device device_;
   std::unique_ptr<data::Tokenizer> tokenizer_;
   std::unique_ptr<data::TaskSuite> suite_;
-  std::unique_ptr<data::Batcher> batcher_;       // training tasks
+  std::unique_ptr<data::Batcher> batcher_;  // training tasks
   std::vector<int> train_tasks_;
   std::vector<int> heldout_tasks_;
   model::T5Model model_{nullptr};
@@ -89,6 +105,7 @@ class Trainer {
   std::unique_ptr<torch::optim::AdamW> optimizer_;
   std::string checkpoint_dir_;
   int64_t start_step_ = 0;
+  std::chrono::steady_clock::time_point run_start_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace tensorpoly::train

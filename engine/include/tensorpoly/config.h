@@ -17,17 +17,16 @@
 //                 "copy_steps": 400, "learning_rate": 1e-3, "batch_size": 64,
 //                 "unfreeze": false, "data": {PretrainDataConfig}},
 //    "few_shot": {"steps": 0, "learning_rate": 0.1, "train_adapters": false,
-//                 "batch_size": 16}}
+//                 "batch_size": 16, "eval_every": 25}}
 // Errors name the field and what is allowed: "train.steps: must be >= 0, got -5".
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "tensorpoly/adapter_config.h"
 #include "tensorpoly/events.h"
@@ -52,48 +51,55 @@ struct TrainingConfig {
   double adapter_learning_rate = 1e-3;  // adapter weights (lora_a/b, weight_leafs_a/b, LN affines)
   double router_learning_rate = 0.1;    // router logits (module_logits)
   double base_learning_rate = 1e-4;     // base weights, when base.unfreeze or method "none"
-  double weight_decay = 0.01;           // AdamW, decoupled; router logits are not decayed
-  double warmup_fraction = 0.06;        // linear warm-up over this share of steps, then linear decay
-  double max_grad_norm = 1.0;           // global-norm clipping; 0 = off
-  int64_t eval_every = 250;             // evaluation on validation; 0 = only at start and end
-  int64_t eval_examples = 0;            // validation examples per task; 0 = all
+  double weight_decay = 0.01;           // AdamW, decoupled, on every group (router logits too,
+                                        // as the reference's get_optimizer with no_decay=[])
+  double warmup_fraction = 0.06;  // linear warm-up over this share of steps, then linear decay
+  double max_grad_norm = 1.0;     // global-norm clipping; 0 = off
+  int64_t eval_every = 250;       // evaluation on validation; 0 = only at start and end
+  int64_t eval_examples = 0;      // validation examples per task; 0 = all
   int64_t eval_batch_size = 64;
-  int64_t routing_every = 100;          // routing snapshots; 0 = only at start and end
-  int64_t checkpoint_every = 500;       // 0 = only at the end and on stop
-  std::string checkpoint_dir;           // empty: <cache>/runs/<name>-<time>
-  std::string resume_from;              // a training checkpoint to continue from
+  int64_t routing_every = 100;     // routing snapshots; 0 = only at start and end
+  int64_t checkpoint_every = 500;  // 0 = only at the end and on stop
+  std::string checkpoint_dir;      // empty: <cache>/runs/<name>-<time>
+  std::string resume_from;         // a training checkpoint to continue from
 };
 
 // The base model: a cached checkpoint pre-trained on copying and span denoising over the
 // suite's alphabet (a curriculum: copy-only on short lower-case strings for copy_steps,
 // then the `data` mix), or an explicit checkpoint, or (pretrain_steps 0) random weights.
 struct BaseModelConfig {
-  std::string checkpoint;               // a base checkpoint to load; skips pre-training
-  std::string cache_dir;                // empty: <cache>/base ($TENSORPOLY_CACHE_DIR, XDG)
-  int64_t pretrain_steps = 3000;        // total pre-training steps; 0 = random base
-  int64_t copy_steps = 400;             // first stage: copy only, lower case, short strings
+  std::string checkpoint;         // a base checkpoint to load; skips pre-training
+  std::string cache_dir;          // empty: <cache>/base ($TENSORPOLY_CACHE_DIR, XDG)
+  int64_t pretrain_steps = 3000;  // total pre-training steps; 0 = random base
+  int64_t copy_steps = 400;       // first stage: copy only, lower case, short strings
   double learning_rate = 1e-3;
   int64_t batch_size = 64;
-  bool unfreeze = false;                // train the base together with the adapters
-  PretrainDataConfig data;              // the second stage's mix (upper case, infilling, ...)
+  bool unfreeze = false;    // train the base together with the adapters
+  PretrainDataConfig data;  // the second stage's mix (upper case, infilling, ...)
 };
 
-// Few-shot adaptation to the suite's held-out tasks after multi-task training: their
-// router rows (and, with train_adapters, the adapters) are trained on the few-shot
-// examples, then evaluated (split "heldout").
+// Few-shot adaptation to the suite's held-out tasks after multi-task training: only the
+// held-out tasks' router rows train, every skill (adapter) and the base stay frozen; with
+// train_adapters the adapter weights train too (the only option for the router-less
+// methods lora and tlora). Evaluated on the held-out tasks (EvalResult split "heldout",
+// step = few-shot step) before adaptation, every eval_every steps and at the end; the
+// adapted weights are then saved beside the run's checkpoints (few_shot_checkpoint_path).
+// Off by default (0 steps) so that hand-built configs need no held-out tasks; the presets
+// turn it on.
 struct FewShotConfig {
-  int64_t steps = 0;                    // 0 = off
-  double learning_rate = 0.1;           // router logits; adapters use train.adapter_learning_rate
+  int64_t steps = 0;           // 0 = off
+  double learning_rate = 0.1;  // router logits; adapters use train.adapter_learning_rate
   bool train_adapters = false;
   int64_t batch_size = 16;
+  int64_t eval_every = 25;  // few-shot steps between evaluations; 0 = before and end
 };
 
 struct ExperimentConfig {
   std::string name = "experiment";
   uint64_t seed = 0;
-  std::string device = "auto";          // auto, cpu, cuda, cuda:N
-  int threads = 0;                      // intra-op threads; 0 = one per core
-  std::string model = "t5-mini";        // a ModelPreset name (model_preset.h)
+  std::string device = "auto";    // auto, cpu, cuda, cuda:N
+  int threads = 0;                // intra-op threads; 0 = one per core
+  std::string model = "t5-mini";  // a ModelPreset name (model_preset.h)
   AdapterConfig adapter;
   SuiteConfig suite;
   TrainingConfig train;
@@ -124,7 +130,7 @@ ExperimentConfig apply_overrides(const ExperimentConfig& config,
 // Experiment presets (resources/presets/*.json): the folder is $TENSORPOLY_PRESETS, else
 // the source tree's resources/presets.
 std::string preset_directory();
-std::vector<std::string> preset_names();          // sorted, without ".json"
+std::vector<std::string> preset_names();  // sorted, without ".json"
 ExperimentConfig load_preset(const std::string& name);
 
 // The cache root: $TENSORPOLY_CACHE_DIR, else $XDG_CACHE_HOME/tensorpoly, else

@@ -40,11 +40,13 @@ inline ExperimentConfig tiny_config(const std::string& checkpoint_dir) {
   config.train.checkpoint_dir = checkpoint_dir;
   config.base.pretrain_steps = 0;
   config.base.copy_steps = 0;
+  config.few_shot.steps = 0;  // the few-shot tests turn it on
   return config;
 }
 
 inline std::string temporary_directory(const std::string& name) {
-  return std::string(TENSORPOLY_BINARY_DIR) + "/test-tmp/" + name + "-" + std::to_string(::getpid());
+  return std::string(TENSORPOLY_BINARY_DIR) + "/test-tmp/" + name + "-" +
+         std::to_string(::getpid());
 }
 
 // Thread-safe record of everything a run reported.
@@ -65,9 +67,12 @@ class RecordingSink : public EventSink {
     if (on_step_hook) on_step_hook(e);
   }
   void on_eval(const EvalResult& e) override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    evals.push_back(e);
-    order.push_back("eval");
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      evals.push_back(e);
+      order.push_back("eval");
+    }
+    if (on_eval_hook) on_eval_hook(e);
   }
   void on_routing(const RoutingSnapshot& e) override {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -94,7 +99,8 @@ class RecordingSink : public EventSink {
     std::vector<std::pair<int64_t, double>> result;
     for (const auto& step : steps) {
       for (const auto& metric : step.metrics) {
-        if (metric.task == -1 && metric.name == "loss") result.emplace_back(step.step, metric.value);
+        if (metric.task == -1 && metric.name == "loss")
+          result.emplace_back(step.step, metric.value);
       }
     }
     return result;
@@ -110,6 +116,16 @@ class RecordingSink : public EventSink {
   std::vector<std::string> order;
   std::atomic<int64_t> last_step{0};
   std::function<void(const StepMetrics&)> on_step_hook;
+  std::function<void(const EvalResult&)> on_eval_hook;  // on the engine thread
+
+  // The steps of the evaluations of one split, in arrival order.
+  std::vector<int64_t> eval_steps(const std::string& split) const {
+    std::vector<int64_t> result;
+    for (const auto& eval : evals) {
+      if (eval.split == split) result.push_back(eval.step);
+    }
+    return result;
+  }
 
  private:
   std::mutex mutex_;

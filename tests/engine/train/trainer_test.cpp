@@ -1,17 +1,22 @@
-// The trainer: schedule, exact resume, divergence detection, stop and pause from another
-// thread, per-task losses.
+// The trainer: schedule, event intervals, clipping, exact resume, divergence detection,
+// stop and pause from another thread (also during an evaluation), per-task losses, the
+// RunStarted event.
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "train/trainer.h"
+
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "engine/train/test_support.h"
 #include "tensorpoly/experiment.h"
 #include "train/checkpointing.h"
 #include "train/schedule.h"
-#include "train/trainer.h"
 
 namespace tensorpoly {
 namespace {
@@ -123,6 +128,206 @@ TEST(Trainer, NaNInAWeightIsNamed) {
   const train::StepResult result = trainer.train_step(1);
   EXPECT_NE(result.divergence.find("step 1"), std::string::npos) << result.divergence;
   EXPECT_NE(result.divergence.find(name), std::string::npos) << result.divergence;
+}
+
+// The steps after which an event of `kind` arrived (the number of StepMetrics before it).
+std::vector<int64_t> steps_of(const RecordingSink& sink, const std::string& kind) {
+  std::vector<int64_t> steps;
+  int64_t step = 0;
+  for (const auto& event : sink.order) {
+    if (event == "step") ++step;
+    if (event == kind) steps.push_back(step);
+  }
+  return steps;
+}
+
+TEST(Trainer, EventsArriveAtTheirIntervalsAndAtTheEnd) {
+  ExperimentConfig config = tiny_config(temporary_directory("intervals"));
+  config.train.eval_every = 2;
+  config.train.routing_every = 4;
+  config.train.checkpoint_every = 3;
+  RecordingSink sink;
+  const RunEnded ended = Experiment(config).run(sink);
+  ASSERT_EQ(ended.status, RunStatus::kFinished) << ended.message;
+  const std::vector<int64_t> evals = {0, 2, 4, 6}, routing = {0, 4, 6}, checkpoints = {3, 6};
+  EXPECT_EQ(sink.eval_steps("eval"), evals);
+  EXPECT_EQ(steps_of(sink, "eval"), evals);  // each right after its step's metrics
+  std::vector<int64_t> routing_steps, checkpoint_steps;
+  for (const auto& snapshot : sink.routing) routing_steps.push_back(snapshot.step);
+  for (const auto& checkpoint : sink.checkpoints) checkpoint_steps.push_back(checkpoint.step);
+  EXPECT_EQ(routing_steps, routing);
+  EXPECT_EQ(steps_of(sink, "routing"), routing);
+  EXPECT_EQ(checkpoint_steps, checkpoints);
+  EXPECT_EQ(steps_of(sink, "checkpoint"), checkpoints);
+  for (const auto& checkpoint : sink.checkpoints) {
+    EXPECT_EQ(checkpoint.path,
+              train::checkpoint_path(config.train.checkpoint_dir, checkpoint.step));
+  }
+}
+
+TEST(Trainer, ClipsTheGradientToMaxGradNorm) {
+  ExperimentConfig config = tiny_config(temporary_directory("clip"));
+  config.train.max_grad_norm = 1e-3;
+  train::Trainer clipped(config);
+  ASSERT_TRUE(clipped.prepare(nullptr, nullptr));
+  const train::StepResult result = clipped.train_step(1);
+  ASSERT_TRUE(result.divergence.empty()) << result.divergence;
+  ASSERT_GT(result.grad_norm, 1e-2) << "the test needs a gradient well above the limit";
+  EXPECT_NEAR(result.clipped_grad_norm, 1e-3, 1e-8);
+  // The gradients the optimiser stepped with (still held until the next step) have the
+  // clipped norm.
+  auto held_norm = [](const train::Trainer& trainer) {
+    double squares = 0.0;
+    for (const auto& group : trainer.parameter_groups()) {
+      for (const auto& parameter : group.parameters) {
+        if (parameter.grad().defined()) squares += parameter.grad().pow(2).sum().item<double>();
+      }
+    }
+    return std::sqrt(squares);
+  };
+  EXPECT_NEAR(held_norm(clipped), 1e-3, 1e-6);
+
+  config.train.max_grad_norm = 0.0;  // off: the same step keeps its full gradient
+  config.train.checkpoint_dir = temporary_directory("clip-off");
+  train::Trainer unclipped(config);
+  ASSERT_TRUE(unclipped.prepare(nullptr, nullptr));
+  const train::StepResult full = unclipped.train_step(1);
+  EXPECT_NEAR(full.grad_norm, result.grad_norm, 1e-5 * result.grad_norm);
+  EXPECT_DOUBLE_EQ(full.clipped_grad_norm, full.grad_norm);
+  EXPECT_NEAR(held_norm(unclipped), full.grad_norm, 1e-4 * full.grad_norm);
+}
+
+TEST(Trainer, NaNGradientNamesItsTensorAndUpdatesNothing) {
+  train::Trainer trainer(tiny_config(temporary_directory("nan-grad")));
+  ASSERT_TRUE(trainer.prepare(nullptr, nullptr));
+  const train::ParameterGroup& routers = trainer.parameter_groups().at(1);
+  ASSERT_EQ(routers.name, "routers");
+  const std::string name = routers.parameter_names.at(0);
+  torch::Tensor poisoned = routers.parameters.at(0);
+  poisoned.register_hook(
+      [](const torch::Tensor& grad) { return torch::full_like(grad, std::nan("")); });
+  std::map<std::string, torch::Tensor> before;
+  for (const auto& item : trainer.model().named_parameters()) {
+    before[item.key()] = item.value().detach().clone();
+  }
+  const train::StepResult result = trainer.train_step(1);
+  EXPECT_TRUE(std::isfinite(result.loss));
+  EXPECT_NE(result.divergence.find("step 1"), std::string::npos) << result.divergence;
+  EXPECT_NE(result.divergence.find("gradient"), std::string::npos) << result.divergence;
+  EXPECT_NE(result.divergence.find("'" + name + "'"), std::string::npos) << result.divergence;
+  for (const auto& item : trainer.model().named_parameters()) {
+    EXPECT_TRUE(torch::equal(before.at(item.key()), item.value())) << item.key() << " moved";
+  }
+}
+
+TEST(Trainer, NaNLossWithFiniteWeightsNamesTheLoss) {
+  train::Trainer trainer(tiny_config(temporary_directory("nan-loss")));
+  ASSERT_TRUE(trainer.prepare(nullptr, nullptr));
+  {
+    // Finite but huge output weights: the logits overflow to +-inf, the loss to NaN.
+    torch::NoGradGuard no_grad;
+    auto* weight = trainer.model().named_parameters().find("lm_head.weight");
+    ASSERT_NE(weight, nullptr);
+    weight->clamp_(-1.0, 1.0).mul_(3e38);
+    ASSERT_TRUE(torch::isfinite(*weight).all().item<bool>());
+  }
+  const train::StepResult result = trainer.train_step(1);
+  ASSERT_FALSE(std::isfinite(result.loss));
+  EXPECT_NE(result.divergence.find("step 1"), std::string::npos) << result.divergence;
+  EXPECT_NE(result.divergence.find("tensor 'loss'"), std::string::npos) << result.divergence;
+  EXPECT_NE(result.divergence.find("every parameter is finite"), std::string::npos)
+      << result.divergence;
+}
+
+TEST(Trainer, StopDuringEvaluationEndsTheRunAsStopped) {
+  ExperimentConfig config = tiny_config(temporary_directory("stop-eval"));
+  config.train.eval_every = 2;
+  Experiment experiment(config);
+  RecordingSink sink;
+  // Requested after step 2's metrics, i.e. while step 2's evaluation is about to run.
+  sink.on_step_hook = [&](const StepMetrics& metrics) {
+    if (metrics.step == 2) experiment.stop();
+  };
+  const RunEnded ended = experiment.run(sink);
+  EXPECT_EQ(ended.status, RunStatus::kStopped);
+  EXPECT_EQ(ended.step, 2);
+  EXPECT_NE(ended.message.find("evaluation"), std::string::npos) << ended.message;
+  EXPECT_EQ(sink.eval_steps("eval"), std::vector<int64_t>{0});  // step 2's was abandoned
+  ASSERT_FALSE(sink.checkpoints.empty());
+  EXPECT_EQ(sink.checkpoints.back().step, 2);  // a checkpoint on stop
+  EXPECT_EQ(sink.order.back(), "ended");
+}
+
+TEST(Trainer, PauseHoldsARunningEvaluation) {
+  ExperimentConfig config = tiny_config(temporary_directory("pause-eval"));
+  config.train.steps = 4;
+  config.train.eval_every = 2;
+  Experiment experiment(config);
+  RecordingSink sink;
+  std::atomic<bool> paused{false};
+  std::atomic<int> evals_seen{0};
+  sink.on_step_hook = [&](const StepMetrics& metrics) {
+    if (metrics.step != 2) return;
+    experiment.pause();
+    paused = true;
+  };
+  sink.on_eval_hook = [&](const EvalResult&) { ++evals_seen; };
+  RunEnded ended;
+  std::thread engine([&] { ended = experiment.run(sink); });
+  while (!paused.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  EXPECT_EQ(evals_seen.load(), 1);  // step 0's; step 2's waits for resume
+  EXPECT_EQ(sink.last_step.load(), 2);
+  experiment.resume();
+  engine.join();
+  EXPECT_EQ(ended.status, RunStatus::kFinished) << ended.message;
+  EXPECT_EQ(sink.eval_steps("eval"), (std::vector<int64_t>{0, 2, 4}));
+}
+
+TEST(Trainer, RunStartedCarriesTasksParameterCountsAndDevice) {
+  const ExperimentConfig config = tiny_config(temporary_directory("run-started"));
+  train::Trainer trainer(config);
+  RecordingSink sink;
+  train::RunControl control;
+  ASSERT_EQ(trainer.run(sink, control).status, RunStatus::kFinished);
+  ASSERT_EQ(sink.started.size(), 1u);
+  EXPECT_EQ(sink.order.front(), "started");
+  const RunStarted& started = sink.started[0];
+  EXPECT_EQ(started.name, "tiny");
+  EXPECT_EQ(started.method, "tensorpoly-1");
+  EXPECT_EQ(started.device, "cpu");
+  EXPECT_EQ(started.seed, 7u);
+  EXPECT_EQ(started.total_steps, 6);
+  EXPECT_EQ(started.start_step, 0);
+  EXPECT_FALSE(started.torch_version.empty());
+  EXPECT_FALSE(started.app_version.empty());
+  EXPECT_EQ(to_json(config_from_json_text(started.config_json)), to_json(trainer.config()));
+
+  // Tasks with their ground truth: the "families" layout gives each a family label and
+  // its primitives; the held-out task comes last.
+  ASSERT_EQ(started.tasks.size(), 5u);
+  for (size_t i = 0; i < started.tasks.size(); ++i) {
+    const TaskInfo& task = started.tasks[i];
+    EXPECT_EQ(task.index, static_cast<int>(i));
+    EXPECT_FALSE(task.name.empty()) << i;
+    EXPECT_FALSE(task.family.empty()) << task.name;
+    EXPECT_FALSE(task.skills.empty()) << task.name;
+    EXPECT_EQ(task.split, i < 4 ? "train" : "heldout") << task.name;
+    EXPECT_NE(std::find(task.skills.begin(), task.skills.end(), task.family), task.skills.end())
+        << task.name << ": the family is one of its primitives";
+  }
+
+  // Parameter counts, estimated before the model exists, agree with the built model.
+  const ParameterCounts& counts = started.parameters;
+  EXPECT_GT(counts.total, counts.trainable);
+  EXPECT_GT(counts.trainable, counts.router);
+  EXPECT_GT(counts.router, 0);
+  EXPECT_GT(counts.per_task, 0);
+  const ParameterCounts built = trainer.parameter_counts();
+  EXPECT_EQ(counts.total, built.total);
+  EXPECT_EQ(counts.trainable, built.trainable);
+  EXPECT_EQ(counts.router, built.router);
+  EXPECT_EQ(counts.per_task, built.per_task);
 }
 
 TEST(Trainer, StopFromAnotherThreadTakesEffectWithinOneStep) {
