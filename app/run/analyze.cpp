@@ -5,10 +5,13 @@
 #include <iostream>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
 #include "run/command.h"
+#include "run/options.h"
+#include "run/store_args.h"
 #include "tensorpoly/analysis.h"
 #include "tensorpoly/sessions/store.h"
 
@@ -58,7 +61,9 @@ ta::ReportOptions report_options(const std::vector<std::string>& args) {
   }
   options.clusters =
       static_cast<int>(parse_integer("clusters", option_value(args, "clusters", "0")));
-  if (options.clusters < 0) throw std::invalid_argument("--clusters must be positive");
+  if (options.clusters < 0) {
+    throw std::invalid_argument("--clusters must be >= 1 (or 0: the number of known families)");
+  }
   const std::string threshold = option_value(args, "threshold");
   if (!threshold.empty()) {
     options.threshold = parse_number("threshold", threshold);
@@ -78,28 +83,37 @@ ta::ReportOptions report_options(const std::vector<std::string>& args) {
 }
 
 int analyze(const std::vector<std::string>& args) {
-  const std::string run_text = option_value(args, "run");
-  if (run_text.empty()) throw std::invalid_argument("--run ID is required");
-  const int64_t run_id = parse_integer("run", run_text);
+  const OptionSpec spec{{"run", "step", "db", "linkage", "distance", "clusters", "threshold",
+                         "scope", "layers", "layer", "threads"},
+                        {}};
+  const std::vector<std::string> positional = positional_arguments(args, "analyze", spec);
+  if (!positional.empty()) {
+    throw std::invalid_argument("unexpected argument '" + positional.front() +
+                                "' (analyze takes only options: " + allowed_options(spec) + ")");
+  }
+  const int64_t run_id = run_option(args);
   const std::string step_text = option_value(args, "step");
-  const int64_t step = step_text.empty() ? std::numeric_limits<int64_t>::max()  // the latest
-                                         : parse_integer("step", step_text);
+  std::optional<int64_t> requested_step;
+  if (!step_text.empty()) {
+    requested_step = parse_integer("step", step_text);
+    if (*requested_step < 0) {
+      throw std::invalid_argument("--step must be a step (>= 0), got " + step_text);
+    }
+  }
   const ta::ReportOptions options = report_options(args);
-  const std::string database = option_value(args, "db", default_database_path());
+  const std::string database = database_option(args);
 
   sessions::RoutingAtStep routing;
   std::vector<TaskInfo> tasks;
   try {
     const sessions::Store store = sessions::Store::open(database, sessions::OpenMode::kReadOnly);
-    if (!store.run_summary(run_id)) {
-      std::cerr << "tensorpoly-run analyze: no run " << run_id << " in " << database << "\n";
-      return kExitUsage;
-    }
+    require_run(store, run_id);
     tasks = store.tasks(run_id);
-    routing = store.routing_nearest(run_id, step);
+    // Without --step: the latest snapshot (nearest to the largest step there is).
+    routing =
+        store.routing_nearest(run_id, requested_step.value_or(std::numeric_limits<int64_t>::max()));
   } catch (const sessions::StoreError& error) {
-    std::cerr << "tensorpoly-run analyze: " << error.what() << "\n";
-    return kExitStoreError;
+    return report_store_error("analyze", error);
   }
   if (routing.step < 0 || routing.layers.empty()) {
     std::cerr << "tensorpoly-run analyze: run " << run_id << " in " << database
@@ -108,8 +122,14 @@ int analyze(const std::vector<std::string>& args) {
   }
 
   const ta::RoutingReport report = ta::analyze_routing(routing.layers, tasks, options);
-  // The run and the snapshot's step first, then the report's fields in order.
-  nlohmann::ordered_json out = {{"run", run_id}, {"database", database}, {"step", routing.step}};
+  // The run and the snapshot's step first (with the step asked for, which may differ:
+  // the nearest snapshot is used), then the report's fields in order.
+  nlohmann::ordered_json out = {
+      {"run", run_id},
+      {"database", database},
+      {"step", routing.step},
+      {"requested_step",
+       requested_step ? nlohmann::ordered_json(*requested_step) : nlohmann::ordered_json()}};
   const auto fields = nlohmann::ordered_json::parse(ta::report_json(report, tasks));
   for (const auto& [key, value] : fields.items()) out[key] = value;
   std::cout << out.dump(2) << "\n";
@@ -119,19 +139,23 @@ int analyze(const std::vector<std::string>& args) {
 const Registration registration(
     "analyze",
     {"cluster a run's tasks by routing; print clusters, agreement and entropy as JSON",
-     "tensorpoly-run analyze --run ID [--step S] [--db FILE]\n"
-     "                       [--linkage average|complete|single|ward]\n"
-     "                       [--distance cosine|correlation|euclidean] [--clusters K]\n"
-     "                       [--threshold D] [--scope all|encoder|decoder]\n"
-     "                       [--layers REGEX] [--layer NAME]\n"
-     "  Reads the routing snapshot nearest step S (default: the latest) of run ID from\n"
-     "  the store (default: $TENSORPOLY_DB or the GUI's store), concatenates each task's\n"
-     "  routing weights over the selected layers (all orders/splits), clusters the tasks\n"
-     "  (SciPy-identical linkage; ward uses euclidean distances) and prints JSON: tasks,\n"
-     "  merges, dendrogram leaf order, clusters cut into K (default: the number of known\n"
-     "  families) and, with --threshold, at a distance, adjusted Rand index and NMI against\n"
-     "  the families, Spearman of routing cosine vs skill-set Jaccard overlap, routing\n"
-     "  entropy (nats) per task and layer, and skill usage per layer.",
+     std::string(
+         "tensorpoly-run analyze --run ID [--step S] [--db FILE]\n"
+         "                       [--linkage average|complete|single|ward]\n"
+         "                       [--distance cosine|correlation|euclidean] [--clusters K]\n"
+         "                       [--threshold D] [--scope all|encoder|decoder]\n"
+         "                       [--layers REGEX] [--layer NAME]\n"
+         "  Reads the routing snapshot of run ID whose step is nearest S (the earlier one\n"
+         "  on a tie; default: the latest snapshot) from the store (default: $TENSORPOLY_DB\n"
+         "  or the GUI's store), concatenates each task's routing weights over the selected\n"
+         "  layers (all orders/splits), clusters the tasks (SciPy-identical linkage; ward\n"
+         "  needs euclidean distances) and prints JSON: the snapshot's step (and the step\n"
+         "  asked for), tasks, merges, dendrogram leaf order, clusters cut into K (default:\n"
+         "  the number of known families) and, with --threshold, at a distance, adjusted\n"
+         "  Rand index and NMI against the families, Spearman of routing cosine vs\n"
+         "  skill-set Jaccard overlap, routing entropy (nats) per task and layer, and\n"
+         "  skill usage per layer.\n") +
+         kRunExitCodes + "\n1 the run has no routing snapshot.",
      analyze});
 
 }  // namespace

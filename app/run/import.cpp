@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "run/command.h"
+#include "run/options.h"
 #include "run/store_args.h"
 
 namespace tensorpoly::app {
@@ -10,18 +11,14 @@ namespace {
 
 int import_runs(const std::vector<std::string>& args) {
   const std::string path = database_option(args);
-  std::string file;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--db" || args[i] == "--threads") {
-      ++i;  // skip the option's value
-    } else if (args[i].rfind("--", 0) != 0) {
-      if (!file.empty())
-        throw std::invalid_argument("import takes one FILE, got '" + file + "' and '" + args[i] +
-                                    "'");
-      file = args[i];
-    }
+  const OptionSpec spec{{"db", "threads"}, {}};
+  const std::vector<std::string> files = positional_arguments(args, "import", spec);
+  if (files.empty()) throw std::invalid_argument("the FILE to import is required");
+  if (files.size() > 1) {
+    throw std::invalid_argument("import takes one FILE, got '" + files[0] + "' and '" + files[1] +
+                                "'");
   }
-  if (file.empty()) throw std::invalid_argument("the FILE to import is required");
+  const std::string& file = files.front();
   try {
     auto store = sessions::Store::open(path);
     const auto ids = store.import_runs(file);
@@ -43,7 +40,9 @@ const Registration registration(
                "  FILE        a store file, e.g. written by tensorpoly-run export or by a run\n"
                "              on a GPU box or cluster node\n"
                "  --db FILE   the store to import into (default: $TENSORPOLY_DB or the GUI's\n"
-               "              store; created when missing)",
+               "              store; created when missing)\n"
+               "Exit codes: 0 ok, 2 bad command line, 5 a store cannot be opened, read or\n"
+               "written (nothing is imported then).",
                import_runs});
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "run/command.h"
+#include "run/options.h"
 #include "run/store_args.h"
 
 namespace tensorpoly::app {
@@ -17,6 +18,12 @@ std::string clip(const std::string& text, size_t width) {
 }
 
 int list_runs(const std::vector<std::string>& args) {
+  const OptionSpec spec{{"db", "attach", "filter", "threads"}, {"json"}};
+  const std::vector<std::string> positional = positional_arguments(args, "runs", spec);
+  if (!positional.empty()) {
+    throw std::invalid_argument("unexpected argument '" + positional.front() +
+                                "' (runs takes only options: " + allowed_options(spec) + ")");
+  }
   const std::string path = database_option(args);
   const bool json = has_flag(args, "json");
   const auto attach = option_values(args, "attach");
@@ -80,7 +87,9 @@ const Registration registration(
              "  --attach FILE    also list the runs of another store file, read-only\n"
              "                   (e.g. one copied from a GPU box or a cluster node)\n"
              "  --filter TEXT    only runs whose name, method, status or notes contain TEXT\n"
-             "  --json           a JSON array instead of a table",
+             "  --json           a JSON array instead of a table\n"
+             "Exit codes: 0 ok (a missing store lists no runs), 2 bad command line, 5 a store\n"
+             "cannot be opened or read.",
              list_runs});
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "run/command.h"
+#include "run/options.h"
 #include "run/store_args.h"
 
 namespace tensorpoly::app {
@@ -23,11 +24,18 @@ std::string join(const std::vector<std::string>& items) {
 }
 
 int show_run(const std::vector<std::string>& args) {
+  const OptionSpec spec{{"run", "db", "threads"}, {"json"}};
+  const std::vector<std::string> positional = positional_arguments(args, "show", spec);
+  if (!positional.empty()) {
+    throw std::invalid_argument("unexpected argument '" + positional.front() +
+                                "' (show takes only options: " + allowed_options(spec) + ")");
+  }
   const std::string path = database_option(args);
   const int64_t id = run_option(args);
   const bool json = has_flag(args, "json");
   try {
     auto store = sessions::Store::open(path, sessions::OpenMode::kReadOnly);
+    require_run(store, id);
     const sessions::RunDetails details = store.run_details(id);
     const auto metrics = store.final_metrics(id);
     const auto evaluations = store.final_evaluations(id);
@@ -140,10 +148,11 @@ int show_run(const std::vector<std::string>& args) {
 
 const Registration registration(
     "show", {"print a run's config, tasks and final metrics",
-             "tensorpoly-run show --run ID [--db FILE] [--json]\n"
-             "  --run ID    the run (see tensorpoly-run runs)\n"
-             "  --db FILE   the store (default: $TENSORPOLY_DB or the GUI's store)\n"
-             "  --json      one JSON object instead of text",
+             std::string("tensorpoly-run show --run ID [--db FILE] [--json]\n"
+                         "  --run ID    the run (see tensorpoly-run runs)\n"
+                         "  --db FILE   the store (default: $TENSORPOLY_DB or the GUI's store)\n"
+                         "  --json      one JSON object instead of text\n") +
+                 kRunExitCodes,
              show_run});
 
 }  // namespace

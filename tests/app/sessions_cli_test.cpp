@@ -1,16 +1,14 @@
 // tensorpoly-run runs / show / export / import against stores written by the Recorder.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
+#include "app/cli_test_util.h"
 #include "tensorpoly/sessions/recorder.h"
 #include "tensorpoly/sessions/store.h"
 
@@ -18,47 +16,9 @@ namespace {
 
 using namespace tensorpoly;
 
-struct CliResult {
-  int exit_code = -1;
-  std::string out;  // stdout only
-  std::string all;  // stdout and stderr
-};
-
-// Runs tensorpoly-run with `arguments` (already quoted); stderr goes to a file.
-CliResult run_cli(const std::string& arguments, const std::string& environment = {}) {
-  static int counter = 0;
-  const std::string err_file =
-      (std::filesystem::temp_directory_path() /
-       ("tp-cli-err-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)))
-          .string();
-  const std::string command =
-      environment + " '" + TENSORPOLY_RUN_EXE + "' " + arguments + " 2>'" + err_file + "'";
-  CliResult result;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return result;
-  std::array<char, 4096> buffer{};
-  size_t n = 0;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    result.out.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream err(err_file);
-  result.all = result.out + std::string(std::istreambuf_iterator<char>(err), {});
-  std::filesystem::remove(err_file);
-  return result;
-}
-
-std::string quote(const std::filesystem::path& path) { return "'" + path.string() + "'"; }
-
-std::filesystem::path temp_store(const std::string& name) {
-  static int counter = 0;
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("tensorpoly-cli-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const auto path = dir / (name + "-" + std::to_string(counter++) + ".sqlite");
-  std::filesystem::remove(path);
-  return path;
-}
+using app::testing::quote;
+using app::testing::run_cli;
+using app::testing::temp_store;
 
 // Records one run with 3 tasks, `steps` steps, one evaluation at the end.
 int64_t record(const std::filesystem::path& path, const std::string& name, int steps,
@@ -193,6 +153,71 @@ TEST(SessionsCli, ShowErrorsHaveClearMessagesAndExitCodes) {
   EXPECT_EQ(result.exit_code, 5) << result.all;
   EXPECT_NE(result.all.find("not a SQLite database"), std::string::npos) << result.all;
   EXPECT_EQ(std::filesystem::file_size(text), size);
+}
+
+// One rule for "no such run" in every command that takes --run: exit 5 (the store has no
+// such run), as for a store that cannot be read; a malformed id is exit 2. Each command's
+// --help says so.
+TEST(SessionsCli, NoSuchRunIsExitCodeFiveInEveryCommand) {
+  const auto db = temp_store("no-such-run");
+  record(db, "only", 2);
+  const auto out = temp_store("no-such-run-export");
+  for (const std::string& command :
+       {std::string("show --run 99"), "export --run 99 --out " + quote(out),
+        std::string("analyze --run 99"), std::string("eval --run 99")}) {
+    SCOPED_TRACE(command);
+    const auto result = run_cli(command + " --db " + quote(db));
+    EXPECT_EQ(result.exit_code, 5) << result.all;
+    EXPECT_NE(result.all.find("no run 99"), std::string::npos) << result.all;
+    EXPECT_NE(result.all.find(db.string()), std::string::npos) << result.all;
+  }
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
+TEST(SessionsCli, MalformedRunIdIsExitCodeTwoInEveryCommand) {
+  const auto db = temp_store("bad-run-id");
+  record(db, "only", 2);
+  const auto out = temp_store("bad-run-id-export");
+  for (const std::string& command :
+       {std::string("show --run 0"), "export --run 1x --out " + quote(out),
+        std::string("analyze --run -3")}) {
+    SCOPED_TRACE(command);
+    const auto result = run_cli(command + " --db " + quote(db));
+    EXPECT_EQ(result.exit_code, 2) << result.all;
+    EXPECT_NE(result.all.find("--run expects a run id (a positive integer)"), std::string::npos)
+        << result.all;
+  }
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
+TEST(SessionsCli, UnknownOptionExitsTwoInEveryStoreCommand) {
+  const auto db = temp_store("unknown-option");
+  record(db, "only", 2);
+  const auto before = std::filesystem::file_size(db);
+  for (const std::string& command :
+       {std::string("runs --jsn"), std::string("show --run 1 --step 5"),
+        "export --run 1 --out " + quote(temp_store("unknown-option-out")) + " --force",
+        "import " + quote(db) + " --replace"}) {
+    SCOPED_TRACE(command);
+    const auto result = run_cli(command + " --db " + quote(db));
+    EXPECT_EQ(result.exit_code, 2) << result.all;
+    EXPECT_NE(result.all.find("unknown option"), std::string::npos) << result.all;
+    EXPECT_NE(result.all.find("(allowed: "), std::string::npos) << result.all;
+    EXPECT_NE(result.all.find("--db,"), std::string::npos) << result.all;
+  }
+  EXPECT_EQ(std::filesystem::file_size(db), before);
+}
+
+TEST(SessionsCli, HelpOfEveryRunCommandStatesTheExitCodes) {
+  for (const char* command : {"show", "export", "analyze"}) {
+    SCOPED_TRACE(command);
+    const auto help = run_cli(std::string("help ") + command);
+    ASSERT_EQ(help.exit_code, 0) << help.all;
+    EXPECT_NE(help.out.find("5 the store cannot be opened or read, or has no run ID"),
+              std::string::npos)
+        << help.out;
+    EXPECT_NE(help.out.find("2 bad command line"), std::string::npos) << help.out;
+  }
 }
 
 TEST(SessionsCli, ExportThenImportOnAnotherStore) {
