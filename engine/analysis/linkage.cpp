@@ -1,11 +1,19 @@
 // Agglomerative clustering of tasks, dendrogram leaf order and flat clusters,
-// following scipy.cluster.hierarchy (SciPy 1.10) step for step:
+// following scipy.cluster.hierarchy's algorithms:
 //   single                    Prim's minimum spanning tree (mst_single_linkage),
 //   complete, average, ward   the nearest-neighbour chain (nn_chain) with the
 //                             Lance-Williams updates written as SciPy writes them;
 // then a stable sort of the merges by distance and union-find relabelling, so
 // that ties between equal distances are resolved exactly as SciPy resolves them.
 // Both algorithms are O(n^2) in time: no rescan of the whole matrix per merge.
+//
+// Which SciPy: linkage, dendrogram order and the distance cut match the shared
+// fixtures, computed with SciPy 1.10. The cut by cluster count (fcluster "maxclust")
+// follows SciPy >= 1.15 instead, which fixed it (scipy PR #21121, issue #12651):
+// k >= n gives every task its own cluster, and the binary search starts below the
+// first merge, so the first merge distance can be the cut. SciPy 1.10 - 1.14 never
+// tried that distance (e.g. 3 tasks cut into 3 gave one cluster). Both agree when the
+// cut lies above the first merge, as in every fixture.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <algorithm>
 #include <cmath>
@@ -376,9 +384,10 @@ std::vector<int> cut_into_clusters(const std::vector<Merge>& merges, int max_clu
     return labels;
   }
   const std::vector<double> criterion = max_distance_per_cluster(merges, n);
-  // Binary search, as SciPy's cluster_maxclust_monocrit, for the smallest
+  // Binary search, as SciPy >= 1.15's cluster_maxclust_monocrit, for the smallest
   // criterion value giving at most max_clusters clusters; criterion is
-  // non-decreasing along the rows.
+  // non-decreasing along the rows. (SciPy 1.10 - 1.14 started at lower = 0, so
+  // criterion[0] was never chosen; the k >= n shortcut above is also from 1.15.)
   int64_t lower = -1;  // stands for -infinity, never evaluated
   int64_t upper = n - 1;
   while (upper - lower > 1) {

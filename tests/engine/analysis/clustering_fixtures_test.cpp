@@ -1,8 +1,12 @@
 // Every case in the clustering fixtures (SciPy 1.10 / scikit-learn 1.2 output)
-// must be reproduced field by field. The folder is TENSORPOLY_CLUSTERING_FIXTURES
-// when set, else the shared fixtures; an empty folder is a failure.
+// must be reproduced field by field (the maxclust cut follows SciPy >= 1.15, which
+// agrees with 1.10 on these cases; see engine/analysis/linkage.cpp). The folder is
+// TENSORPOLY_CLUSTERING_FIXTURES when set, else the shared fixtures; an empty folder
+// is a failure. The same comparisons run per file as parameterised cases (listed by
+// ctest when the binary is built) and over the directory as it is when the tests run.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -11,7 +15,9 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tensorpoly/analysis.h"
@@ -24,16 +30,18 @@ namespace {
 
 constexpr double kRelativeTolerance = 1e-9;
 
+const char* const kSharedFixtureDir = TENSORPOLY_SHARED_DIR "/fixtures/clustering/";
+
 std::string fixture_dir() {
   const char* from_env = std::getenv("TENSORPOLY_CLUSTERING_FIXTURES");
   if (from_env != nullptr && *from_env != '\0') return from_env;
-  return TENSORPOLY_SHARED_DIR "/fixtures/clustering/";
+  return kSharedFixtureDir;
 }
 
-std::vector<std::string> fixture_files() {
+std::vector<std::string> fixture_files(const std::string& dir) {
   std::vector<std::string> files;
   std::error_code error;
-  for (const auto& entry : fs::directory_iterator(fixture_dir(), error)) {
+  for (const auto& entry : fs::directory_iterator(dir, error)) {
     if (entry.is_regular_file() && entry.path().extension() == ".json") {
       files.push_back(entry.path().string());
     }
@@ -74,110 +82,254 @@ const json& field(const json& fixture, const std::string& name, const std::strin
   return ::testing::AssertionSuccess();
 }
 
-class ClusteringFixture : public ::testing::TestWithParam<std::string> {
- protected:
-  void SetUp() override {
-    file_ = GetParam();
-    std::ifstream stream(file_);
-    ASSERT_TRUE(stream) << "cannot open " << file_;
-    fixture_ = json::parse(stream);
-    const json& routing = field(fixture_, "routing", file_);
-    const auto shape = routing.at("shape").get<std::vector<int64_t>>();
-    ASSERT_EQ(shape.size(), 2u) << file_ << ": routing.shape";
-    vectors_ = ta::Matrix(shape[0], shape[1]);
-    vectors_.values = routing.at("data").get<std::vector<double>>();
-    ASSERT_EQ(static_cast<int64_t>(vectors_.values.size()), shape[0] * shape[1])
-        << file_ << ": routing.data";
-    method_ = ta::parse_linkage(field(fixture_, "linkage", file_).get<std::string>());
-    distance_ = ta::parse_distance(field(fixture_, "distance", file_).get<std::string>());
-    if (method_ == ta::Linkage::kWard) distance_ = ta::Distance::kEuclidean;
-    merges_ = ta::linkage(vectors_, method_, distance_);
-  }
+// One fixture file, parsed, with the linkage computed from its routing vectors.
+struct LoadedFixture {
+  std::string file;
+  json fixture;
+  ta::Matrix vectors;
+  ta::Linkage method = ta::Linkage::kAverage;
+  ta::Distance distance = ta::Distance::kCosine;
+  std::vector<ta::Merge> merges;
 
   std::vector<int> labels(const char* name) const {
-    return field(fixture_, name, file_).at("labels").get<std::vector<int>>();
+    return field(fixture, name, file).at("labels").get<std::vector<int>>();
   }
-
-  std::string file_;
-  json fixture_;
-  ta::Matrix vectors_;
-  ta::Linkage method_ = ta::Linkage::kAverage;
-  ta::Distance distance_ = ta::Distance::kCosine;
-  std::vector<ta::Merge> merges_;
 };
 
-TEST(ClusteringFixtures, DirectoryHasCases) {
-  EXPECT_FALSE(fixture_files().empty()) << "no *.json clustering fixtures in " << fixture_dir();
+// Throws std::runtime_error (or json's errors) naming the file and field.
+LoadedFixture load_fixture(const std::string& file) {
+  LoadedFixture loaded;
+  loaded.file = file;
+  std::ifstream stream(file);
+  if (!stream) throw std::runtime_error("cannot open " + file);
+  loaded.fixture = json::parse(stream);
+  const json& routing = field(loaded.fixture, "routing", file);
+  const auto shape = routing.at("shape").get<std::vector<int64_t>>();
+  if (shape.size() != 2) throw std::runtime_error(file + ": routing.shape is not [rows, cols]");
+  loaded.vectors = ta::Matrix(shape[0], shape[1]);
+  loaded.vectors.values = routing.at("data").get<std::vector<double>>();
+  if (static_cast<int64_t>(loaded.vectors.values.size()) != shape[0] * shape[1]) {
+    throw std::runtime_error(file + ": routing.data does not have rows * cols values");
+  }
+  loaded.method = ta::parse_linkage(field(loaded.fixture, "linkage", file).get<std::string>());
+  loaded.distance = ta::parse_distance(field(loaded.fixture, "distance", file).get<std::string>());
+  if (loaded.method == ta::Linkage::kWard) loaded.distance = ta::Distance::kEuclidean;
+  loaded.merges = ta::linkage(loaded.vectors, loaded.method, loaded.distance);
+  return loaded;
 }
 
-TEST_P(ClusteringFixture, MergesMatchSciPyLinkage) {
-  const json& expected = field(fixture_, "merges", file_);
-  ASSERT_EQ(merges_.size(), expected.size()) << file_;
-  for (size_t row = 0; row < merges_.size(); ++row) {
-    const ta::Merge& merge = merges_[row];
+// --- The comparisons, one per fixture field: each names the file and what differs.
+
+::testing::AssertionResult merges_match(const LoadedFixture& f) {
+  const json& expected = field(f.fixture, "merges", f.file);
+  if (f.merges.size() != expected.size()) {
+    return ::testing::AssertionFailure()
+           << f.file << ": " << f.merges.size() << " merges, expected " << expected.size();
+  }
+  auto failure = ::testing::AssertionFailure();
+  bool ok = true;
+  for (size_t row = 0; row < f.merges.size(); ++row) {
+    const ta::Merge& merge = f.merges[row];
     const auto i = expected[row][0].get<int64_t>();
     const auto j = expected[row][1].get<int64_t>();
     const bool same_pair =
         (merge.left == i && merge.right == j) || (merge.left == j && merge.right == i);
-    EXPECT_TRUE(same_pair) << file_ << " merges[" << row << "]: got (" << merge.left << ", "
-                           << merge.right << "), expected (" << i << ", " << j << ")";
-    EXPECT_TRUE(close(merge.distance, expected[row][2].get<double>()))
-        << file_ << " merges[" << row << "] distance " << merge.distance << ", expected "
-        << expected[row][2].get<double>();
-    EXPECT_EQ(merge.size, expected[row][3].get<int64_t>())
-        << file_ << " merges[" << row << "] size";
+    if (!same_pair) {
+      ok = false;
+      failure << f.file << " merges[" << row << "]: got (" << merge.left << ", " << merge.right
+              << "), expected (" << i << ", " << j << ")\n";
+    }
+    if (!close(merge.distance, expected[row][2].get<double>())) {
+      ok = false;
+      failure << f.file << " merges[" << row << "] distance " << merge.distance << ", expected "
+              << expected[row][2].get<double>() << "\n";
+    }
+    if (merge.size != expected[row][3].get<int64_t>()) {
+      ok = false;
+      failure << f.file << " merges[" << row << "] size " << merge.size << ", expected "
+              << expected[row][3].get<int64_t>() << "\n";
+    }
   }
+  return ok ? ::testing::AssertionSuccess() : failure;
 }
 
+::testing::AssertionResult leaf_order_matches(const LoadedFixture& f) {
+  const auto actual = ta::leaf_order(f.merges);
+  const auto expected = field(f.fixture, "leaf_order", f.file).get<std::vector<int64_t>>();
+  if (actual == expected) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << f.file << ": leaf order " << ::testing::PrintToString(actual) << ", expected "
+         << ::testing::PrintToString(expected);
+}
+
+::testing::AssertionResult cut_by_cluster_count_matches(const LoadedFixture& f) {
+  const int k = field(f.fixture, "cut_k", f.file).at("k").get<int>();
+  const auto result = same_partition(ta::cut_into_clusters(f.merges, k), f.labels("cut_k"));
+  if (result) return result;
+  return ::testing::AssertionFailure() << f.file << " cut_k, k = " << k << ": " << result.message();
+}
+
+::testing::AssertionResult cut_by_distance_matches(const LoadedFixture& f) {
+  const double threshold = field(f.fixture, "cut_distance", f.file).at("threshold").get<double>();
+  const auto result =
+      same_partition(ta::cut_at_distance(f.merges, threshold), f.labels("cut_distance"));
+  if (result) return result;
+  return ::testing::AssertionFailure()
+         << f.file << " cut_distance, threshold = " << threshold << ": " << result.message();
+}
+
+::testing::AssertionResult cosine_similarity_matches(const LoadedFixture& f) {
+  const ta::Matrix similarity = ta::similarity_matrix(f.vectors, ta::Similarity::kCosine);
+  const auto data =
+      field(f.fixture, "cosine_similarity", f.file).at("data").get<std::vector<double>>();
+  if (data.size() != similarity.values.size()) {
+    return ::testing::AssertionFailure() << f.file << ": cosine_similarity.data has " << data.size()
+                                         << " values, expected " << similarity.values.size();
+  }
+  auto failure = ::testing::AssertionFailure();
+  bool ok = true;
+  const auto cols = static_cast<size_t>(similarity.cols);
+  for (size_t index = 0; index < data.size(); ++index) {
+    if (!close(similarity.values[index], data[index])) {
+      ok = false;
+      failure << f.file << " cosine_similarity[" << index / cols << ", " << index % cols
+              << "] = " << similarity.values[index] << ", expected " << data[index] << "\n";
+    }
+  }
+  return ok ? ::testing::AssertionSuccess() : failure;
+}
+
+::testing::AssertionResult agreement_matches(const LoadedFixture& f) {
+  const int k = field(f.fixture, "cut_k", f.file).at("k").get<int>();
+  const std::vector<int> clusters = ta::cut_into_clusters(f.merges, k);
+  const auto families = field(f.fixture, "families", f.file).get<std::vector<int>>();
+  const double ari = ta::adjusted_rand_index(families, clusters);
+  const double nmi = ta::normalized_mutual_information(families, clusters);
+  const double expected_ari = field(f.fixture, "ari_k_vs_families", f.file).get<double>();
+  const double expected_nmi = field(f.fixture, "nmi_k_vs_families", f.file).get<double>();
+  if (close(ari, expected_ari) && close(nmi, expected_nmi)) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << f.file << ": ARI " << ari << " (expected " << expected_ari
+                                       << "), NMI " << nmi << " (expected " << expected_nmi << ")";
+}
+
+::testing::AssertionResult spearman_matches(const LoadedFixture& f) {
+  const auto skills = field(f.fixture, "skills", f.file).get<std::vector<std::vector<int>>>();
+  const double spearman = ta::similarity_vs_skill_overlap(
+      ta::similarity_matrix(f.vectors, ta::Similarity::kCosine), skills);
+  const double expected = field(f.fixture, "spearman_cosine_vs_jaccard", f.file).get<double>();
+  if (close(spearman, expected)) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << f.file << ": Spearman " << spearman << ", expected " << expected;
+}
+
+using Check = ::testing::AssertionResult (*)(const LoadedFixture&);
+const std::vector<std::pair<std::string, Check>>& all_checks() {
+  static const std::vector<std::pair<std::string, Check>> checks = {
+      {"merges", merges_match},
+      {"leaf_order", leaf_order_matches},
+      {"cut_k", cut_by_cluster_count_matches},
+      {"cut_distance", cut_by_distance_matches},
+      {"cosine_similarity", cosine_similarity_matches},
+      {"agreement", agreement_matches},
+      {"spearman", spearman_matches},
+  };
+  return checks;
+}
+
+// Every *.json file of `dir`, read now, through every check: the failing files, each
+// with what failed in `report`. An empty (or missing) directory is itself a failure.
+std::vector<std::string> failing_files(const std::string& dir, std::string& report) {
+  const std::vector<std::string> files = fixture_files(dir);
+  if (files.empty()) {
+    report += "no *.json clustering fixtures in " + dir + "\n";
+    return {dir};
+  }
+  std::vector<std::string> failing;
+  for (const std::string& file : files) {
+    std::string problems;
+    try {
+      const LoadedFixture loaded = load_fixture(file);
+      for (const auto& [name, check] : all_checks()) {
+        const ::testing::AssertionResult result = check(loaded);
+        if (!result) problems += "  " + name + ": " + result.message() + "\n";
+      }
+    } catch (const std::exception& error) {
+      problems += std::string("  cannot be checked: ") + error.what() + "\n";
+    }
+    if (!problems.empty()) {
+      failing.push_back(file);
+      report += file + ":\n" + problems;
+    }
+  }
+  return failing;
+}
+
+// ctest lists the parameterised cases once, when the binary is built; this test reads
+// the directory when it runs, so a TENSORPOLY_CLUSTERING_FIXTURES pointing elsewhere
+// at ctest time is still checked file by file.
+TEST(ClusteringFixtures, EveryFileInTheDirectoryMatches) {
+  std::string report;
+  const std::vector<std::string> failing = failing_files(fixture_dir(), report);
+  EXPECT_TRUE(failing.empty()) << failing.size() << " failing in " << fixture_dir() << ":\n"
+                               << report;
+}
+
+// The every-file test can fail: a changed copy of a shared fixture is named, a faithful
+// copy is not, and an empty directory fails.
+TEST(ClusteringFixtures, EveryFileCheckNamesAChangedFileAndFailsOnAnEmptyDirectory) {
+  const std::vector<std::string> originals = fixture_files(kSharedFixtureDir);
+  ASSERT_FALSE(originals.empty()) << "no *.json clustering fixtures in " << kSharedFixtureDir;
+  const fs::path dir =
+      fs::temp_directory_path() / ("tensorpoly-clustering-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::string report;
+  EXPECT_EQ(failing_files(dir.string(), report), std::vector<std::string>{dir.string()});
+  EXPECT_NE(report.find("no *.json clustering fixtures"), std::string::npos) << report;
+
+  fs::copy_file(originals.front(), dir / "faithful.json");
+  json changed = json::parse(std::ifstream(originals.front()));
+  changed["merges"][0][2] = changed["merges"][0][2].get<double>() + 0.125;
+  std::ofstream(dir / "changed.json") << changed.dump();
+  report.clear();
+  EXPECT_EQ(failing_files(dir.string(), report),
+            std::vector<std::string>{(dir / "changed.json").string()});
+  EXPECT_NE(report.find("merges[0] distance"), std::string::npos) << report;
+  EXPECT_EQ(report.find("faithful.json"), std::string::npos) << report;
+  fs::remove_all(dir);
+}
+
+// One case per file found when the binary was built (what ctest lists).
+class ClusteringFixture : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override { fixture_ = load_fixture(GetParam()); }
+  LoadedFixture fixture_;
+};
+
+TEST_P(ClusteringFixture, MergesMatchSciPyLinkage) { EXPECT_TRUE(merges_match(fixture_)); }
+
 TEST_P(ClusteringFixture, LeafOrderMatchesSciPyDendrogram) {
-  EXPECT_EQ(ta::leaf_order(merges_),
-            field(fixture_, "leaf_order", file_).get<std::vector<int64_t>>())
-      << file_;
+  EXPECT_TRUE(leaf_order_matches(fixture_));
 }
 
 TEST_P(ClusteringFixture, CutByClusterCountMatchesFcluster) {
-  const int k = field(fixture_, "cut_k", file_).at("k").get<int>();
-  EXPECT_TRUE(same_partition(ta::cut_into_clusters(merges_, k), labels("cut_k")))
-      << file_ << " cut_k, k = " << k;
+  EXPECT_TRUE(cut_by_cluster_count_matches(fixture_));
 }
 
 TEST_P(ClusteringFixture, CutByDistanceMatchesFcluster) {
-  const double threshold = field(fixture_, "cut_distance", file_).at("threshold").get<double>();
-  EXPECT_TRUE(same_partition(ta::cut_at_distance(merges_, threshold), labels("cut_distance")))
-      << file_ << " cut_distance, threshold = " << threshold;
+  EXPECT_TRUE(cut_by_distance_matches(fixture_));
 }
 
 TEST_P(ClusteringFixture, CosineSimilarityMatches) {
-  const ta::Matrix similarity = ta::similarity_matrix(vectors_, ta::Similarity::kCosine);
-  const json& expected = field(fixture_, "cosine_similarity", file_);
-  const auto data = expected.at("data").get<std::vector<double>>();
-  ASSERT_EQ(data.size(), similarity.values.size()) << file_ << ": cosine_similarity.data";
-  for (size_t index = 0; index < data.size(); ++index) {
-    EXPECT_TRUE(close(similarity.values[index], data[index]))
-        << file_ << " cosine_similarity[" << index / static_cast<size_t>(similarity.cols) << ", "
-        << index % static_cast<size_t>(similarity.cols) << "] = " << similarity.values[index]
-        << ", expected " << data[index];
-  }
+  EXPECT_TRUE(cosine_similarity_matches(fixture_));
 }
 
 TEST_P(ClusteringFixture, AgreementWithFamiliesMatchesScikitLearn) {
-  const int k = field(fixture_, "cut_k", file_).at("k").get<int>();
-  const std::vector<int> clusters = ta::cut_into_clusters(merges_, k);
-  const auto families = field(fixture_, "families", file_).get<std::vector<int>>();
-  const double ari = ta::adjusted_rand_index(families, clusters);
-  const double nmi = ta::normalized_mutual_information(families, clusters);
-  EXPECT_TRUE(close(ari, field(fixture_, "ari_k_vs_families", file_).get<double>()))
-      << file_ << " ARI " << ari;
-  EXPECT_TRUE(close(nmi, field(fixture_, "nmi_k_vs_families", file_).get<double>()))
-      << file_ << " NMI " << nmi;
+  EXPECT_TRUE(agreement_matches(fixture_));
 }
 
 TEST_P(ClusteringFixture, SpearmanOfSimilarityAndSkillOverlapMatchesSciPy) {
-  const auto skills = field(fixture_, "skills", file_).get<std::vector<std::vector<int>>>();
-  const double spearman = ta::similarity_vs_skill_overlap(
-      ta::similarity_matrix(vectors_, ta::Similarity::kCosine), skills);
-  EXPECT_TRUE(close(spearman, field(fixture_, "spearman_cosine_vs_jaccard", file_).get<double>()))
-      << file_ << " Spearman " << spearman;
+  EXPECT_TRUE(spearman_matches(fixture_));
 }
 
 std::string case_name(const ::testing::TestParamInfo<std::string>& info) {
@@ -188,7 +340,8 @@ std::string case_name(const ::testing::TestParamInfo<std::string>& info) {
   return name;
 }
 
-INSTANTIATE_TEST_SUITE_P(SciPy, ClusteringFixture, ::testing::ValuesIn(fixture_files()), case_name);
+INSTANTIATE_TEST_SUITE_P(SciPy, ClusteringFixture,
+                         ::testing::ValuesIn(fixture_files(fixture_dir())), case_name);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(ClusteringFixture);
 
 }  // namespace
