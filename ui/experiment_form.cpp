@@ -13,6 +13,8 @@
 #include <QLineEdit>
 #include <QLocale>
 #include <QPushButton>
+#include <QRegularExpression>
+#include <QRegularExpressionValidator>
 #include <QScrollArea>
 #include <QSpinBox>
 #include <QToolButton>
@@ -54,7 +56,11 @@ void setComboText(QComboBox* combo, const QString& text) {
 }  // namespace
 
 ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
+  // Layout: the preset/file bar on top and the parameter counts at the bottom stay
+  // in view; the fields scroll between them. Nothing insists on its full text width
+  // (combos, check box), so the form fits a narrow dock without clipping.
   auto* content = new QWidget;
+  content->setObjectName(QStringLiteral("formContent"));
   auto* content_layout = new QVBoxLayout(content);
 
   // Presets and files.
@@ -64,15 +70,16 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   preset_combo_->addItem(tr("Preset…"));
   preset_combo_->addItems(presetNames());
   auto* load_button = new QToolButton;
+  load_button->setObjectName(QStringLiteral("loadConfigButton"));
   load_button->setText(tr("Load…"));
   load_button->setToolTip(tr("Load a config JSON file"));
   auto* save_button = new QToolButton;
+  save_button->setObjectName(QStringLiteral("saveConfigButton"));
   save_button->setText(tr("Save…"));
   save_button->setToolTip(tr("Save the config as JSON"));
   top->addWidget(preset_combo_, 1);
   top->addWidget(load_button);
   top->addWidget(save_button);
-  content_layout->addLayout(top);
 
   general_error_ = new QLabel;
   general_error_->setObjectName(QStringLiteral("generalError"));
@@ -85,6 +92,8 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
     auto* box = new QGroupBox(title);
     auto* form = new QFormLayout(box);
     form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+    // A field too wide for the dock goes under its label instead of past the edge.
+    form->setRowWrapPolicy(QFormLayout::WrapLongRows);
     content_layout->addWidget(box);
     return form;
   };
@@ -93,11 +102,13 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   name_edit_ = new QLineEdit;
   addField(experiment, QStringLiteral("name"), tr("Name"), name_edit_);
   method_combo_ = new QComboBox;
-  for (const std::string& method : adapter_methods()) method_combo_->addItem(QString::fromStdString(method));
+  for (const std::string& method : adapter_methods())
+    method_combo_->addItem(QString::fromStdString(method));
   addField(experiment, QStringLiteral("adapter.method"), tr("Method"), method_combo_,
            tr("Adapter: LoRA, TLoRA, Poly, MHR, TensorPoly-I/II, or none (full fine-tuning)"));
   model_combo_ = new QComboBox;
-  for (const ModelPreset& preset : model_presets()) model_combo_->addItem(QString::fromStdString(preset.name));
+  for (const ModelPreset& preset : model_presets())
+    model_combo_->addItem(QString::fromStdString(preset.name));
   addField(experiment, QStringLiteral("model"), tr("Model preset"), model_combo_);
 
   QFormLayout* suite = group(tr("Tasks"));
@@ -123,8 +134,9 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
     layout->addWidget(browse);
     QLineEdit* target = *edit;
     connect(browse, &QToolButton::clicked, this, [this, target] {
-      const QString path = QFileDialog::getOpenFileName(this, tr("JSONL tasks"), target->text(),
-                                                        tr("JSON lines (*.jsonl *.json);;All files (*)"));
+      const QString path =
+          QFileDialog::getOpenFileName(this, tr("JSONL tasks"), target->text(),
+                                       tr("JSON lines (*.jsonl *.json);;All files (*)"));
       if (!path.isEmpty()) target->setText(path);
     });
     return row;
@@ -149,54 +161,73 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   addField(adapter, QStringLiteral("adapter.n_splits"), tr("Splits Q"), splits_spin_,
            tr("1 for Poly and TensorPoly-I, > 1 for MHR, = order for TensorPoly-II"));
   granularity_combo_ = new QComboBox;
-  for (const std::string& g : router_granularities()) granularity_combo_->addItem(QString::fromStdString(g));
-  addField(adapter, QStringLiteral("adapter.router_granularity"), tr("Router per"), granularity_combo_);
-  relaxed_check_ = new QCheckBox(tr("Relaxed Bernoulli sampling while training"));
-  addField(adapter, QStringLiteral("adapter.relaxed_bernoulli"), tr("Routing"), relaxed_check_);
+  for (const std::string& g : router_granularities())
+    granularity_combo_->addItem(QString::fromStdString(g));
+  addField(adapter, QStringLiteral("adapter.router_granularity"), tr("Router per"),
+           granularity_combo_);
+  relaxed_check_ = new QCheckBox(tr("Relaxed Bernoulli"));
+  addField(adapter, QStringLiteral("adapter.relaxed_bernoulli"), tr("Routing"), relaxed_check_,
+           tr("Sample the routing with a relaxed Bernoulli while training"));
   temperature_edit_ = makeNumber();
   addField(adapter, QStringLiteral("adapter.temperature"), tr("Temperature"), temperature_edit_);
 
   QFormLayout* training = group(tr("Training"));
   adapter_lr_edit_ = makeNumber();
-  addField(training, QStringLiteral("train.adapter_learning_rate"), tr("Adapter learning rate"), adapter_lr_edit_);
+  addField(training, QStringLiteral("train.adapter_learning_rate"), tr("Adapter learning rate"),
+           adapter_lr_edit_);
   router_lr_edit_ = makeNumber();
-  addField(training, QStringLiteral("train.router_learning_rate"), tr("Router learning rate"), router_lr_edit_);
-  steps_spin_ = makeSpin(-1, std::numeric_limits<int>::max());
-  addField(training, QStringLiteral("train.steps"), tr("Steps"), steps_spin_);
+  addField(training, QStringLiteral("train.router_learning_rate"), tr("Router learning rate"),
+           router_lr_edit_);
+  steps_edit_ = makeInteger(/*allow_negative=*/true);
+  addField(training, QStringLiteral("train.steps"), tr("Steps"), steps_edit_,
+           tr("Optimiser steps (a 64-bit count); 0 = evaluate only"));
   batch_spin_ = makeSpin(-1, 1 << 20);
   addField(training, QStringLiteral("train.batch_size"), tr("Batch size"), batch_spin_);
-  eval_every_spin_ = makeSpin(-1, std::numeric_limits<int>::max());
-  addField(training, QStringLiteral("train.eval_every"), tr("Evaluate every"), eval_every_spin_,
+  eval_every_edit_ = makeInteger(/*allow_negative=*/true);
+  addField(training, QStringLiteral("train.eval_every"), tr("Evaluate every"), eval_every_edit_,
            tr("Steps between evaluations; 0 = only at start and end"));
-  routing_every_spin_ = makeSpin(-1, std::numeric_limits<int>::max());
-  addField(training, QStringLiteral("train.routing_every"), tr("Routing snapshot every"), routing_every_spin_,
-           tr("Steps between routing snapshots; 0 = only at start and end"));
-  seed_spin_ = makeSpin(0, std::numeric_limits<int>::max());
-  addField(training, QStringLiteral("seed"), tr("Seed"), seed_spin_);
+  routing_every_edit_ = makeInteger(/*allow_negative=*/true);
+  addField(training, QStringLiteral("train.routing_every"), tr("Routing snapshot every"),
+           routing_every_edit_, tr("Steps between routing snapshots; 0 = only at start and end"));
+  seed_edit_ = makeInteger(/*allow_negative=*/false);
+  addField(training, QStringLiteral("seed"), tr("Seed"), seed_edit_,
+           tr("Any whole number from 0 to %1").arg(std::numeric_limits<quint64>::max()));
   device_combo_ = new QComboBox;
   device_combo_->setEditable(true);
   device_combo_->addItems({QStringLiteral("auto"), QStringLiteral("cpu"), QStringLiteral("cuda"),
                            QStringLiteral("cuda:0")});
   addField(training, QStringLiteral("device"), tr("Device"), device_combo_);
 
+  content_layout->addStretch(1);
+
   parameters_label_ = new QLabel;
   parameters_label_->setObjectName(QStringLiteral("parametersLabel"));
   parameters_label_->setWordWrap(true);
-  content_layout->addWidget(parameters_label_);
-  content_layout->addStretch(1);
 
   auto* scroll = new QScrollArea(this);
+  scroll->setObjectName(QStringLiteral("formScrollArea"));
   scroll->setWidgetResizable(true);
-  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  // Only a fallback for a dock narrower than every field's minimum: clipped text is worse.
+  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
   scroll->setWidget(content);
   scroll->setFrameShape(QFrame::NoFrame);
   auto* layout = new QVBoxLayout(this);
-  layout->setContentsMargins(0, 0, 0, 0);
-  layout->addWidget(scroll);
+  layout->setContentsMargins(4, 4, 4, 4);
+  layout->addLayout(top);
+  layout->addWidget(scroll, 1);
+  layout->addWidget(parameters_label_);
 
-  connect(preset_combo_, qOverload<int>(&QComboBox::activated), this, &ExperimentForm::onPresetChosen);
+  for (QComboBox* combo : findChildren<QComboBox*>()) {
+    // The longest item (a preset or model name) must not set the form's minimum width.
+    combo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    combo->setMinimumContentsLength(8);
+  }
+
+  connect(preset_combo_, qOverload<int>(&QComboBox::activated), this,
+          &ExperimentForm::onPresetChosen);
   connect(load_button, &QToolButton::clicked, this, [this] {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Load config"), {}, tr("JSON (*.json)"));
+    const QString path =
+        QFileDialog::getOpenFileName(this, tr("Load config"), {}, tr("JSON (*.json)"));
     if (path.isEmpty()) return;
     const QString error = loadFile(path);
     if (!error.isEmpty()) {
@@ -269,11 +300,21 @@ QLineEdit* ExperimentForm::makeNumber() {
   return edit;
 }
 
+QLineEdit* ExperimentForm::makeInteger(bool allow_negative) {
+  auto* edit = new QLineEdit;
+  // The validator keeps out letters; range and emptiness are explained by revalidate().
+  const QRegularExpression digits(allow_negative ? QStringLiteral("-?[0-9]{0,19}")
+                                                 : QStringLiteral("[0-9]{0,20}"));
+  edit->setValidator(new QRegularExpressionValidator(digits, edit));
+  return edit;
+}
+
 QStringList ExperimentForm::presetNames() {
   static const bool registered = (registerStudioResources(), true);
   (void)registered;
   QStringList names;
-  for (const QString& file : QDir(QString::fromLatin1(kPresetFolder)).entryList({QStringLiteral("*.json")}, QDir::Files, QDir::Name)) {
+  for (const QString& file : QDir(QString::fromLatin1(kPresetFolder))
+                                 .entryList({QStringLiteral("*.json")}, QDir::Files, QDir::Name)) {
     names << file.chopped(5);
   }
   return names;
@@ -281,7 +322,8 @@ QStringList ExperimentForm::presetNames() {
 
 ExperimentConfig ExperimentForm::presetConfig(const QString& name) {
   (void)presetNames();  // registers the resources
-  QFile file(QString::fromLatin1(kPresetFolder) + QLatin1Char('/') + name + QStringLiteral(".json"));
+  QFile file(QString::fromLatin1(kPresetFolder) + QLatin1Char('/') + name +
+             QStringLiteral(".json"));
   if (!file.open(QIODevice::ReadOnly)) {
     throw ConfigError({("preset: no built-in preset '" + name + "'").toStdString()});
   }
@@ -344,12 +386,15 @@ void ExperimentForm::setConfig(const ExperimentConfig& config) {
   temperature_edit_->setText(numberText(config.adapter.temperature));
   adapter_lr_edit_->setText(numberText(config.train.adapter_learning_rate));
   router_lr_edit_->setText(numberText(config.train.router_learning_rate));
-  steps_spin_->setValue(static_cast<int>(std::min<int64_t>(config.train.steps, std::numeric_limits<int>::max())));
+  steps_edit_->setText(QString::number(config.train.steps));
   batch_spin_->setValue(static_cast<int>(config.train.batch_size));
-  eval_every_spin_->setValue(static_cast<int>(std::min<int64_t>(config.train.eval_every, std::numeric_limits<int>::max())));
-  routing_every_spin_->setValue(static_cast<int>(std::min<int64_t>(config.train.routing_every, std::numeric_limits<int>::max())));
-  seed_spin_->setValue(static_cast<int>(std::min<uint64_t>(config.seed, std::numeric_limits<int>::max())));
+  eval_every_edit_->setText(QString::number(config.train.eval_every));
+  routing_every_edit_->setText(QString::number(config.train.routing_every));
+  seed_edit_->setText(QString::number(config.seed));
   device_combo_->setCurrentText(QString::fromStdString(config.device));
+  // Long names and paths show their beginning (setText leaves the view at the end).
+  for (QLineEdit* edit : {name_edit_, train_path_edit_, validation_path_edit_})
+    edit->setCursorPosition(0);
   filling_ = false;
   general_error_->hide();
   revalidate();
@@ -372,19 +417,27 @@ ExperimentConfig ExperimentForm::config() const {
   config.adapter.router_granularity = granularity_combo_->currentText().toStdString();
   config.adapter.relaxed_bernoulli = relaxed_check_->isChecked();
   bool ok = false;
-  if (const double v = temperature_edit_->text().trimmed().toDouble(&ok); ok) config.adapter.temperature = v;
-  if (const double v = adapter_lr_edit_->text().trimmed().toDouble(&ok); ok) config.train.adapter_learning_rate = v;
-  if (const double v = router_lr_edit_->text().trimmed().toDouble(&ok); ok) config.train.router_learning_rate = v;
-  config.train.steps = steps_spin_->value();
+  if (const double v = temperature_edit_->text().trimmed().toDouble(&ok); ok)
+    config.adapter.temperature = v;
+  if (const double v = adapter_lr_edit_->text().trimmed().toDouble(&ok); ok)
+    config.train.adapter_learning_rate = v;
+  if (const double v = router_lr_edit_->text().trimmed().toDouble(&ok); ok)
+    config.train.router_learning_rate = v;
+  // An integer field that does not parse keeps the loaded value (revalidate() reports it).
+  if (const qlonglong v = steps_edit_->text().trimmed().toLongLong(&ok); ok) config.train.steps = v;
   config.train.batch_size = batch_spin_->value();
-  config.train.eval_every = eval_every_spin_->value();
-  config.train.routing_every = routing_every_spin_->value();
-  config.seed = static_cast<uint64_t>(seed_spin_->value());
+  if (const qlonglong v = eval_every_edit_->text().trimmed().toLongLong(&ok); ok)
+    config.train.eval_every = v;
+  if (const qlonglong v = routing_every_edit_->text().trimmed().toLongLong(&ok); ok)
+    config.train.routing_every = v;
+  if (const qulonglong v = seed_edit_->text().trimmed().toULongLong(&ok); ok) config.seed = v;
   config.device = device_combo_->currentText().trimmed().toStdString();
   return config;
 }
 
-QString ExperimentForm::configJson() const { return QString::fromStdString(to_json_text(config())); }
+QString ExperimentForm::configJson() const {
+  return QString::fromStdString(to_json_text(config()));
+}
 
 QString ExperimentForm::errorFor(const QString& field) const {
   const Field found = fields_.value(field);
@@ -427,7 +480,32 @@ void ExperimentForm::revalidate() {
     bool ok = false;
     edit->text().trimmed().toDouble(&ok);
     if (!ok) {
-      problems << QStringLiteral("%1: not a number: \"%2\"").arg(QLatin1String(field), edit->text());
+      problems
+          << QStringLiteral("%1: not a number: \"%2\"").arg(QLatin1String(field), edit->text());
+    }
+  }
+  const std::pair<QLineEdit*, const char*> integers[] = {
+      {steps_edit_, "train.steps"},
+      {eval_every_edit_, "train.eval_every"},
+      {routing_every_edit_, "train.routing_every"}};
+  for (const auto& [edit, field] : integers) {
+    bool ok = false;
+    edit->text().trimmed().toLongLong(&ok);
+    if (!ok) {
+      problems << QStringLiteral("%1: not a whole number from %2 to %3: \"%4\"")
+                      .arg(QLatin1String(field))
+                      .arg(std::numeric_limits<qlonglong>::min())
+                      .arg(std::numeric_limits<qlonglong>::max())
+                      .arg(edit->text());
+    }
+  }
+  {
+    bool ok = false;
+    seed_edit_->text().trimmed().toULongLong(&ok);
+    if (!ok) {
+      problems << QStringLiteral("seed: not a whole number from 0 to %1: \"%2\"")
+                      .arg(std::numeric_limits<qulonglong>::max())
+                      .arg(seed_edit_->text());
     }
   }
   const ExperimentConfig current = config();

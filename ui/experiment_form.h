@@ -68,15 +68,18 @@ class ExperimentForm : public QWidget {
     QWidget* editor = nullptr;
     QLabel* error = nullptr;
   };
-  QWidget* addField(QFormLayout* layout, const QString& key, const QString& label,
-                    QWidget* editor, const QString& tooltip = {});
+  QWidget* addField(QFormLayout* layout, const QString& key, const QString& label, QWidget* editor,
+                    const QString& tooltip = {});
   QSpinBox* makeSpin(int minimum, int maximum);
   QLineEdit* makeNumber();
+  // Steps, intervals and the seed are 64-bit in the config, wider than a QSpinBox:
+  // digits only (a leading minus when `allow_negative`), range checked on parse.
+  QLineEdit* makeInteger(bool allow_negative);
   void revalidate();
   void updateVisibility();
   void onPresetChosen(int index);
 
-  ExperimentConfig base_;     // the last loaded config: source of the fields not shown
+  ExperimentConfig base_;  // the last loaded config: source of the fields not shown
   QMap<QString, Field> fields_;
   QMap<QString, QWidget*> rows_;  // field -> its row container (hidden for unused fields)
   QStringList problems_;
@@ -101,11 +104,11 @@ class ExperimentForm : public QWidget {
   QLineEdit* temperature_edit_ = nullptr;
   QLineEdit* adapter_lr_edit_ = nullptr;
   QLineEdit* router_lr_edit_ = nullptr;
-  QSpinBox* steps_spin_ = nullptr;
+  QLineEdit* steps_edit_ = nullptr;
   QSpinBox* batch_spin_ = nullptr;
-  QSpinBox* eval_every_spin_ = nullptr;
-  QSpinBox* routing_every_spin_ = nullptr;
-  QSpinBox* seed_spin_ = nullptr;
+  QLineEdit* eval_every_edit_ = nullptr;
+  QLineEdit* routing_every_edit_ = nullptr;
+  QLineEdit* seed_edit_ = nullptr;
   QComboBox* device_combo_ = nullptr;
   QLabel* general_error_ = nullptr;
   QLabel* parameters_label_ = nullptr;

@@ -86,6 +86,7 @@ LossPlotView::LossPlotView(QWidget* parent) : QWidget(parent) {
 
   smoothing_slider_ = new QSlider(Qt::Horizontal, this);
   smoothing_slider_->setRange(0, 99);
+  smoothing_slider_->setMinimumWidth(80);  // a narrow dock must not squeeze it to a knob
   smoothing_slider_->setToolTip(tr("Exponential moving average weight (0 = raw)"));
   smoothing_label_ = new QLabel(QStringLiteral("0.00"), this);
   log_check_ = new QCheckBox(tr("Log scale"), this);
@@ -556,14 +557,23 @@ QString LossPlotView::exportTo(const QString& path) {
     return tr("could not open %1 for writing: %2").arg(path, file.errorString());
   QTextStream out(&file);
   out << csvLine({QStringLiteral("task"), QStringLiteral("family"), QStringLiteral("split"),
-                  QStringLiteral("step"), QStringLiteral("wall_time_s"), QStringLiteral("loss")})
+                  QStringLiteral("step"), QStringLiteral("wall_time_s"), QStringLiteral("loss"),
+                  QStringLiteral("smoothed")})
       << '\n';
+  // "smoothed" is what the plot draws at the current slider setting (the raw loss at 0);
+  // eval markers are never smoothed, so their column is empty.
   const auto write = [&](const QString& task, const QString& family, const QString& split,
                          const std::vector<LossPoint>& points) {
-    for (const LossPoint& p : points)
+    const bool smoothed_series = split != QLatin1String("eval");
+    Smoother smoother;
+    for (const LossPoint& p : points) {
+      const QString smoothed =
+          smoothed_series ? QString::number(smoother.next(p.value, smoothing_), 'g', 9) : QString();
       out << csvLine({task, family, split, QString::number(p.step),
-                      QString::number(p.wall_time_s, 'g', 10), QString::number(p.value, 'g', 9)})
+                      QString::number(p.wall_time_s, 'g', 10), QString::number(p.value, 'g', 9),
+                      smoothed})
           << '\n';
+    }
   };
   for (int task = 0; task < taskCount(); ++task) {
     write(data_.tasks[task].name, data_.tasks[task].family, QStringLiteral("train"),

@@ -81,7 +81,8 @@ class LossPlotView : public QWidget {
   int taskAt(const QPoint& pos) const;
 
   // .png / .pdf: the plot; .csv: every point (task, family, split, step, wall time,
-  // value, smoothed). Returns "" or an error naming the file.
+  // loss, smoothed: the debiased EMA at smoothing(), empty for eval markers).
+  // Returns "" or an error naming the file.
   QString exportTo(const QString& path);
 
   QCustomPlot* plot() const { return plot_; }

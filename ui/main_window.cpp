@@ -100,7 +100,9 @@ void MainWindow::init(const MainWindowOptions& options) {
   engine_ = new EngineController(this);
   selection_ = new TaskSelection(this);
   form_ = new ExperimentForm;
-  form_->setMinimumWidth(360);  // labels and fields side by side without clipping
+  // Narrower docks still work (rows wrap, the field column scrolls); below this the
+  // labels would take most of the width.
+  form_->setMinimumWidth(320);
   run_controls_ = new RunControls;
   loss_view_ = new LossPlotView;
   loss_view_->setSelection(selection_);
@@ -112,9 +114,11 @@ void MainWindow::init(const MainWindowOptions& options) {
   comparison_view_ = new ComparisonView;
 
   addPanel(QStringLiteral("experimentDock"), tr("Experiment"), form_, Qt::LeftDockWidgetArea);
-  addPanel(QStringLiteral("runControlsDock"), tr("Run controls"), run_controls_, Qt::LeftDockWidgetArea);
+  addPanel(QStringLiteral("runControlsDock"), tr("Run controls"), run_controls_,
+           Qt::LeftDockWidgetArea);
   addPanel(QStringLiteral("lossDock"), tr("Loss"), loss_view_, Qt::RightDockWidgetArea);
-  addPanel(QStringLiteral("comparisonDock"), tr("Comparison"), comparison_view_, Qt::RightDockWidgetArea);
+  addPanel(QStringLiteral("comparisonDock"), tr("Comparison"), comparison_view_,
+           Qt::RightDockWidgetArea);
   addPanel(QStringLiteral("routingDock"), tr("Routing"), heatmap_view_, Qt::RightDockWidgetArea);
   addPanel(QStringLiteral("clusterDock"), tr("Clustering"), cluster_view_, Qt::RightDockWidgetArea);
   addPanel(QStringLiteral("runsDock"), tr("Runs"), run_browser_, Qt::BottomDockWidgetArea);
@@ -135,11 +139,12 @@ void MainWindow::init(const MainWindowOptions& options) {
                        : QStringLiteral("cpu");
   }
 
-  connect(form_, &ExperimentForm::validityChanged, this, [this](bool valid, const QString& problem) {
-    form_valid_ = valid;
-    form_problem_ = problem;
-    updateRunnable();
-  });
+  connect(form_, &ExperimentForm::validityChanged, this,
+          [this](bool valid, const QString& problem) {
+            form_valid_ = valid;
+            form_problem_ = problem;
+            updateRunnable();
+          });
   connect(run_controls_, &RunControls::runRequested, this, [this] {
     const QString error = startRun();
     if (!error.isEmpty()) statusBar()->showMessage(error, 10000);
@@ -157,13 +162,15 @@ void MainWindow::init(const MainWindowOptions& options) {
   connect(engine_, &EngineController::runAdvanced, this, &MainWindow::onRunAdvanced);
   connect(engine_, &EngineController::runEnded, this, &MainWindow::onRunEnded);
   connect(run_browser_, &RunBrowser::runActivated, this, &MainWindow::showRun);
-  connect(run_browser_, &RunBrowser::compareRequested, this, [this](const std::vector<sessions::RunRef>& runs) {
-    const QString error = compareRuns(runs);
-    if (!error.isEmpty()) statusBar()->showMessage(error, 10000);
-  });
+  connect(run_browser_, &RunBrowser::compareRequested, this,
+          [this](const std::vector<sessions::RunRef>& runs) {
+            const QString error = compareRuns(runs);
+            if (!error.isEmpty()) statusBar()->showMessage(error, 10000);
+          });
   connect(run_browser_, &RunBrowser::attachRequested, this, [this] {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Attach a database (read-only)"), {},
-                                                      tr("TensorPoly stores (*.sqlite *.db);;All files (*)"));
+    const QString path =
+        QFileDialog::getOpenFileName(this, tr("Attach a database (read-only)"), {},
+                                     tr("TensorPoly stores (*.sqlite *.db);;All files (*)"));
     if (path.isEmpty()) return;
     const QString error = attachDatabase(path);
     if (!error.isEmpty()) QMessageBox::warning(this, tr("Attach database"), error);
@@ -245,13 +252,16 @@ void MainWindow::createMenus() {
     return created;
   };
   QMenu* file = menuBar()->addMenu(tr("&File"));
-  QAction* new_action = make(QStringLiteral("actionNew"), tr("&New experiment"), QKeySequence(tr("Ctrl+N")));
+  QAction* new_action =
+      make(QStringLiteral("actionNew"), tr("&New experiment"), QKeySequence(tr("Ctrl+N")));
   connect(new_action, &QAction::triggered, this, &MainWindow::newExperiment);
-  QAction* open_action = make(QStringLiteral("actionOpen"), tr("&Open database…"), QKeySequence(tr("Ctrl+O")));
+  QAction* open_action =
+      make(QStringLiteral("actionOpen"), tr("&Open database…"), QKeySequence(tr("Ctrl+O")));
   connect(open_action, &QAction::triggered, this, [this] {
     const QString path = QFileDialog::getSaveFileName(
         this, tr("Open database"), QFileInfo(database_path_).absolutePath(),
-        tr("TensorPoly stores (*.sqlite *.db);;All files (*)"), nullptr, QFileDialog::DontConfirmOverwrite);
+        tr("TensorPoly stores (*.sqlite *.db);;All files (*)"), nullptr,
+        QFileDialog::DontConfirmOverwrite);
     if (path.isEmpty()) return;
     const QString error = openDatabase(path);
     if (!error.isEmpty()) QMessageBox::warning(this, tr("Open database"), error);
@@ -260,12 +270,14 @@ void MainWindow::createMenus() {
   connect(attach_action, &QAction::triggered, run_browser_, &RunBrowser::attachRequested);
   QAction* load_config = make(QStringLiteral("actionLoadConfig"), tr("&Load config…"), {});
   connect(load_config, &QAction::triggered, this, [this] {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Load config"), {}, tr("JSON (*.json)"));
+    const QString path =
+        QFileDialog::getOpenFileName(this, tr("Load config"), {}, tr("JSON (*.json)"));
     if (path.isEmpty()) return;
     const QString error = form_->loadFile(path);
     if (!error.isEmpty()) QMessageBox::warning(this, tr("Load config"), error);
   });
-  QAction* save_config = make(QStringLiteral("actionSaveConfig"), tr("&Save config as…"), QKeySequence(tr("Ctrl+S")));
+  QAction* save_config =
+      make(QStringLiteral("actionSaveConfig"), tr("&Save config as…"), QKeySequence(tr("Ctrl+S")));
   connect(save_config, &QAction::triggered, this, [this] {
     QString path = QFileDialog::getSaveFileName(this, tr("Save config"), {}, tr("JSON (*.json)"));
     if (path.isEmpty()) return;
@@ -273,11 +285,14 @@ void MainWindow::createMenus() {
     const QString error = form_->saveFile(path);
     if (!error.isEmpty()) QMessageBox::warning(this, tr("Save config"), error);
   });
-  QAction* export_action = make(QStringLiteral("actionExport"), tr("&Export…"), QKeySequence(tr("Ctrl+E")));
+  QAction* export_action =
+      make(QStringLiteral("actionExport"), tr("&Export…"), QKeySequence(tr("Ctrl+E")));
   connect(export_action, &QAction::triggered, this, &MainWindow::exportCurrentView);
-  QAction* export_config = make(QStringLiteral("actionExportRunConfig"), tr("Export run &config…"), {});
+  QAction* export_config =
+      make(QStringLiteral("actionExportRunConfig"), tr("Export run &config…"), {});
   connect(export_config, &QAction::triggered, this, &MainWindow::exportSelectedRunConfig);
-  QAction* quit_action = make(QStringLiteral("actionQuit"), tr("&Quit"), QKeySequence(tr("Ctrl+Q")));
+  QAction* quit_action =
+      make(QStringLiteral("actionQuit"), tr("&Quit"), QKeySequence(tr("Ctrl+Q")));
   connect(quit_action, &QAction::triggered, this, &QMainWindow::close);
   file->addActions({new_action, open_action, attach_action});
   file->addSeparator();
@@ -293,7 +308,8 @@ void MainWindow::createMenus() {
     const QString error = startRun();
     if (!error.isEmpty()) statusBar()->showMessage(error, 10000);
   });
-  QAction* pause_action = make(QStringLiteral("actionPause"), tr("&Pause"), QKeySequence(tr("Ctrl+P")));
+  QAction* pause_action =
+      make(QStringLiteral("actionPause"), tr("&Pause"), QKeySequence(tr("Ctrl+P")));
   connect(pause_action, &QAction::triggered, this, [this] {
     if (engine_->isPaused()) {
       engine_->resume();
@@ -301,7 +317,8 @@ void MainWindow::createMenus() {
       engine_->pause();
     }
   });
-  QAction* stop_action = make(QStringLiteral("actionStop"), tr("&Stop"), QKeySequence(tr("Ctrl+.")));
+  QAction* stop_action =
+      make(QStringLiteral("actionStop"), tr("&Stop"), QKeySequence(tr("Ctrl+.")));
   connect(stop_action, &QAction::triggered, engine_, &EngineController::stop);
   QAction* compare_action = make(QStringLiteral("actionCompare"), tr("&Compare selected runs"), {});
   connect(compare_action, &QAction::triggered, this, [this] {
@@ -326,10 +343,11 @@ void MainWindow::createMenus() {
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   QAction* about = make(QStringLiteral("actionAbout"), tr("&About TensorPoly Studio"), {});
   connect(about, &QAction::triggered, this, [this] {
-    QMessageBox::about(this, tr("About TensorPoly Studio"),
-                       tr("<b>TensorPoly Studio</b> %1<br>Modular multi-task learning with tensor-product "
-                          "adapters (Su et al., TMLR 2024).<br>GPL-3.0-or-later.")
-                           .arg(QCoreApplication::applicationVersion()));
+    QMessageBox::about(
+        this, tr("About TensorPoly Studio"),
+        tr("<b>TensorPoly Studio</b> %1<br>Modular multi-task learning with tensor-product "
+           "adapters (Su et al., TMLR 2024).<br>GPL-3.0-or-later.")
+            .arg(QCoreApplication::applicationVersion()));
   });
   help->addAction(about);
 }
@@ -396,7 +414,8 @@ void MainWindow::closeEvent(QCloseEvent* event) {
 
 QString MainWindow::openDatabase(const QString& path) {
   if (engine_->isRunning() && path != database_path_) {
-    return tr("A run is recording into %1; stop it before opening another database.").arg(database_path_);
+    return tr("A run is recording into %1; stop it before opening another database.")
+        .arg(database_path_);
   }
   comparison_view_->clear();
   run_browser_->setStore(nullptr);
@@ -442,7 +461,8 @@ void MainWindow::updateStatus() {
   } else {
     if (store_->read_only()) database += tr(" (read-only)");
     const auto attached = store_->attached();
-    if (!attached.empty()) database += tr(" + %n attached", nullptr, static_cast<int>(attached.size()));
+    if (!attached.empty())
+      database += tr(" + %n attached", nullptr, static_cast<int>(attached.size()));
   }
   database_label_->setText(database);
   database_label_->setToolTip(store_ ? QString::fromStdString(store_->notice()) : QString());
@@ -452,16 +472,28 @@ void MainWindow::updateRunnable() {
   const bool running = engine_->isRunning();
   const bool can_run = form_valid_ && !running && store_ && !store_->read_only();
   QString reason;
+  if (running) reason = tr("A run is in progress; one run at a time.");
   if (!form_valid_) reason = tr("Fix the form first: %1").arg(form_problem_);
+  if (store_ && store_->read_only()) {
+    const QString notice = QString::fromStdString(store_->notice());
+    reason = tr("The database %1 is read-only, so a run cannot be recorded there%2. "
+                "Open a writable database (File ▸ Open database…).")
+                 .arg(database_path_,
+                      notice.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(notice));
+  }
   if (!store_) reason = tr("No database is open.");
   run_controls_->setRunnable(can_run, reason);
-  if (QAction* run = action(QStringLiteral("actionRun"))) run->setEnabled(can_run);
+  if (QAction* run = action(QStringLiteral("actionRun"))) {
+    run->setEnabled(can_run);
+    run->setStatusTip(can_run ? tr("Start training the experiment of the form") : reason);
+  }
   if (QAction* pause = action(QStringLiteral("actionPause"))) pause->setEnabled(running);
   if (QAction* stop = action(QStringLiteral("actionStop"))) stop->setEnabled(running);
 }
 
 QString MainWindow::startRun() {
-  if (!form_->isValid()) return tr("The experiment form is not valid: %1").arg(form_->problems().value(0));
+  if (!form_->isValid())
+    return tr("The experiment form is not valid: %1").arg(form_->problems().value(0));
   if (!store_) return tr("No database is open.");
   const ExperimentConfig config = form_->config();
   if (use_settings_) QSettings().setValue(kConfigKey, form_->configJson());
@@ -485,32 +517,45 @@ void MainWindow::onRunStarted(qint64 run_id, qint64 total_steps, const QString& 
   statusBar()->showMessage(tr("Run %1 started on %2").arg(run_id).arg(device), 5000);
 }
 
-void MainWindow::onRunAdvanced(qint64 run_id, qint64 /*last_step*/) {
-  if (shown_run_.database == sessions::kMainDatabase && shown_run_.id == run_id) loadRun(true);
-  // The browser's "last step" column: a cheap query, at most about once a second.
-  static QElapsedTimer since_reload;
-  if (!since_reload.isValid() || since_reload.elapsed() > 1000) {
-    reloadRuns();
-    since_reload.start();
-  }
+void MainWindow::recordRefresh(qint64 nanoseconds) {
+  const double milliseconds = static_cast<double>(nanoseconds) * 1e-6;
+  ++refresh_stats_.count;
+  refresh_stats_.total_ms += milliseconds;
+  refresh_stats_.max_ms = std::max(refresh_stats_.max_ms, milliseconds);
 }
 
-void MainWindow::onRunEnded(qint64 run_id, const QString& status, qint64 step, const QString& message) {
+void MainWindow::onRunAdvanced(qint64 run_id, qint64 /*last_step*/) {
+  QElapsedTimer clock;
+  clock.start();
+  if (shown_run_.database == sessions::kMainDatabase && shown_run_.id == run_id) loadRun(true);
+  // The browser's "last step" column: a cheap query, at most about once a second.
+  if (!since_runs_reload_.isValid() || since_runs_reload_.elapsed() > 1000) {
+    reloadRuns();
+    since_runs_reload_.start();
+  }
+  recordRefresh(clock.nsecsElapsed());
+}
+
+void MainWindow::onRunEnded(qint64 run_id, const QString& status, qint64 step,
+                            const QString& message) {
+  QElapsedTimer clock;
+  clock.start();
   run_controls_->onRunEnded(run_id, status, step, message);
   reloadRuns();
   if (shown_run_.database == sessions::kMainDatabase && shown_run_.id == run_id) loadRun(true);
   updateRunnable();
   action(QStringLiteral("actionPause"))->setText(tr("&Pause"));
   statusBar()->showMessage(tr("Run %1 %2 at step %3").arg(run_id).arg(status).arg(step), 10000);
+  recordRefresh(clock.nsecsElapsed());
 }
 
 void MainWindow::showRun(const sessions::RunRef& run) {
-  if (run.database == shown_run_.database && run.id == shown_run_.id) {
-    loadRun(true);
-    return;
-  }
+  QElapsedTimer clock;
+  clock.start();
+  const bool same = run.database == shown_run_.database && run.id == shown_run_.id;
   shown_run_ = run;
-  loadRun(false);
+  loadRun(/*incremental=*/same);
+  recordRefresh(clock.nsecsElapsed());
 }
 
 void MainWindow::loadRun(bool incremental) {
@@ -551,7 +596,8 @@ QString MainWindow::viewOfFocus() const {
   }
   // Otherwise the visible plot: the comparison when it is on top, else the loss plot.
   QDockWidget* comparison = dock(QStringLiteral("comparisonDock"));
-  if (comparison->isVisible() && !comparison->visibleRegion().isEmpty() && comparison_view_->runCount() > 0) {
+  if (comparison->isVisible() && !comparison->visibleRegion().isEmpty() &&
+      comparison_view_->runCount() > 0) {
     return QStringLiteral("comparison");
   }
   return QStringLiteral("loss");
@@ -584,9 +630,10 @@ void MainWindow::exportCurrentView() {
   }
   ExportTarget target;
   target.label = view;
-  target.suffixes = view == QLatin1String("runs")
-                        ? QStringList{QStringLiteral("csv")}
-                        : QStringList{QStringLiteral("png"), QStringLiteral("pdf"), QStringLiteral("csv")};
+  target.suffixes =
+      view == QLatin1String("runs")
+          ? QStringList{QStringLiteral("csv")}
+          : QStringList{QStringLiteral("png"), QStringLiteral("pdf"), QStringLiteral("csv")};
   target.write = [this, view](const QString& path) { return exportView(view, path); };
   exportWithDialog(this, target);
 }
@@ -613,9 +660,9 @@ void MainWindow::exportSelectedRunConfig() {
     QMessageBox::information(this, tr("Export run config"), tr("Select a run first."));
     return;
   }
-  const QString path = QFileDialog::getSaveFileName(this, tr("Export run config"),
-                                                    QStringLiteral("run-%1.json").arg(runs.front().id),
-                                                    tr("JSON (*.json)"));
+  const QString path = QFileDialog::getSaveFileName(
+      this, tr("Export run config"), QStringLiteral("run-%1.json").arg(runs.front().id),
+      tr("JSON (*.json)"));
   if (path.isEmpty()) return;
   const QString error = exportRunConfig(runs.front(), path);
   if (!error.isEmpty()) QMessageBox::warning(this, tr("Export run config"), error);
@@ -632,7 +679,8 @@ QString MainWindow::saveScreenshots(const QString& folder) {
   const bool comparing = comparison_view_->runCount() > 0;
   for (QDockWidget* dock_widget : docks_) {
     if (!dock_widget->isVisible()) continue;
-    if (comparing && dock_widget == dock(QStringLiteral("comparisonDock"))) continue;  // per tab below
+    if (comparing && dock_widget == dock(QStringLiteral("comparisonDock")))
+      continue;  // per tab below
     dock_widget->raise();
     settle(200);
     save(dock_widget->widget(), viewNames().at(dock_widget->objectName()));
@@ -653,7 +701,8 @@ QString MainWindow::saveScreenshots(const QString& folder) {
   dock(QStringLiteral("routingDock"))->raise();
   settle(250);
   save(this, QStringLiteral("main_window"));
-  return failed.isEmpty() ? QString() : tr("could not write %1").arg(failed.join(QStringLiteral(", ")));
+  return failed.isEmpty() ? QString()
+                          : tr("could not write %1").arg(failed.join(QStringLiteral(", ")));
 }
 
 }  // namespace tensorpoly::ui

@@ -7,6 +7,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include <QElapsedTimer>
 #include <QMainWindow>
 #include <QPointer>
 #include <QString>
@@ -33,9 +34,9 @@ class RunViewLoader;
 class TaskSelection;
 
 struct MainWindowOptions {
-  QString database_path;       // the store to open
-  QString config_path;         // a config JSON for the form; empty: last config or default preset
-  bool use_settings = false;   // restore/save layout, last config and database (QSettings)
+  QString database_path;      // the store to open
+  QString config_path;        // a config JSON for the form; empty: last config or default preset
+  bool use_settings = false;  // restore/save layout, last config and database (QSettings)
 };
 
 class MainWindow : public QMainWindow {
@@ -85,6 +86,17 @@ class MainWindow : public QMainWindow {
   QList<QDockWidget*> docks() const { return docks_; }
   QAction* action(const QString& name) const;
 
+  // GUI-thread time of the window's refreshes from the store (each live-run
+  // notification, the end of a run, each run shown): the responsiveness budget is
+  // spent here, so tests and benchmarks read it.
+  struct RefreshStats {
+    int count = 0;
+    double max_ms = 0.0;
+    double total_ms = 0.0;
+  };
+  RefreshStats refreshStats() const { return refresh_stats_; }
+  void resetRefreshStats() { refresh_stats_ = {}; }
+
  protected:
   void closeEvent(QCloseEvent* event) override;
 
@@ -107,6 +119,7 @@ class MainWindow : public QMainWindow {
   // Fills the views through RunViewLoader: the whole run, or only what is new.
   void loadRun(bool incremental);
   void updateRunnable();
+  void recordRefresh(qint64 nanoseconds);
 
   QString database_path_;
   std::shared_ptr<sessions::Store> store_;
@@ -133,6 +146,9 @@ class MainWindow : public QMainWindow {
   sessions::RunRef shown_run_{0};
   bool form_valid_ = false;
   QString form_problem_;
+  // When the run list was last re-read during a live run (its "last step" column).
+  QElapsedTimer since_runs_reload_;
+  RefreshStats refresh_stats_;
 };
 
 // The default store: <AppDataLocation>/sessions.sqlite.

@@ -30,8 +30,8 @@ RunBrowser::RunBrowser(QWidget* parent) : QWidget(parent) {
   filter_edit_->setClearButtonEnabled(true);
   table_ = new QTableWidget(0, kColumnCount);
   table_->setObjectName(QStringLiteral("runTable"));
-  table_->setHorizontalHeaderLabels({tr("Id"), tr("Name"), tr("Status"), tr("Method"), tr("Last step"),
-                                     tr("Created"), tr("Database"), tr("Notes")});
+  table_->setHorizontalHeaderLabels({tr("Id"), tr("Name"), tr("Status"), tr("Method"),
+                                     tr("Last step"), tr("Created"), tr("Database"), tr("Notes")});
   table_->horizontalHeader()->setStretchLastSection(true);
   table_->verticalHeader()->hide();
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -98,14 +98,15 @@ void RunBrowser::reload() {
   table_->setRowCount(static_cast<int>(runs.size()));
   for (int row = 0; row < static_cast<int>(runs.size()); ++row) {
     const sessions::RunSummary& run = runs[static_cast<size_t>(row)];
-    const QStringList cells = {QString::number(run.id),
-                               QString::fromStdString(run.name),
-                               QString::fromStdString(run.status),
-                               QString::fromStdString(run.method),
-                               QString::number(run.last_step),
-                               QString::fromStdString(run.created_at),
-                               QString::fromStdString(run.database),
-                               QString::fromStdString(run.notes).replace(QLatin1Char('\n'), QLatin1Char(' '))};
+    const QStringList cells = {
+        QString::number(run.id),
+        QString::fromStdString(run.name),
+        QString::fromStdString(run.status),
+        QString::fromStdString(run.method),
+        QString::number(run.last_step),
+        QString::fromStdString(run.created_at),
+        QString::fromStdString(run.database),
+        QString::fromStdString(run.notes).replace(QLatin1Char('\n'), QLatin1Char(' '))};
     for (int column = 0; column < cells.size(); ++column) {
       auto* item = new QTableWidgetItem(cells[column]);
       item->setData(kDatabaseRole, QString::fromStdString(run.database));
@@ -116,9 +117,12 @@ void RunBrowser::reload() {
     }
   }
   selectRuns(selected);
-  count_label_->setText(error.isEmpty() ? tr("%n run(s)", nullptr, static_cast<int>(runs.size())) : error);
-  reloading_ = false;
+  count_label_->setText(error.isEmpty() ? tr("%n run(s)", nullptr, static_cast<int>(runs.size()))
+                                        : error);
+  // The buttons follow the (kept) selection, but no runActivated: a reload during a
+  // live run would otherwise make the window re-read the shown run once more.
   onSelectionChanged();
+  reloading_ = false;
 }
 
 sessions::RunRef RunBrowser::runAt(int row) const {
@@ -137,7 +141,8 @@ int RunBrowser::rowOf(const sessions::RunRef& run) const {
 
 std::vector<sessions::RunRef> RunBrowser::selectedRuns() const {
   std::set<int> rows;
-  for (const QModelIndex& index : table_->selectionModel()->selectedRows()) rows.insert(index.row());
+  for (const QModelIndex& index : table_->selectionModel()->selectedRows())
+    rows.insert(index.row());
   std::vector<sessions::RunRef> runs;
   for (const int row : rows) runs.push_back(runAt(row));
   return runs;
@@ -152,7 +157,8 @@ void RunBrowser::selectRuns(const std::vector<sessions::RunRef>& runs) {
     const int row = rowOf(run);
     if (row < 0) continue;
     if (first) {
-      table_->setCurrentCell(row, 0, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+      table_->setCurrentCell(row, 0,
+                             QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
       first = false;
     } else {
       table_->selectionModel()->select(table_->model()->index(row, 0),
@@ -179,7 +185,8 @@ void RunBrowser::onSelectionChanged() {
 
 QString RunBrowser::renameRun(const sessions::RunRef& run, const QString& name) {
   if (!store_) return tr("No database is open.");
-  if (run.database != sessions::kMainDatabase) return tr("Runs of attached databases are read-only.");
+  if (run.database != sessions::kMainDatabase)
+    return tr("Runs of attached databases are read-only.");
   if (name.trimmed().isEmpty()) return tr("A run's name must not be empty.");
   try {
     store_->rename_run(run.id, name.trimmed().toStdString());
@@ -193,7 +200,8 @@ QString RunBrowser::renameRun(const sessions::RunRef& run, const QString& name) 
 
 QString RunBrowser::setNotes(const sessions::RunRef& run, const QString& notes) {
   if (!store_) return tr("No database is open.");
-  if (run.database != sessions::kMainDatabase) return tr("Runs of attached databases are read-only.");
+  if (run.database != sessions::kMainDatabase)
+    return tr("Runs of attached databases are read-only.");
   try {
     store_->set_notes(run.id, notes.toStdString());
   } catch (const std::exception& error) {
@@ -209,7 +217,8 @@ QString RunBrowser::deleteRuns(const std::vector<sessions::RunRef>& runs, bool a
   if (runs.empty()) return tr("No run selected.");
   QStringList names;
   for (const auto& run : runs) {
-    if (run.database != sessions::kMainDatabase) return tr("Runs of attached databases are read-only.");
+    if (run.database != sessions::kMainDatabase)
+      return tr("Runs of attached databases are read-only.");
     const int row = rowOf(run);
     const QString name = row >= 0 ? table_->item(row, kName)->text() : QString();
     names << tr("run %1 “%2”").arg(run.id).arg(name);
@@ -251,15 +260,14 @@ void RunBrowser::askNotes() {
   if (runs.size() != 1) return;
   const int row = rowOf(runs.front());
   bool ok = false;
-  const QString notes = QInputDialog::getMultiLineText(this, tr("Notes"), tr("Notes on run %1:").arg(runs.front().id),
-                                                       table_->item(row, kNotes)->toolTip(), &ok);
+  const QString notes =
+      QInputDialog::getMultiLineText(this, tr("Notes"), tr("Notes on run %1:").arg(runs.front().id),
+                                     table_->item(row, kNotes)->toolTip(), &ok);
   if (!ok) return;
   const QString error = setNotes(runs.front(), notes);
   if (!error.isEmpty()) showError(error);
 }
 
-void RunBrowser::showError(const QString& error) {
-  QMessageBox::warning(this, tr("Runs"), error);
-}
+void RunBrowser::showError(const QString& error) { QMessageBox::warning(this, tr("Runs"), error); }
 
 }  // namespace tensorpoly::ui

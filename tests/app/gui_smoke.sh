@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Starts tensorpoly-studio under Xvfb and waits until a window titled
 # "TensorPoly Studio" is mapped on the virtual display. Prints xwininfo's line.
+# Settings and data go to a temporary folder that is removed at the end.
 # Usage: gui_smoke.sh PATH/TO/tensorpoly-studio
 set -euo pipefail
 studio=$1
-db=$(mktemp --suffix=.sqlite)
-trap 'rm -f "$db" "$db-wal" "$db-shm"' EXIT
-exec xvfb-run -a -s "-screen 0 1280x800x24" bash -c '
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+db="$tmp/smoke.sqlite"
+# The studio remembers its layout, config and database (QSettings) and keeps data
+# under the XDG folders: point them at the temporary folder, never the user's own.
+export XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data" XDG_CACHE_HOME="$tmp/cache"
+mkdir -p "$XDG_CONFIG_HOME" "$XDG_DATA_HOME" "$XDG_CACHE_HOME"
+xvfb-run -a -s "-screen 0 1280x800x24" bash -c '
   unset QT_QPA_PLATFORM
   "$0" --db "$1" &
   pid=$!

@@ -14,6 +14,7 @@
 #include <cstdio>
 
 #include "studio_test_support.h"
+#include "ui/cluster_view.h"
 #include "ui/experiment_form.h"
 #include "ui/loss_plot_view.h"
 #include "ui/main_window.h"
@@ -25,13 +26,15 @@
 namespace tensorpoly::ui {
 namespace {
 
-// The longest gap between two ticks of a 5 ms timer on the GUI thread: how long
-// the event loop was kept from running (plus up to the 5 ms interval).
+// The longest gap between two ticks of a 1 ms timer on the GUI thread: how long
+// the event loop was kept from running (plus up to the 1 ms interval). A 0 ms
+// timer would do too, but it spins the GUI thread at 100% and so steals the core
+// the engine thread needs on a small machine.
 class EventLoopLatency {
  public:
   EventLoopLatency() {
     timer_.setTimerType(Qt::PreciseTimer);
-    timer_.setInterval(5);
+    timer_.setInterval(1);
     QObject::connect(&timer_, &QTimer::timeout, [this] {
       const qint64 now = clock_.nsecsElapsed();
       max_gap_ns_ = std::max(max_gap_ns_, now - last_ns_);
@@ -51,6 +54,48 @@ class EventLoopLatency {
   qint64 last_ns_ = 0;
   qint64 max_gap_ns_ = 0;
   int ticks_ = 0;
+};
+
+// The bound on the raw event-loop gap (see TheWindowStaysResponsiveAtTheHighestEventRate).
+// Two pieces of GUI work under 50 ms each (a refresh, then a replot) may run back to
+// back, and the OS may run other threads in between, so the raw gap gets twice the budget.
+constexpr double kEventLoopGapBoundMs = 100.0;
+
+// Processes events until `done()` or `timeout_ms`; returns done().
+template <typename Predicate>
+bool waitUntil(Predicate done, int timeout_ms) {
+  QElapsedTimer clock;
+  clock.start();
+  while (!done() && clock.elapsed() < timeout_ms) QTest::qWait(5);
+  return done();
+}
+
+// A tiny run long enough to be paused and stopped half-way: no evaluations or
+// snapshots between its start and end, so its steps come quickly and evenly.
+ExperimentConfig longTinyRun() {
+  ExperimentConfig config = ExperimentForm::presetConfig("tiny");
+  config.train.steps = 5000;
+  config.train.eval_every = 0;
+  config.train.routing_every = 0;
+  config.train.checkpoint_every = 0;
+  return config;
+}
+
+// The longest replot of a plot (QCustomPlot's own measurement), over all replots.
+class ReplotWatch {
+ public:
+  explicit ReplotWatch(QCustomPlot* plot) {
+    QObject::connect(plot, &QCustomPlot::afterReplot, [this, plot] {
+      max_ms_ = std::max(max_ms_, plot->replotTime());
+      ++count_;
+    });
+  }
+  double maxMs() const { return max_ms_; }
+  int count() const { return count_; }
+
+ private:
+  double max_ms_ = 0.0;
+  int count_ = 0;
 };
 
 // Starting a short real run from the window: the engine thread trains the tiny
@@ -73,7 +118,8 @@ TEST(EngineController, ARunStartedFromTheWindowIsStoredAndDrawn) {
   QObject::connect(window.engine(), &EngineController::runEnded,
                    [&](qint64, const QString& status, qint64, const QString& message) {
                      ended_status = status;
-                     if (!message.isEmpty()) std::fprintf(stderr, "run ended: %s\n", message.toLocal8Bit().constData());
+                     if (!message.isEmpty())
+                       std::fprintf(stderr, "run ended: %s\n", message.toLocal8Bit().constData());
                    });
   QTest::mouseClick(run, Qt::LeftButton);
   EXPECT_TRUE(window.engine()->isRunning());
@@ -110,51 +156,182 @@ TEST(EngineController, ARunStartedFromTheWindowIsStoredAndDrawn) {
                                   [](const sessions::MetricSeries& s) { return s.key.task == 0; });
   ASSERT_NE(task0, series.end());
   EXPECT_EQ(plot->trainGraph(0)->dataCount(), static_cast<int>(task0->steps.size()));
-  EXPECT_EQ(window.runControls()->progressBar()->value(), window.runControls()->progressBar()->maximum());
+  EXPECT_EQ(window.runControls()->progressBar()->value(),
+            window.runControls()->progressBar()->maximum());
   EXPECT_FALSE(window.routingHeatmap()->layers().isEmpty());
 }
 
-// Responsiveness: while a run streams events at the highest rate the engine
-// produces (a routing snapshot and metrics every step, frequent evaluations), the
-// GUI thread's event loop is never held up for long.
-TEST(EngineController, TheWindowStaysResponsiveWhileARunStreams) {
+// Pause holds the engine between steps (the step stops moving, in the controls and
+// in the store) and Resume carries on from there.
+TEST(EngineController, PauseFreezesTheStepAndResumeContinues) {
+  testing::ensureApplication();
+  const QString database = testing::tempPath("pause.sqlite");
+  MainWindow window(database);
+  window.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&window));
+  window.experimentForm()->setConfig(longTinyRun());
+  qint64 last_step = -1;
+  QObject::connect(window.engine(), &EngineController::progress,
+                   [&](qint64 step, qint64, double) { last_step = step; });
+  RunControls* controls = window.runControls();
+  ASSERT_EQ(window.startRun(), QString());
+  ASSERT_TRUE(waitUntil([&] { return last_step >= 3; }, 120000));
+
+  QTest::mouseClick(controls->pauseButton(), Qt::LeftButton);
+  EXPECT_TRUE(window.engine()->isPaused());
+  EXPECT_EQ(controls->pauseButton()->text(), QStringLiteral("Resume"));
+  EXPECT_EQ(window.action("actionPause")->text(), QStringLiteral("&Resume"));
+  EXPECT_TRUE(controls->statusText().contains("paused")) << controls->statusText().toStdString();
+  QTest::qWait(400);  // the step in flight finishes, then the engine waits
+  const qint64 paused_at = last_step;
+  QTest::qWait(1000);  // several steps' worth of time
+  EXPECT_EQ(last_step, paused_at);
+  EXPECT_TRUE(window.engine()->isRunning());
+  {
+    auto store = sessions::Store::open(database.toStdString(), sessions::OpenMode::kReadOnly);
+    const auto summary = store.run_summary(sessions::RunRef(window.engine()->runId()));
+    ASSERT_TRUE(summary.has_value());
+    EXPECT_EQ(summary->status, "running");
+    EXPECT_LE(summary->last_step, paused_at);
+  }
+
+  QTest::mouseClick(controls->pauseButton(), Qt::LeftButton);  // now "Resume"
+  EXPECT_FALSE(window.engine()->isPaused());
+  EXPECT_EQ(controls->pauseButton()->text(), QStringLiteral("Pause"));
+  EXPECT_TRUE(waitUntil([&] { return last_step >= paused_at + 3; }, 120000))
+      << "paused at " << paused_at << ", now " << last_step;
+  window.engine()->stop();
+  ASSERT_TRUE(window.engine()->waitForFinished(120000));
+}
+
+// Stop ends the run between steps: it is stored as "stopped" with the steps it
+// finished, and the controls are ready for the next run.
+TEST(EngineController, StopEndsTheRunAsStoppedInTheStore) {
+  testing::ensureApplication();
+  const QString database = testing::tempPath("stop.sqlite");
+  MainWindow window(database);
+  window.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&window));
+  const ExperimentConfig config = longTinyRun();
+  window.experimentForm()->setConfig(config);
+  qint64 last_step = -1;
+  QObject::connect(window.engine(), &EngineController::progress,
+                   [&](qint64 step, qint64, double) { last_step = step; });
+  QString ended_status;
+  qint64 ended_step = -1;
+  QObject::connect(window.engine(), &EngineController::runEnded,
+                   [&](qint64, const QString& status, qint64 step, const QString&) {
+                     ended_status = status;
+                     ended_step = step;
+                   });
+  RunControls* controls = window.runControls();
+  ASSERT_EQ(window.startRun(), QString());
+  ASSERT_TRUE(waitUntil([&] { return last_step >= 3; }, 120000));
+  EXPECT_TRUE(controls->stopButton()->isEnabled());
+  QTest::mouseClick(controls->stopButton(), Qt::LeftButton);
+  ASSERT_TRUE(window.engine()->waitForFinished(120000));
+  EXPECT_EQ(ended_status, QStringLiteral("stopped"));
+  EXPECT_GE(ended_step, 3);
+  EXPECT_LT(ended_step, config.train.steps);
+
+  auto store = sessions::Store::open(database.toStdString(), sessions::OpenMode::kReadOnly);
+  const auto summary = store.run_summary(sessions::RunRef(window.engine()->runId()));
+  ASSERT_TRUE(summary.has_value());
+  EXPECT_EQ(summary->status, "stopped");
+  EXPECT_EQ(summary->last_step, ended_step);
+  EXPECT_FALSE(summary->finished_at.empty());
+  EXPECT_TRUE(controls->statusText().contains("stopped")) << controls->statusText().toStdString();
+  EXPECT_FALSE(controls->stopButton()->isEnabled());
+  EXPECT_FALSE(controls->pauseButton()->isEnabled());
+  EXPECT_TRUE(controls->runButton()->isEnabled());
+  EXPECT_EQ(window.runTable()->item(0, RunBrowser::kStatus)->text(), QStringLiteral("stopped"));
+}
+
+// Responsiveness at the highest event rate the engine's config allows: metrics, an
+// evaluation of every task and a routing snapshot at every step, for 18 tasks, so
+// each step adds dozens of rows and a snapshot to the store (and to what the views
+// hold). Every piece of GUI-thread work the run causes — the window's refresh from
+// the store after each commit notification, and each replot of the loss, routing
+// and clustering plots — must stay under the 50 ms budget. (Evaluating 18
+// tasks with greedy decoding takes most of each step, so the run is kept short.)
+TEST(EngineController, TheWindowStaysResponsiveAtTheHighestEventRate) {
   testing::ensureApplication();
   const QString database = testing::tempPath("latency.sqlite");
   MainWindow window(database);
   window.show();
   ASSERT_TRUE(QTest::qWaitForWindowExposed(&window));
   ExperimentConfig config = ExperimentForm::presetConfig("tiny");
-  config.train.steps = 60;
+  config.suite.synthetic.n_tasks = 18;
+  config.suite.synthetic.n_heldout = 0;
+  config.suite.synthetic.n_validation = 2;  // cheap evaluations: more steps (events) per second
+  config.train.steps = 30;
+  config.train.eval_every = 1;
   config.train.routing_every = 1;
-  config.train.eval_every = 10;
   config.train.checkpoint_every = 0;
   window.experimentForm()->setConfig(config);
-  ASSERT_TRUE(window.experimentForm()->isValid());
+  ASSERT_TRUE(window.experimentForm()->isValid())
+      << window.experimentForm()->problems().join("; ").toStdString();
 
   int advanced = 0;
-  QObject::connect(window.engine(), &EngineController::runAdvanced, [&](qint64, qint64) { ++advanced; });
+  QObject::connect(window.engine(), &EngineController::runAdvanced,
+                   [&](qint64, qint64) { ++advanced; });
   qint64 first_step_ns = -1;
   QElapsedTimer clock;
   clock.start();
   QObject::connect(window.engine(), &EngineController::progress, [&](qint64, qint64, double) {
     if (first_step_ns < 0) first_step_ns = clock.nsecsElapsed();
   });
+  ReplotWatch loss_replots(window.lossPlot()->plot());
+  ReplotWatch routing_replots(window.routingHeatmap()->plot());
+  ReplotWatch cluster_replots(window.clusterView()->plot());
   ASSERT_EQ(window.startRun(), QString());
   // Measure from the first training step (model building happens before it).
   while (first_step_ns < 0 && window.engine()->isRunning()) QTest::qWait(5);
+  window.resetRefreshStats();
   EventLoopLatency latency;
   ASSERT_TRUE(window.engine()->waitForFinished(600000));
   const double seconds = static_cast<double>(clock.nsecsElapsed() - first_step_ns) * 1e-9;
-  std::printf("[ latency ] %d steps in %.2f s; %d merged store notifications; %d timer ticks; "
-              "longest event-loop gap %.1f ms\n",
-              static_cast<int>(config.train.steps), seconds, advanced, latency.ticks(), latency.maxGapMs());
+  const MainWindow::RefreshStats refresh = window.refreshStats();
+  const double max_replot_ms =
+      std::max({loss_replots.maxMs(), routing_replots.maxMs(), cluster_replots.maxMs()});
+
+  // The store grew as configured: an evaluation of every task at every step.
+  auto store = sessions::Store::open(database.toStdString(), sessions::OpenMode::kReadOnly);
+  const sessions::RunRef run(window.engine()->runId());
+  EXPECT_EQ(store.run_summary(run)->status, "finished");
+  const size_t eval_rows = store.evaluations(run, "eval").size();
+  EXPECT_GE(eval_rows, static_cast<size_t>(18 * config.train.steps));
+  EXPECT_GE(store.routing_steps(run).size(), static_cast<size_t>(config.train.steps));
+
+  std::printf(
+      "[ latency ] %d steps of 18 tasks in %.2f s (%zu eval rows); %d merged store notifications; "
+      "%d window refreshes, longest %.1f ms (mean %.1f ms); replots: loss %d (longest %.1f ms), "
+      "routing %d (%.1f ms), clustering %d (%.1f ms); %d timer ticks, longest event-loop gap "
+      "%.1f ms\n",
+      static_cast<int>(config.train.steps), seconds, eval_rows, advanced, refresh.count,
+      refresh.max_ms, refresh.count > 0 ? refresh.total_ms / refresh.count : 0.0,
+      loss_replots.count(), loss_replots.maxMs(), routing_replots.count(), routing_replots.maxMs(),
+      cluster_replots.count(), cluster_replots.maxMs(), latency.ticks(), latency.maxGapMs());
+  RecordProperty("steps", std::to_string(config.train.steps));
+  RecordProperty("max_refresh_ms", std::to_string(refresh.max_ms));
+  RecordProperty("mean_refresh_ms",
+                 std::to_string(refresh.count > 0 ? refresh.total_ms / refresh.count : 0.0));
+  RecordProperty("max_replot_ms", std::to_string(max_replot_ms));
   RecordProperty("max_event_loop_gap_ms", std::to_string(latency.maxGapMs()));
+
+  // The window followed the run live, not only at its end.
+  EXPECT_GE(refresh.count, 10);
+  EXPECT_GT(loss_replots.count(), 1);
   EXPECT_GT(latency.ticks(), 0);
-  // The budget is 50 ms; on a loaded shared CI box the scheduler alone can add more,
-  // so the test fails only on a gross regression and the figure is reported above.
-  EXPECT_LT(latency.maxGapMs(), 250.0);
-  // Merged: far fewer notifications than committed steps would give unmerged.
-  EXPECT_LE(advanced, static_cast<int>(config.train.steps));
+  // The budget, on what the GUI thread itself does.
+  EXPECT_LT(refresh.max_ms, 50.0);
+  EXPECT_LT(max_replot_ms, 50.0);
+  // The raw gap also contains the time the OS scheduler gives the engine, writer and
+  // other processes instead of the GUI thread; on a shared 2-core box that alone
+  // reaches tens of ms, so the raw figure has a looser bound (reported above).
+  EXPECT_LT(latency.maxGapMs(), kEventLoopGapBoundMs);
+  // Merged: at most one notification per merge interval (plus the run's start and end).
+  EXPECT_LE(advanced, static_cast<int>(seconds * 1000.0 / EngineController::kMergeIntervalMs) + 3);
 }
 
 }  // namespace

@@ -3,12 +3,16 @@
 
 #include <gtest/gtest.h>
 
+#include <QAction>
 #include <QComboBox>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QSpinBox>
 #include <QTest>
+#include <limits>
 
 #include "studio_test_support.h"
 #include "ui/main_window.h"
@@ -20,8 +24,8 @@ namespace {
 TEST(ExperimentForm, EveryBuiltInPresetLoadsAndIsValid) {
   testing::ensureApplication();
   const QStringList names = ExperimentForm::presetNames();
-  for (const char* expected : {"default", "tiny", "lora", "tlora", "poly", "mhr", "tensorpoly-1",
-                               "tensorpoly-2"}) {
+  for (const char* expected :
+       {"default", "tiny", "lora", "tlora", "poly", "mhr", "tensorpoly-1", "tensorpoly-2"}) {
     EXPECT_TRUE(names.contains(QString::fromLatin1(expected))) << expected;
   }
   ExperimentForm form;
@@ -39,8 +43,11 @@ TEST(ExperimentForm, AnInvalidFieldKeepsRunDisabledAndIsExplainedNextToIt) {
   ASSERT_TRUE(QTest::qWaitForWindowExposed(&window));
   ExperimentForm* form = window.experimentForm();
   QPushButton* run = window.runControls()->runButton();
+  QAction* run_action = window.action("actionRun");
+  ASSERT_NE(run_action, nullptr);
   ASSERT_TRUE(form->isValid()) << form->problems().join("; ").toStdString();
   EXPECT_TRUE(run->isEnabled());
+  EXPECT_TRUE(run_action->isEnabled());
 
   // Rank 0: the config API's message appears under the rank field; Run is disabled.
   auto* rank = qobject_cast<QSpinBox*>(form->fieldWidget("adapter.rank"));
@@ -48,6 +55,8 @@ TEST(ExperimentForm, AnInvalidFieldKeepsRunDisabledAndIsExplainedNextToIt) {
   rank->setValue(0);
   EXPECT_FALSE(form->isValid());
   EXPECT_FALSE(run->isEnabled());
+  EXPECT_FALSE(run_action->isEnabled());  // Ctrl+R too
+  EXPECT_TRUE(run->toolTip().contains("adapter.rank")) << run->toolTip().toStdString();
   QLabel* rank_error = form->errorLabel("adapter.rank");
   ASSERT_NE(rank_error, nullptr);
   EXPECT_TRUE(rank_error->isVisible());
@@ -67,17 +76,27 @@ TEST(ExperimentForm, AnInvalidFieldKeepsRunDisabledAndIsExplainedNextToIt) {
   EXPECT_TRUE(form->errorFor("train.adapter_learning_rate").isEmpty());
   EXPECT_FALSE(run->isEnabled());  // rank is still 0
 
-  // An unsupported tensor order.
+  // A valid rank again; then an unsupported tensor order is the one problem.
+  rank->setValue(8);
+  EXPECT_TRUE(form->isValid()) << form->problems().join("; ").toStdString();
+  EXPECT_FALSE(rank_error->isVisible());
   auto* order = qobject_cast<QSpinBox*>(form->fieldWidget("adapter.order"));
   ASSERT_NE(order, nullptr);
   order->setValue(3);
-  EXPECT_FALSE(form->errorFor("adapter.order").isEmpty() && form->errorFor("adapter.rank").isEmpty());
+  EXPECT_FALSE(form->isValid());
+  const QString order_error = form->errorFor("adapter.order");
+  EXPECT_TRUE(order_error.contains("order must be one of 1, 2, 4")) << order_error.toStdString();
+  EXPECT_TRUE(order_error.contains("(got 3)")) << order_error.toStdString();
+  EXPECT_TRUE(form->errorLabel("adapter.order")->isVisible());
+  EXPECT_TRUE(form->errorFor("adapter.rank").isEmpty());
+  EXPECT_FALSE(run->isEnabled());
+  EXPECT_FALSE(run_action->isEnabled());
 
-  rank->setValue(8);
   order->setValue(2);
   EXPECT_TRUE(form->isValid()) << form->problems().join("; ").toStdString();
   EXPECT_TRUE(run->isEnabled());
-  EXPECT_FALSE(rank_error->isVisible());
+  EXPECT_TRUE(run_action->isEnabled());
+  EXPECT_FALSE(form->errorLabel("adapter.order")->isVisible());
   EXPECT_DOUBLE_EQ(form->config().train.adapter_learning_rate, 2e-3);
 }
 
@@ -96,15 +115,17 @@ TEST(ExperimentForm, ParameterCountsFollowTheFields) {
   const ParameterCounts after = form.parameters();
   EXPECT_GT(after.trainable, before.trainable);
   EXPECT_EQ(after.trainable, estimate_parameters(form.config()).trainable);
-  EXPECT_TRUE(form.parameterText().contains(QLocale().toString(static_cast<qlonglong>(after.trainable))));
+  EXPECT_TRUE(
+      form.parameterText().contains(QLocale().toString(static_cast<qlonglong>(after.trainable))));
 }
 
 TEST(ExperimentForm, SavesAndLoadsConfigJson) {
   testing::ensureApplication();
   ExperimentForm form;
   ASSERT_EQ(form.loadPreset("tiny"), QString());
-  auto* steps = qobject_cast<QSpinBox*>(form.fieldWidget("train.steps"));
-  steps->setValue(77);
+  auto* steps = qobject_cast<QLineEdit*>(form.fieldWidget("train.steps"));
+  ASSERT_NE(steps, nullptr);
+  steps->setText("77");
   auto* method = qobject_cast<QComboBox*>(form.fieldWidget("adapter.method"));
   method->setCurrentText("poly");
   const QString path = testing::tempPath("form-config.json");
@@ -126,6 +147,97 @@ TEST(ExperimentForm, SavesAndLoadsConfigJson) {
   }
   const QString error = other.loadFile(broken);
   EXPECT_TRUE(error.contains("train.steps")) << error.toStdString();
+}
+
+// Steps, intervals and seeds are 64-bit in the config: the form neither clamps
+// them to a QSpinBox's int range nor accepts what is not a whole number.
+TEST(ExperimentForm, KeepsSixtyFourBitStepsAndSeedsAndExplainsNonIntegers) {
+  testing::ensureApplication();
+  ExperimentForm form;
+  ASSERT_EQ(form.loadPreset("tiny"), QString());
+  ExperimentConfig config = form.config();
+  config.train.steps = int64_t{5'000'000'000};
+  config.train.routing_every = int64_t{3'000'000'000};
+  config.seed = std::numeric_limits<uint64_t>::max() - 4;
+  form.setConfig(config);
+  EXPECT_TRUE(form.isValid()) << form.problems().join("; ").toStdString();
+  EXPECT_EQ(form.config().train.steps, int64_t{5'000'000'000});
+  EXPECT_EQ(form.config().train.routing_every, int64_t{3'000'000'000});
+  EXPECT_EQ(form.config().seed, std::numeric_limits<uint64_t>::max() - 4);
+  auto* seed = qobject_cast<QLineEdit*>(form.fieldWidget("seed"));
+  ASSERT_NE(seed, nullptr);
+  EXPECT_EQ(seed->text(), QStringLiteral("18446744073709551611"));
+
+  // Typed digits past the 64-bit range, and an empty field, are explained next to it.
+  seed->setText("99999999999999999999");
+  EXPECT_FALSE(form.isValid());
+  EXPECT_TRUE(form.errorFor("seed").contains("not a whole number from 0 to 18446744073709551615"))
+      << form.errorFor("seed").toStdString();
+  seed->setText("42");
+  EXPECT_TRUE(form.isValid());
+  EXPECT_EQ(form.config().seed, 42u);
+  auto* steps = qobject_cast<QLineEdit*>(form.fieldWidget("train.steps"));
+  ASSERT_NE(steps, nullptr);
+  steps->clear();
+  EXPECT_FALSE(form.isValid());
+  EXPECT_TRUE(form.errorFor("train.steps").contains("not a whole number"))
+      << form.errorFor("train.steps").toStdString();
+  // Letters never get in (the validator refuses the key presses).
+  QTest::keyClicks(steps, "1x2");
+  EXPECT_EQ(steps->text(), QStringLiteral("12"));
+  EXPECT_TRUE(form.isValid());
+  EXPECT_EQ(form.config().train.steps, 12);
+  // A negative count is the config API's to refuse, with its own message.
+  steps->setText("-3");
+  EXPECT_TRUE(form.errorFor("train.steps").contains(">= 0"))
+      << form.errorFor("train.steps").toStdString();
+}
+
+// The form fits its dock at the window's default layout: the file buttons and the
+// parameter counts are in view, and no field runs past the right edge.
+TEST(ExperimentForm, LaysOutWithoutClippingAtTheDefaultDockSize) {
+  testing::ensureApplication();
+  MainWindow window(testing::tempPath("form-layout.sqlite"));
+  window.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&window));
+  ExperimentForm* form = window.experimentForm();
+  ASSERT_EQ(form->loadPreset("tiny"), QString());  // its long name fills the name field
+  QTest::qWait(50);
+  ASSERT_GT(form->width(), 0);
+  const QRect form_rect = form->rect();
+  const auto insideForm = [&](const QWidget* widget) {
+    const QRect rect(widget->mapTo(form, QPoint(0, 0)), widget->size());
+    return form_rect.contains(rect);
+  };
+  for (const char* name : {"presetCombo", "loadConfigButton", "saveConfigButton"}) {
+    auto* widget = form->findChild<QWidget*>(QString::fromLatin1(name));
+    ASSERT_NE(widget, nullptr) << name;
+    EXPECT_TRUE(widget->isVisible()) << name;
+    EXPECT_TRUE(insideForm(widget))
+        << name << " at " << widget->mapTo(form, QPoint(0, 0)).x() << "+" << widget->width()
+        << " in a form " << form->width() << " wide";
+  }
+  auto* parameters = form->findChild<QLabel*>("parametersLabel");
+  ASSERT_NE(parameters, nullptr);
+  EXPECT_TRUE(parameters->isVisible());
+  EXPECT_TRUE(insideForm(parameters));
+  EXPECT_FALSE(parameters->visibleRegion().isEmpty());
+  EXPECT_TRUE(parameters->text().contains("Trainable parameters"))
+      << parameters->text().toStdString();
+
+  // Every field fits the width of the scrolled area; nothing needs a horizontal scroll.
+  auto* scroll = form->findChild<QScrollArea*>("formScrollArea");
+  ASSERT_NE(scroll, nullptr);
+  EXPECT_FALSE(scroll->horizontalScrollBar()->isVisible());
+  const int viewport_width = scroll->viewport()->width();
+  EXPECT_LE(scroll->widget()->width(), viewport_width);
+  for (const QString& field : form->fieldNames()) {
+    QWidget* editor = form->fieldWidget(field);
+    if (!editor->isVisibleTo(form)) continue;
+    const int right = editor->mapTo(scroll->viewport(), QPoint(editor->width(), 0)).x();
+    EXPECT_LE(right, viewport_width) << field.toStdString();
+    EXPECT_GE(editor->width(), 60) << field.toStdString();  // room to read a value
+  }
 }
 
 }  // namespace

@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <QListWidget>
+#include <QSlider>
 #include <QTest>
+#include <cmath>
+#include <map>
 
 #include "ui/qcustomplot_include.h"
 #include "ui/ui_test_support.h"
@@ -144,6 +147,89 @@ TEST_F(LossPlotViewTest, LiveIncrementsAppendAndUpdateTheMean) {
   QTest::qWait(80);  // the coalescing replot timer refills the mean
   ASSERT_EQ(view.meanGraph()->dataCount(), 11);
   EXPECT_NEAR((view.meanGraph()->data()->constEnd() - 1)->value, 2.0, 1e-12);
+}
+
+// The CSV's "smoothed" column is the EMA the plot draws at the slider setting.
+TEST_F(LossPlotViewTest, CsvExportWritesTheSmoothedValueAtTheSliderSetting) {
+  const auto exportRows = [&] {
+    const QString path = testing::tempPath("loss-smoothed.csv");
+    EXPECT_EQ(view.exportTo(path), QString());
+    const QStringList lines =
+        QString::fromUtf8(testing::readAll(path)).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    EXPECT_EQ(lines.value(0), QStringLiteral("task,family,split,step,wall_time_s,loss,smoothed"));
+    std::map<std::pair<QString, QString>, std::vector<QStringList>> rows;  // (task, split)
+    for (int i = 1; i < lines.size(); ++i) {
+      const QStringList fields = lines[i].split(QLatin1Char(','));
+      EXPECT_EQ(fields.size(), 7) << lines[i].toStdString();
+      rows[{fields.value(0), fields.value(2)}].push_back(fields);
+    }
+    return rows;
+  };
+  using Rows = std::map<std::pair<QString, QString>, std::vector<QStringList>>;
+  const auto of = [](Rows& rows, const char* task, const char* split) -> std::vector<QStringList>& {
+    return rows[std::make_pair(QString::fromLatin1(task), QString::fromLatin1(split))];
+  };
+  // Raw (slider at 0): the smoothed column repeats the loss.
+  auto rows = exportRows();
+  ASSERT_EQ(of(rows, "upper", "train").size(), 10u);
+  for (const QStringList& row : of(rows, "upper", "train")) EXPECT_EQ(row[6], row[5]);
+
+  auto* slider = view.findChild<QSlider*>();
+  ASSERT_NE(slider, nullptr);
+  slider->setValue(50);
+  ASSERT_DOUBLE_EQ(view.smoothing(), 0.5);
+  rows = exportRows();
+  const auto& reverse = of(rows, "reverse", "train");
+  ASSERT_EQ(reverse.size(), 10u);
+  const double x0 = 1.0 + 1.0, x1 = 1.0 + 1.0 / 11;
+  EXPECT_NEAR(reverse[0][6].toDouble(), x0, 1e-8);
+  EXPECT_NEAR(reverse[1][6].toDouble(), (0.25 * x0 + 0.5 * x1) / 0.75, 1e-8);
+  EXPECT_NEAR(reverse[1][5].toDouble(), x1, 1e-8);  // the loss column stays raw
+  // Every train point (and the mean) agrees with the drawn graph.
+  for (int task = 0; task < 3; ++task) {
+    const auto& series =
+        rows[std::make_pair(view.trainGraph(task)->name(), QStringLiteral("train"))];
+    ASSERT_EQ(static_cast<int>(series.size()), view.trainGraph(task)->dataCount());
+    for (size_t i = 0; i < series.size(); ++i)
+      EXPECT_NEAR(series[i][6].toDouble(),
+                  view.trainGraph(task)->data()->at(static_cast<int>(i))->value, 1e-8);
+  }
+  const auto& mean = of(rows, "mean", "train");
+  ASSERT_EQ(static_cast<int>(mean.size()), view.meanGraph()->dataCount());
+  for (size_t i = 0; i < mean.size(); ++i)
+    EXPECT_NEAR(mean[i][6].toDouble(), view.meanGraph()->data()->at(static_cast<int>(i))->value,
+                1e-8);
+  // Eval markers are not smoothed.
+  const auto& rotate_eval = of(rows, "rotate", "eval");
+  ASSERT_EQ(rotate_eval.size(), 1u);
+  EXPECT_EQ(rotate_eval[0][5], QStringLiteral("4"));
+  EXPECT_TRUE(rotate_eval[0][6].isEmpty());
+}
+
+// Families are coloured consistently: tasks of a family share its hue, families
+// differ, and a task's legend swatch is the colour of its curve.
+TEST_F(LossPlotViewTest, FamiliesShareAHueAndTheLegendMatchesThePen) {
+  // threeTasks(): reverse (order), upper (case), rotate (order).
+  const FamilyPalette palette(threeTasks().tasks);
+  const double order_hue = palette.familyColor("order").hsvHueF();
+  const double case_hue = palette.familyColor("case").hsvHueF();
+  EXPECT_GT(std::abs(order_hue - case_hue), 0.05);
+  const auto hueOfPen = [&](int task) { return view.trainGraph(task)->pen().color().hsvHueF(); };
+  EXPECT_NEAR(hueOfPen(0), order_hue, 0.01);
+  EXPECT_NEAR(hueOfPen(2), order_hue, 0.01);
+  EXPECT_NEAR(hueOfPen(1), case_hue, 0.01);
+  // Two tasks of one family are still told apart (lightness).
+  EXPECT_NE(view.trainGraph(0)->pen().color(), view.trainGraph(2)->pen().color());
+  for (int task = 0; task < 3; ++task) {
+    const QImage swatch = view.legend()->item(task)->icon().pixmap(12, 12).toImage();
+    EXPECT_EQ(QColor(swatch.pixel(6, 6)).rgb(), view.trainGraph(task)->pen().color().rgb()) << task;
+    EXPECT_EQ(view.trainGraph(task)->pen().color(), palette.taskColor(task)) << task;
+  }
+  // The same tasks in another view (or another run) get the same colours.
+  LossPlotView other;
+  other.setSeries(threeTasks());
+  for (int task = 0; task < 3; ++task)
+    EXPECT_EQ(other.trainGraph(task)->pen().color(), view.trainGraph(task)->pen().color());
 }
 
 }  // namespace

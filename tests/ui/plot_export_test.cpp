@@ -111,8 +111,8 @@ TEST(PlotExport, EveryViewExportsPngPdfAndCsv) {
   const QString loss_csv = tempPath("loss-rows.csv");
   ASSERT_EQ(loss.exportTo(loss_csv), QString());
   const QStringList loss_lines = csvLines(loss_csv);
-  EXPECT_EQ(loss_lines.front(), QStringLiteral("task,family,split,step,wall_time_s,loss"));
-  EXPECT_TRUE(loss_lines.contains(QStringLiteral("t1,g,train,10,1,2.5")));
+  EXPECT_EQ(loss_lines.front(), QStringLiteral("task,family,split,step,wall_time_s,loss,smoothed"));
+  EXPECT_TRUE(loss_lines.contains(QStringLiteral("t1,g,train,10,1,2.5,2.5")));  // unsmoothed
   EXPECT_EQ(loss_lines.size(), 1 + 4 + 2);  // header, 4 task points, 2 mean points
 
   const QString heatmap_csv = tempPath("heatmap-rows.csv");

@@ -52,7 +52,8 @@ TEST(RunBrowser, FiltersRenamesAnnotatesAndDeletesWithConfirmation) {
 
   EXPECT_EQ(browser.renameRun(sessions::RunRef(alpha), "alpha (baseline)"), QString());
   EXPECT_EQ(store.run_summary(sessions::RunRef(alpha))->name, "alpha (baseline)");
-  EXPECT_EQ(browser.table()->item(browser.rowOf(alpha), RunBrowser::kName)->text(), "alpha (baseline)");
+  EXPECT_EQ(browser.table()->item(browser.rowOf(alpha), RunBrowser::kName)->text(),
+            "alpha (baseline)");
   EXPECT_FALSE(browser.renameRun(sessions::RunRef(alpha), "  ").isEmpty());
   EXPECT_EQ(browser.setNotes(sessions::RunRef(beta), "lr too high?"), QString());
   EXPECT_EQ(store.run_summary(sessions::RunRef(beta))->notes, "lr too high?");
@@ -98,6 +99,33 @@ TEST(RunBrowser, ListsAttachedDatabasesReadOnly) {
   ASSERT_GE(row, 0);
   EXPECT_EQ(browser.table()->item(row, RunBrowser::kDatabase)->text(), "cluster");
   EXPECT_FALSE(browser.renameRun(sessions::RunRef(name, there), "x").isEmpty());
+}
+
+// A reload (the window does one a second during a live run) keeps the selection
+// and emits nothing; choosing a run is what activates it.
+TEST(RunBrowser, ReloadKeepsTheSelectionWithoutActivatingItAgain) {
+  testing::ensureApplication();
+  const QString database = testing::tempPath("browser-reload.sqlite");
+  testing::FakeRun run;
+  run.steps = 5;
+  const int64_t first = testing::recordRun(database, run);
+  testing::recordRun(database, run);
+  auto store = sessions::Store::open(database.toStdString());
+  RunBrowser browser;
+  browser.setStore(&store);
+  std::vector<int64_t> activated;
+  QObject::connect(&browser, &RunBrowser::runActivated,
+                   [&](const sessions::RunRef& ref) { activated.push_back(ref.id); });
+  browser.selectRuns({sessions::RunRef(first)});
+  ASSERT_EQ(activated, std::vector<int64_t>{first});
+  browser.reload();
+  browser.reload();
+  EXPECT_EQ(activated, std::vector<int64_t>{first});
+  ASSERT_EQ(browser.selectedRuns().size(), 1u);
+  EXPECT_EQ(browser.selectedRuns().front().id, first);
+  browser.table()->selectRow(browser.rowOf(sessions::RunRef(first)) == 0 ? 1 : 0);  // a click
+  ASSERT_EQ(activated.size(), 2u);
+  EXPECT_NE(activated.back(), first);
 }
 
 }  // namespace

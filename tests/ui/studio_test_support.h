@@ -3,6 +3,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include <QCoreApplication>
+#include <QDir>
+#include <QSettings>
 #include <QTest>
 #include <cmath>
 #include <cstdint>
@@ -24,6 +27,33 @@ struct FakeRun {
   // routing[task][skill] at the last snapshot; empty: a fixed pattern.
   std::vector<std::vector<float>> routing;
   std::string name = "fake";
+};
+
+// QSettings of the studio under test names in a temporary folder, so that a test
+// never reads or writes the user's real settings; the names are restored after.
+class ScopedTestSettings {
+ public:
+  ScopedTestSettings()
+      : organization_(QCoreApplication::organizationName()),
+        application_(QCoreApplication::applicationName()),
+        folder_(tempPath("settings")) {
+    QDir().mkpath(folder_);
+    // Native is INI on Linux; both point at the folder for the rest of the process.
+    QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, folder_);
+    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, folder_);
+    QCoreApplication::setOrganizationName(QStringLiteral("TensorPolyTests"));
+    QCoreApplication::setApplicationName(QStringLiteral("studio-%1").arg(::getpid()));
+  }
+  ~ScopedTestSettings() {
+    QCoreApplication::setOrganizationName(organization_);
+    QCoreApplication::setApplicationName(application_);
+  }
+  ScopedTestSettings(const ScopedTestSettings&) = delete;
+  ScopedTestSettings& operator=(const ScopedTestSettings&) = delete;
+  QString folder() const { return folder_; }
+
+ private:
+  QString organization_, application_, folder_;
 };
 
 // Records a run with per-task and mean train losses, two evaluations and routing
@@ -52,9 +82,10 @@ inline int64_t recordRun(const QString& database, const FakeRun& run) {
     const double progress = static_cast<double>(step) / static_cast<double>(run.steps);
     for (int task = 0; task < run.n_tasks; ++task) {
       for (int skill = 0; skill < run.n_skills; ++skill) {
-        const float target = run.routing.empty()
-                                 ? (skill == task % run.n_skills ? 0.7f : 0.1f)
-                                 : run.routing[static_cast<size_t>(task)][static_cast<size_t>(skill)];
+        const float target =
+            run.routing.empty()
+                ? (skill == task % run.n_skills ? 0.7f : 0.1f)
+                : run.routing[static_cast<size_t>(task)][static_cast<size_t>(skill)];
         matrix.values.push_back(static_cast<float>(0.25 + (target - 0.25) * progress));
       }
     }
@@ -78,9 +109,10 @@ inline int64_t recordRun(const QString& database, const FakeRun& run) {
       eval.step = step;
       eval.wall_time_s = metrics.wall_time_s;
       for (int task = 0; task < run.n_tasks; ++task) {
-        eval.tasks.push_back({task, run.loss_offset + 2.0 / static_cast<double>(step) + 0.2 * task,
-                              0.5 + 0.01 * static_cast<double>(step) - run.loss_offset * 0.1 - 0.05 * task,
-                              -1.0, 16});
+        eval.tasks.push_back(
+            {task, run.loss_offset + 2.0 / static_cast<double>(step) + 0.2 * task,
+             0.5 + 0.01 * static_cast<double>(step) - run.loss_offset * 0.1 - 0.05 * task, -1.0,
+             16});
       }
       recorder.on_eval(eval);
     }
