@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <exception>
 #include <iostream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,22 @@
 #include "tensorpoly/runtime.h"
 
 namespace {
+
+// --threads N: a whole number >= 0 (0 = one per core).
+int thread_count(const std::string& text) {
+  size_t used = 0;
+  int value = -1;
+  try {
+    value = std::stoi(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || value < 0) {
+    throw std::invalid_argument(
+        "--threads: expected a whole number >= 0 (0 = one per core), got '" + text + "'");
+  }
+  return value;
+}
 
 void print_help() {
   using namespace tensorpoly::app;
@@ -19,13 +36,15 @@ void print_help() {
     std::cout << "  " << name << std::string(name.size() < 10 ? 10 - name.size() : 1, ' ')
               << command.summary << "\n";
   }
-  std::cout << "\nexit codes:\n"
-               "  0  success\n"
-               "  1  the run failed (an error while running)\n"
-               "  2  bad command line or configuration (the message names the field)\n"
-               "  3  training diverged (NaN/Inf in loss or gradients)\n"
-               "  4  stopped before the end (SIGINT/SIGTERM or a stop request)\n"
-               "  5  the SQLite store could not be opened or written\n";
+  std::cout
+      << "\nexit codes:\n"
+         "  0  success\n"
+         "  1  the run failed (an error while running)\n"
+         "  2  bad command line or configuration (the message names the field)\n"
+         "  3  training diverged (NaN/Inf in loss or gradients)\n"
+         "  4  stopped before the end (SIGINT/SIGTERM or a stop request)\n"
+         "  5  the SQLite store could not be opened, read or written, or has no run with the\n"
+         "     given --run ID (a malformed ID is 2)\n";
 }
 
 }  // namespace
@@ -58,7 +77,7 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
   try {
-    tensorpoly::configure_threads(std::stoi(option_value(args, "threads", "0")));
+    tensorpoly::configure_threads(thread_count(option_value(args, "threads", "0")));
     return found->second.run(args);
   } catch (const std::invalid_argument& error) {
     std::cerr << "tensorpoly-run " << name << ": " << error.what() << "\n";

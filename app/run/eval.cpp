@@ -6,6 +6,7 @@
 
 #include "run/command.h"
 #include "run/options.h"
+#include "run/store_args.h"
 #include "tensorpoly/config.h"
 #include "tensorpoly/experiment.h"
 #include "tensorpoly/sessions/store.h"
@@ -20,27 +21,20 @@ int eval(const std::vector<std::string>& args) {
     throw std::invalid_argument("unexpected argument '" + positional.front() +
                                 "' (eval takes only options: " + allowed_options(spec) + ")");
   }
-  const std::string run_text = option_value(args, "run");
-  if (run_text.empty()) throw std::invalid_argument("--run ID is required");
-  int64_t run_id = 0;
-  try {
-    run_id = std::stoll(run_text);
-  } catch (const std::exception&) {
-    throw std::invalid_argument("--run: expected a run id, got '" + run_text + "'");
-  }
+  const int64_t run_id = run_option(args);
   const std::string database = option_value(args, "db", default_database_path());
   std::string config_json;
   std::vector<CheckpointSaved> checkpoints;
   std::vector<TaskInfo> tasks;
   try {
     const sessions::Store store = sessions::Store::open(database, sessions::OpenMode::kReadOnly);
+    require_run(store, run_id);
     const sessions::RunDetails details = store.run_details(run_id);
     config_json = details.config_json;
     tasks = details.tasks;
     checkpoints = store.checkpoints(run_id);
   } catch (const sessions::StoreError& error) {
-    std::cerr << "tensorpoly-run eval: " << database << ": " << error.what() << "\n";
-    return kExitStoreError;
+    return report_store_error("eval", error);
   }
   if (checkpoints.empty()) {
     std::cerr << "tensorpoly-run eval: run " << run_id << " has no checkpoint\n";
@@ -104,7 +98,9 @@ const Registration registration(
     "eval", {"re-evaluate a stored run from its last checkpoint",
              "tensorpoly-run eval --run ID [--db FILE] [--device DEV] [--threads N] [--json]\n"
              "Loads the run's configuration and last checkpoint from the store and evaluates the\n"
-             "training tasks' validation examples (loss, exact match or rank accuracy).",
+             "training tasks' validation examples (loss, exact match or rank accuracy).\n"
+             "Exit code 1: the run has no checkpoint, or the evaluation failed.\n" +
+                 std::string(kRunExitCodes),
              eval});
 
 }  // namespace

@@ -582,7 +582,9 @@ ParameterCounts estimate_parameters(const ExperimentConfig& config) {
   ParameterCounts counts;
   const int64_t base = base_parameter_count(preset);
   counts.total = base;
-  const bool full_fine_tune = config.base.unfreeze || adapter.method == "none";
+  // "none" trains the base only when base.unfreeze (validate() refuses it otherwise
+  // unless train.steps = 0: the frozen-base baseline trains nothing).
+  const bool full_fine_tune = config.base.unfreeze;
   if (full_fine_tune) counts.trainable = base;
   if (adapter.method != "none") {
     const std::regex module_regex(adapter.module_regex);

@@ -82,7 +82,7 @@ bool Trainer::prepare(EventSink* sink, RunControl* control) {
   torch::manual_seed(data::mix_keys({config_.seed, data::hash_string("adapters")}));
   adapters::inject_adapters(*model_, config_.adapter, model_->task_context());
   adapters::train_only_adapters(*model_);
-  if (config_.base.unfreeze || config_.adapter.method == "none") {
+  if (config_.base.unfreeze) {
     for (auto& item : model_->named_parameters()) {
       if (base_names_.count(item.key())) item.value().set_requires_grad(true);
     }

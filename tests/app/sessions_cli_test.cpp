@@ -209,7 +209,7 @@ TEST(SessionsCli, UnknownOptionExitsTwoInEveryStoreCommand) {
 }
 
 TEST(SessionsCli, HelpOfEveryRunCommandStatesTheExitCodes) {
-  for (const char* command : {"show", "export", "analyze"}) {
+  for (const char* command : {"show", "export", "analyze", "eval"}) {
     SCOPED_TRACE(command);
     const auto help = run_cli(std::string("help ") + command);
     ASSERT_EQ(help.exit_code, 0) << help.all;

@@ -239,6 +239,13 @@ TEST(ExperimentConfig, NonePresetIsTheFrozenBaseBaseline) {
   EXPECT_TRUE(
       contains(config_error([&] { apply_overrides(none, {"train.steps=10"}); }), "base.unfreeze"));
   EXPECT_NO_THROW(apply_overrides(none, {"train.steps=10", "base.unfreeze=true"}));
+  // The frozen base trains nothing; unfrozen, every base weight trains.
+  const ParameterCounts frozen = estimate_parameters(none);
+  EXPECT_EQ(frozen.trainable, 0);
+  EXPECT_GT(frozen.total, 0);
+  const ParameterCounts unfrozen =
+      estimate_parameters(apply_overrides(none, {"train.steps=10", "base.unfreeze=true"}));
+  EXPECT_EQ(unfrozen.trainable, frozen.total);
 }
 
 TEST(ExperimentConfig, EstimatesLoraParametersInClosedForm) {
