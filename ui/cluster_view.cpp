@@ -41,7 +41,7 @@ ClusterView::ClusterView(QWidget* parent) : QWidget(parent) {
   plot_->setNotAntialiasedElements(QCP::aePlottables);
   plot_->setAutoAddPlottableToLegend(false);  // legends are our own widgets
   plot_->setMouseTracking(true);
-  plot_->setMinimumSize(360, 280);
+  plot_->setMinimumSize(300, 240);
   plot_->plotLayout()->clear();
   tree_rect_ = new QCPAxisRect(plot_);
   map_rect_ = new QCPAxisRect(plot_);
@@ -112,7 +112,9 @@ ClusterView::ClusterView(QWidget* parent) : QWidget(parent) {
   distance_spin_->setValue(distance_cut_);
   distance_spin_->setVisible(false);
   agreement_label_ = new QLabel(this);
+  agreement_label_->setWordWrap(true);  // long agreement lines must not widen the dock
   readout_ = new QLabel(this);
+  readout_->setWordWrap(true);
   readout_->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
   cluster_model_ = new QStandardItemModel(0, 4, this);

@@ -351,7 +351,8 @@ QString ComparisonView::setRuns(sessions::Store* store, const std::vector<sessio
   if (!all_steps_.empty()) setStep(all_steps_.back());
   // A task highlighted in the window before the comparison opened is highlighted here too.
   if (shared_selection_)
-    highlightTaskNamed(shared_selection_->taskName(shared_selection_->highlightedTask()));
+    highlightTaskNamed(shared_selection_->taskName(shared_selection_->highlightedTask()),
+                       /*from_shared=*/true);
   return {};
 }
 
@@ -362,9 +363,9 @@ void ComparisonView::setTaskSelection(TaskSelection* selection) {
   shared_connection_ =
       connect(selection, &TaskSelection::highlightedTaskChanged, this, [this](int task) {
         if (!syncing_highlight_ && shared_selection_)
-          highlightTaskNamed(shared_selection_->taskName(task));
+          highlightTaskNamed(shared_selection_->taskName(task), /*from_shared=*/true);
       });
-  highlightTaskNamed(selection->taskName(selection->highlightedTask()));
+  highlightTaskNamed(selection->taskName(selection->highlightedTask()), /*from_shared=*/true);
 }
 
 int ComparisonView::taskIndexIn(size_t run, const QString& name) const {
@@ -374,7 +375,7 @@ int ComparisonView::taskIndexIn(size_t run, const QString& name) const {
   return -1;
 }
 
-void ComparisonView::highlightTaskNamed(const QString& name) {
+void ComparisonView::highlightTaskNamed(const QString& name, bool from_shared) {
   if (syncing_highlight_) return;
   syncing_highlight_ = true;
   highlighted_task_ = name;
@@ -384,7 +385,9 @@ void ComparisonView::highlightTaskNamed(const QString& name) {
   const int curve = std::max(0, curve_task_combo_->findData(name));
   if (curve_task_combo_->count() > 0 && curve_task_combo_->currentIndex() != curve)
     curve_task_combo_->setCurrentIndex(curve);  // refills the curves
-  if (shared_selection_)
+  // A highlight that came from the window's selection is not written back: the window's
+  // tasks may be another run's, whose names the comparison's runs need not share.
+  if (shared_selection_ && !from_shared)
     shared_selection_->setHighlightedTask(shared_selection_->indexOfTask(name));
   syncing_highlight_ = false;
 }

@@ -107,7 +107,7 @@ class ComparisonView : public QWidget {
   void showRouting();
   // Highlights the task called `name` ("" = none) in every panel, the curves and the
   // shared selection.
-  void highlightTaskNamed(const QString& name);
+  void highlightTaskNamed(const QString& name, bool from_shared = false);
   int taskIndexIn(size_t run, const QString& name) const;
 
   sessions::Store* store_ = nullptr;

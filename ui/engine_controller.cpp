@@ -83,7 +83,8 @@ class EngineController::ForwardingSink : public EventSink {
           }
           if (generation != controller->generation_) return;
           Q_EMIT controller->stageProgress(QString::fromStdString(stage.stage), stage.step,
-                                           stage.total_steps, QString::fromStdString(stage.message));
+                                           stage.total_steps,
+                                           QString::fromStdString(stage.message));
         },
         Qt::QueuedConnection);
   }
@@ -121,6 +122,10 @@ QString EngineController::start(const ExperimentConfig& config, const QString& d
   database_path_ = database_path;
   try {
     experiment_ = std::make_unique<Experiment>(config);
+    // Device, suite and data files are read here, so a malformed JSONL line or an unusable
+    // device comes back as the error beside the form (file:line: field) and no run row is
+    // created; a synthetic suite takes milliseconds to build.
+    experiment_->prepare();
     sessions::RecorderOptions options;
     std::weak_ptr<Shared> weak_shared = shared_;
     const uint64_t generation = generation_;
@@ -138,8 +143,7 @@ QString EngineController::start(const ExperimentConfig& config, const QString& d
     recorder_.reset();
     return QString::fromStdString(error.what());
   }
-  forwarding_sink_ =
-      std::make_unique<ForwardingSink>(this, shared_, recorder_.get(), generation_);
+  forwarding_sink_ = std::make_unique<ForwardingSink>(this, shared_, recorder_.get(), generation_);
   Experiment* experiment = experiment_.get();
   sessions::Recorder* recorder = recorder_.get();
   ForwardingSink* forwarding = forwarding_sink_.get();
@@ -164,7 +168,10 @@ QString EngineController::start(const ExperimentConfig& config, const QString& d
     const qint64 step = ended.step;
     const QString message = QString::fromStdString(ended.message);
     QMetaObject::invokeMethod(
-        this, [this, generation, status, step, message] { onRunEnded(generation, status, step, message); },
+        this,
+        [this, generation, status, step, message] {
+          onRunEnded(generation, status, step, message);
+        },
         Qt::QueuedConnection);
   });
   return {};
@@ -210,7 +217,8 @@ void EngineController::postProgress(std::shared_ptr<Shared> shared, uint64_t gen
       [this, shared, generation] {
         shared->progress_posted = false;
         if (generation != generation_) return;
-        Q_EMIT progress(shared->step.load(), shared->total_steps.load(), shared->wall_time_s.load());
+        Q_EMIT progress(shared->step.load(), shared->total_steps.load(),
+                        shared->wall_time_s.load());
       },
       Qt::QueuedConnection);
 }

@@ -77,7 +77,7 @@ LossPlotView::LossPlotView(QWidget* parent) : QWidget(parent) {
   plot_->xAxis->setLabel(tr("step"));
   plot_->yAxis->setLabel(tr("loss"));
   plot_->setMouseTracking(true);
-  plot_->setMinimumSize(320, 200);
+  plot_->setMinimumSize(260, 180);
 
   legend_ = new QListWidget(this);
   legend_->setSelectionMode(QAbstractItemView::SingleSelection);
@@ -110,16 +110,19 @@ LossPlotView::LossPlotView(QWidget* parent) : QWidget(parent) {
   export_button->setMenu(export_menu);
   installExportContextMenu(plot_, targets);
 
+  // Two rows of controls, so that the panel fits beside the others on a 1280-pixel screen.
   auto* controls = new QHBoxLayout;
   controls->addWidget(new QLabel(tr("Smoothing"), this));
   controls->addWidget(smoothing_slider_, 1);
   controls->addWidget(smoothing_label_);
-  controls->addWidget(log_check_);
-  controls->addWidget(new QLabel(tr("x:"), this));
-  controls->addWidget(x_combo_);
-  controls->addWidget(eval_check_);
-  controls->addWidget(mean_check_);
   controls->addWidget(export_button);
+  auto* view_controls = new QHBoxLayout;
+  view_controls->addWidget(log_check_);
+  view_controls->addWidget(new QLabel(tr("x:"), this));
+  view_controls->addWidget(x_combo_);
+  view_controls->addWidget(eval_check_);
+  view_controls->addWidget(mean_check_);
+  view_controls->addStretch(1);
   auto* splitter = new QSplitter(Qt::Horizontal, this);
   splitter->addWidget(plot_);
   splitter->addWidget(legend_);
@@ -128,8 +131,10 @@ LossPlotView::LossPlotView(QWidget* parent) : QWidget(parent) {
   splitter->setSizes({800, 200});  // scaled to the real width: the legend takes a fifth
   readout_ = new QLabel(this);
   readout_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  readout_->setWordWrap(true);  // a long hover read-out must not widen the dock
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(controls);
+  layout->addLayout(view_controls);
   layout->addWidget(splitter, 1);
   layout->addWidget(readout_);
 

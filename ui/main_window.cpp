@@ -13,6 +13,7 @@
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QScreen>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QStatusBar>
@@ -112,6 +113,7 @@ void MainWindow::init(const MainWindowOptions& options) {
   cluster_view_->setSelection(selection_);
   run_browser_ = new RunBrowser;
   comparison_view_ = new ComparisonView;
+  comparison_view_->setTaskSelection(selection_);
 
   addPanel(QStringLiteral("experimentDock"), tr("Experiment"), form_, Qt::LeftDockWidgetArea);
   addPanel(QStringLiteral("runControlsDock"), tr("Run controls"), run_controls_,
@@ -196,7 +198,9 @@ void MainWindow::init(const MainWindowOptions& options) {
     }
   });
 
-  resize(1400, 900);
+  // 1400 x 900, or less on a smaller screen (never wider than what it can show).
+  const QRect available = screen() ? screen()->availableGeometry() : QRect(0, 0, 1400, 900);
+  resize(std::min(1400, available.width() * 19 / 20), std::min(900, available.height() * 19 / 20));
   QString database = options.database_path;
   if (database.isEmpty() && use_settings_) database = QSettings().value(kDatabaseKey).toString();
   if (database.isEmpty()) database = defaultDatabasePath();

@@ -82,6 +82,7 @@ RoutingHeatmapView::RoutingHeatmapView(QWidget* parent) : QWidget(parent) {
           .arg(kUniformEntropyRatio));
   readout_ = new QLabel(this);
   readout_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  readout_->setWordWrap(true);  // a long hover read-out must not widen the dock
 
   auto* export_button = new QToolButton(this);
   export_button->setText(tr("Export"));

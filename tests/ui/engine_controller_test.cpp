@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <QElapsedTimer>
+#include <QFileInfo>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSpinBox>
@@ -12,6 +13,7 @@
 #include <QTimer>
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 
 #include "studio_test_support.h"
 #include "ui/cluster_view.h"
@@ -206,6 +208,35 @@ TEST(EngineController, PauseFreezesTheStepAndResumeContinues) {
 
 // Stop ends the run between steps: it is stored as "stopped" with the steps it
 // finished, and the controls are ready for the next run.
+// A malformed JSONL line is reported when Run is pressed, naming file:line and field, and
+// nothing is recorded: the store gets no run row for a run that never started.
+TEST(EngineController, MalformedJsonlIsRefusedAtStartWithFileLineAndNoRunRow) {
+  testing::ensureApplication();
+  const QString data = testing::tempPath("bad.jsonl");
+  {
+    std::ofstream out(data.toStdString());
+    out << R"({"task": "copy", "input": "ab", "target": "ab"})"
+        << "\n"
+        << R"({"task": "copy", "input": 5, "target": "ab"})"
+        << "\n";
+  }
+  const QString database = testing::tempPath("bad-jsonl.sqlite");
+  EngineController controller;
+  ExperimentConfig config = ExperimentForm::presetConfig("tiny");
+  config.suite.kind = "jsonl";
+  config.suite.jsonl.train_path = data.toStdString();
+  config.suite.jsonl.validation_ratio = 0.5;
+  config.few_shot.steps = 0;
+  const QString error = controller.start(config, database);
+  EXPECT_TRUE(error.contains(data + ":2: ")) << error.toStdString();
+  EXPECT_TRUE(error.contains("field 'input'")) << error.toStdString();
+  EXPECT_FALSE(controller.isRunning());
+  if (QFileInfo::exists(database)) {
+    auto store = sessions::Store::open(database.toStdString(), sessions::OpenMode::kReadOnly);
+    EXPECT_TRUE(store.list_runs().empty());
+  }
+}
+
 TEST(EngineController, StopEndsTheRunAsStoppedInTheStore) {
   testing::ensureApplication();
   const QString database = testing::tempPath("stop.sqlite");

@@ -83,6 +83,25 @@ TEST(MainWindow, PanelsAreClosableAndTheViewMenuReopensThem) {
   EXPECT_FALSE(window.dock("clusterDock")->isVisible());
 }
 
+// The default layout fits a common laptop screen (1280 x 800, less a panel bar): every
+// dock's minimum size adds up to less than the screen, so the window opens inside it.
+TEST(MainWindow, DefaultLayoutFitsA1280By800Screen) {
+  testing::ensureApplication();
+  MainWindow window(testing::tempPath("fits.sqlite"));
+  window.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&window));
+  std::string docks;
+  for (const char* name : {"experimentDock", "runControlsDock", "lossDock", "comparisonDock",
+                           "routingDock", "clusterDock", "runsDock"}) {
+    const QSize hint = window.dock(name)->minimumSizeHint();
+    docks += std::string(" ") + name + "=" + std::to_string(hint.width()) + "x" +
+             std::to_string(hint.height());
+  }
+  const QSize minimum = window.minimumSizeHint();
+  EXPECT_LE(minimum.width(), 1280) << "docks:" << docks;
+  EXPECT_LE(minimum.height(), 760) << "docks:" << docks;
+}
+
 TEST(MainWindow, HasTheStandardShortcuts) {
   testing::ensureApplication();
   MainWindow window(testing::tempPath("shortcuts.sqlite"));
