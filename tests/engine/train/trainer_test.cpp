@@ -121,7 +121,8 @@ TEST(Trainer, NaNInAWeightIsNamed) {
   const std::string name = "encoder.block.0.layer.0.SelfAttention.q.weight";
   {
     torch::NoGradGuard no_grad;
-    auto* weight = trainer.model().named_parameters().find(name);
+    const auto parameters = trainer.model().named_parameters();  // find() points into it
+    const torch::Tensor* weight = parameters.find(name);
     ASSERT_NE(weight, nullptr);
     weight->view({-1})[0] = std::nan("");
   }
@@ -226,7 +227,9 @@ TEST(Trainer, NaNLossWithFiniteWeightsNamesTheLoss) {
   {
     // Finite but huge output weights: the logits overflow to +-inf, the loss to NaN.
     torch::NoGradGuard no_grad;
-    auto* weight = trainer.model().named_parameters().find("lm_head.weight");
+    // Keep the dictionary alive: find() points into it.
+    const auto parameters = trainer.model().named_parameters();
+    const torch::Tensor* weight = parameters.find("lm_head.weight");
     ASSERT_NE(weight, nullptr);
     weight->clamp_(-1.0, 1.0).mul_(3e38);
     ASSERT_TRUE(torch::isfinite(*weight).all().item<bool>());
