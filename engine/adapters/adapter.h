@@ -46,6 +46,12 @@ class AdapterImpl : public ProjectionImpl {
   void set_task_context(std::shared_ptr<TaskContext> context) { context_ = std::move(context); }
   // The router (null for dense methods).
   virtual std::shared_ptr<RouterImpl> router() const { return nullptr; }
+  // The optimised forward of a routed method groups a batch by task when its distinct
+  // tasks have at least this many rows (tokens) each on average, and mixes per example
+  // otherwise; both give the same result (tests pin each path with 0 and a huge value).
+  static constexpr int64_t kDefaultMinRowsPerTaskGroup = 256;
+  void set_min_rows_per_task_group(int64_t rows) { min_rows_per_task_group_ = rows; }
+  int64_t min_rows_per_task_group() const { return min_rows_per_task_group_; }
 
   // Frozen base layer: the tensors of the wrapped projection (shared, not copied).
   torch::Tensor weight;  // [out, in]
@@ -76,6 +82,7 @@ class AdapterImpl : public ProjectionImpl {
   torch::Tensor run(const torch::Tensor& x, const torch::Tensor& task_ids, Formulation formulation);
 
   std::shared_ptr<TaskContext> context_;
+  int64_t min_rows_per_task_group_ = kDefaultMinRowsPerTaskGroup;
 };
 
 // lora, tlora: one A [in, r] and B [r, out] for all examples.

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -147,11 +148,17 @@ void expect_formulation_matches_optimised(Formulation formulation) {
       adapter->train(training);
       for (auto& parameter : adapter->parameters()) parameter.set_requires_grad(true);
       for (const auto& batch : batches_for(config, in, out)) {
-        SCOPED_TRACE(describe(config) + (training ? " train, " : " eval, ") + batch.what);
-        expect_same_evaluation(
-            evaluate(*adapter, batch.x, batch.task_ids, batch.probe, formulation),
-            evaluate(*adapter, batch.x, batch.task_ids, batch.probe, Formulation::kOptimised),
-            parameter_names(*adapter));
+        // The optimised path both ways: grouped by task (0 rows suffice) and mixed per
+        // example (no group is ever large enough).
+        for (const int64_t min_rows : {int64_t{0}, std::numeric_limits<int64_t>::max() / 64}) {
+          SCOPED_TRACE(describe(config) + (training ? " train, " : " eval, ") + batch.what +
+                       (min_rows == 0 ? ", grouped by task" : ", mixed per example"));
+          adapter->set_min_rows_per_task_group(min_rows);
+          expect_same_evaluation(
+              evaluate(*adapter, batch.x, batch.task_ids, batch.probe, formulation),
+              evaluate(*adapter, batch.x, batch.task_ids, batch.probe, Formulation::kOptimised),
+              parameter_names(*adapter));
+        }
       }
     }
   }
