@@ -269,6 +269,19 @@ std::optional<std::vector<TaskEvaluation>> Trainer::evaluate(const std::vector<i
 
 double Trainer::seconds_since_run_start() const { return seconds_since(run_start_); }
 
+bool Trainer::emit_evaluation(const std::vector<int>& tasks, const std::string& split,
+                              int64_t step, EventSink& sink, RunControl& control) {
+  auto evaluations = evaluate(tasks, control);
+  if (!evaluations) return false;
+  EvalResult result;
+  result.step = step;
+  result.split = split;
+  result.tasks = std::move(*evaluations);
+  result.wall_time_s = seconds_since_run_start();
+  sink.on_eval(result);
+  return true;
+}
+
 RoutingSnapshot Trainer::routing_snapshot(int64_t step) {
   RoutingSnapshot snapshot;
   snapshot.step = step;
@@ -355,15 +368,7 @@ RunStatus Trainer::few_shot_adaptation(EventSink& sink, RunControl& control, int
   };
   // Held-out evaluations on the few-shot step axis (events.h): 0 = before adaptation.
   auto emit_heldout = [&](int64_t few_shot_step) {
-    auto tasks = evaluate(heldout_tasks_, control);
-    if (!tasks) return false;
-    EvalResult result;
-    result.step = few_shot_step;
-    result.split = "heldout";
-    result.tasks = std::move(*tasks);
-    result.wall_time_s = seconds_since_run_start();
-    sink.on_eval(result);
-    return true;
+    return emit_evaluation(heldout_tasks_, "heldout", few_shot_step, sink, control);
   };
   if (!emit_heldout(0)) return stopped();
   const auto start = Clock::now();
@@ -450,15 +455,7 @@ RunEnded Trainer::run(EventSink& sink, RunControl& control) {
     ended.step = start_step_;
     // False when a stop request abandoned the evaluation.
     auto emit_eval = [&](int64_t step) {
-      auto tasks = evaluate(train_tasks_, control);
-      if (!tasks) return false;
-      EvalResult result;
-      result.step = step;
-      result.split = "eval";
-      result.tasks = std::move(*tasks);
-      result.wall_time_s = seconds_since_run_start();
-      sink.on_eval(result);
-      return true;
+      return emit_evaluation(train_tasks_, "eval", step, sink, control);
     };
     auto emit_routing = [&](int64_t step) {
       if (!is_routed_method(config_.adapter.method)) return;

@@ -84,6 +84,10 @@ class Trainer {
   std::string find_non_finite_parameter() const;  // "" when every parameter is finite
   std::string find_non_finite_gradient() const;
   double seconds_since_run_start() const;
+  // Evaluates `tasks` and sends the result to `sink` as split `split` at `step`; false
+  // when a stop request abandoned the evaluation.
+  bool emit_evaluation(const std::vector<int>& tasks, const std::string& split, int64_t step,
+                       EventSink& sink, RunControl& control);
   // Few-shot adaptation to the held-out tasks after training step `step` (see
   // FewShotConfig): kFinished (also when there is nothing to adapt), or kStopped /
   // kDiverged with `message` saying where.
