@@ -32,18 +32,47 @@ QCPRange DenseLineBundle::getKeyRange(bool& found_range, QCP::SignDomain in_sign
 
 QCPRange DenseLineBundle::getValueRange(bool& found_range, QCP::SignDomain in_sign_domain,
                                         const QCPRange& in_key_range) const {
+  // An axis rescale asks for the whole key range (QCPRange()): answered from each
+  // series' cached range instead of a scan over every point.
+  const bool whole = in_key_range == QCPRange();
   QCPRange range;
   found_range = false;
   for (const Series& s : series_) {
     if (!s.visible || s.data.isNull()) continue;
     bool found = false;
-    const QCPRange r = s.data->valueRange(found, in_sign_domain, in_key_range);
+    QCPRange r;
+    if (whole && s.value_range_domain == static_cast<int>(in_sign_domain)) {
+      found = s.value_range_found;
+      r = s.value_range;
+    } else {
+      r = s.data->valueRange(found, in_sign_domain, in_key_range);
+      if (whole) {
+        s.value_range = r;
+        s.value_range_found = found;
+        s.value_range_domain = static_cast<int>(in_sign_domain);
+      }
+    }
     if (!found) continue;
     range =
         found_range ? QCPRange(std::min(range.lower, r.lower), std::max(range.upper, r.upper)) : r;
     found_range = true;
   }
   return range;
+}
+
+void DenseLineBundle::appended(size_t index, double value) {
+  if (index >= series_.size()) return;
+  Series& s = series_[index];
+  s.dirty = true;
+  if (s.value_range_domain < 0 || std::isnan(value)) return;
+  // The points QCPDataContainer::valueRange counts in each sign domain.
+  const auto domain = static_cast<QCP::SignDomain>(s.value_range_domain);
+  if ((domain == QCP::sdPositive && value <= 0) || (domain == QCP::sdNegative && value >= 0))
+    return;
+  s.value_range = s.value_range_found ? QCPRange(std::min(s.value_range.lower, value),
+                                                 std::max(s.value_range.upper, value))
+                                      : QCPRange(value, value);
+  s.value_range_found = true;
 }
 
 // One pass over the points in the visible key range (plus one on each side, so
@@ -60,27 +89,43 @@ void DenseLineBundle::summarize(const QCPGraphDataContainer& data, double left,
   const double offset = p0 - scale * range.lower - left;
   const bool log_values = mValueAxis->scaleType() == QCPAxis::stLogarithmic;
   auto begin = data.findBegin(range.lower, true), end = data.findEnd(range.upper, true);
+  const auto is_gap = [log_values](double value) {  // a gap, as QCPGraph draws it
+    return std::isnan(value) || (log_values && value <= 0);
+  };
   Column current;
   bool open = false;
-  for (auto it = begin; it != end; ++it) {
+  for (auto it = begin; it != end;) {
     const double value = it->value;
-    if (std::isnan(value) || (log_values && value <= 0)) {  // a gap, as QCPGraph draws it
+    if (is_gap(value)) {
       if (open) columns->push_back(current);
       open = false;
       columns->push_back({INT_MIN, 0, 0, 0, 0});
+      ++it;
       continue;
     }
     const double x = std::floor(scale * it->key + offset);
     const int column = static_cast<int>(std::clamp(x, -1e6, 1e6));
-    if (open && column == current.column) {
+    if (open && column == current.column) {  // only where the clamp merges columns
       current.min = std::min(current.min, value);
       current.max = std::max(current.max, value);
       current.last = value;
-      continue;
+    } else {
+      if (open) columns->push_back(current);
+      current = {column, value, value, value, value};
+      open = true;
     }
-    if (open) columns->push_back(current);
-    current = {column, value, value, value, value};
-    open = true;
+    // The rest of this pixel column in one tight pass: the points whose position
+    // p = scale·key + offset has floor(p) == x, i.e. x ≤ p < x + 1, without a floor
+    // per point.
+    const double next = x + 1.0;
+    for (++it; it != end; ++it) {
+      const double v = it->value;
+      const double position = scale * it->key + offset;
+      if (is_gap(v) || position >= next || position < x) break;
+      current.min = std::min(current.min, v);
+      current.max = std::max(current.max, v);
+      current.last = v;
+    }
   }
   if (open) columns->push_back(current);
 }
@@ -180,7 +225,7 @@ void DenseLineBundle::draw(QCPPainter* painter) {
   const bool log_values = mValueAxis->scaleType() == QCPAxis::stLogarithmic;
   if (mKeyAxis->range() != summarized_range_ || rect != summarized_rect_ ||
       log_values != summarized_log_) {
-    invalidateAll();
+    for (Series& s : series_) s.dirty = true;  // the pixel columns moved; the data did not
     summarized_range_ = mKeyAxis->range();
     summarized_rect_ = rect;
     summarized_log_ = log_values;

@@ -34,6 +34,11 @@ class DenseLineBundle : public QCPAbstractPlottable {
     // only re-rasterises them.
     std::vector<Column> columns;
     bool dirty = true;
+    // The value range of all the data (what an axis rescale asks for), for the sign
+    // domain it was computed in; kept up to date by appended().
+    mutable QCPRange value_range;
+    mutable bool value_range_found = false;
+    mutable int value_range_domain = -1;  // a QCP::SignDomain, -1 = not computed
   };
 
   DenseLineBundle(QCPAxis* key_axis, QCPAxis* value_axis);
@@ -41,11 +46,13 @@ class DenseLineBundle : public QCPAbstractPlottable {
   void setSeries(std::vector<Series> series) { series_ = std::move(series); }
   // Call after changing a series' data.
   void invalidate(size_t index) {
-    if (index < series_.size()) series_[index].dirty = true;
+    if (index < series_.size()) invalidate(series_[index]);
   }
   void invalidateAll() {
-    for (Series& s : series_) s.dirty = true;
+    for (Series& s : series_) invalidate(s);
   }
+  // Call after appending `value` to a series' data (cheaper than invalidate()).
+  void appended(size_t index, double value);
   std::vector<Series>& series() { return series_; }
   const std::vector<Series>& series() const { return series_; }
 
@@ -59,6 +66,10 @@ class DenseLineBundle : public QCPAbstractPlottable {
   void drawLegendIcon(QCPPainter* painter, const QRectF& rect) const override;
 
  private:
+  static void invalidate(Series& s) {
+    s.dirty = true;
+    s.value_range_domain = -1;
+  }
   void summarize(const QCPGraphDataContainer& data, double left,
                  std::vector<Column>* columns) const;
   void rasterize(const std::vector<Column>& columns, QRgb color, int width, int height, double top);

@@ -283,10 +283,11 @@ void LossPlotView::fillGraph(QCPGraph* graph, const std::vector<LossPoint>& poin
   graph->data()->set(values, /*alreadySorted=*/true);
 }
 
-void LossPlotView::appendToGraph(QCPGraph* graph, const LossPoint& point, bool smooth,
-                                 Smoother* state) {
+double LossPlotView::appendToGraph(QCPGraph* graph, const LossPoint& point, bool smooth,
+                                   Smoother* state) {
   const double value = smooth ? state->next(point.value, smoothing_) : point.value;
   graph->addData(keyOf(point), value);
+  return value;
 }
 
 void LossPlotView::rebuildGraphs() {
@@ -416,8 +417,8 @@ void LossPlotView::appendPoints(const std::vector<LossIncrement>& points) {
       eval_graphs_[task]->addData(keyOf(increment.point), increment.point.value);
     } else {
       data_.train[task].push_back(increment.point);
-      appendToGraph(train_graphs_[task], increment.point, smooth, &train_smoothers_[task]);
-      bundle_->invalidate(task);
+      bundle_->appended(task, appendToGraph(train_graphs_[task], increment.point, smooth,
+                                            &train_smoothers_[task]));
       if (mean_computed_) addToComputedMean(increment.point);
     }
   }

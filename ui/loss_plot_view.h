@@ -116,7 +116,8 @@ class LossPlotView : public QWidget {
   void refillAll();
   void fillGraph(QCPGraph* graph, const std::vector<LossPoint>& points, bool smooth,
                  Smoother* state);
-  void appendToGraph(QCPGraph* graph, const LossPoint& point, bool smooth, Smoother* state);
+  // Returns the value it added (smoothed when smoothing is on).
+  double appendToGraph(QCPGraph* graph, const LossPoint& point, bool smooth, Smoother* state);
   double keyOf(const LossPoint& point) const;
   void computeMean();
   void addToComputedMean(const LossPoint& point);

@@ -269,8 +269,8 @@ std::optional<std::vector<TaskEvaluation>> Trainer::evaluate(const std::vector<i
 
 double Trainer::seconds_since_run_start() const { return seconds_since(run_start_); }
 
-bool Trainer::emit_evaluation(const std::vector<int>& tasks, const std::string& split,
-                              int64_t step, EventSink& sink, RunControl& control) {
+bool Trainer::emit_evaluation(const std::vector<int>& tasks, const std::string& split, int64_t step,
+                              EventSink& sink, RunControl& control) {
   auto evaluations = evaluate(tasks, control);
   if (!evaluations) return false;
   EvalResult result;
