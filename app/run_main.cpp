@@ -51,6 +51,7 @@ void print_help() {
 
 int main(int argc, char** argv) {
   using namespace tensorpoly::app;
+  tensorpoly::select_blas_kernel(argv);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     print_help();

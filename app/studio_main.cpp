@@ -7,11 +7,13 @@
 #include <QTimer>
 #include <cstdio>
 
+#include "tensorpoly/runtime.h"
 #include "tensorpoly/sessions/store.h"
 #include "ui/main_window.h"
 #include "ui/run_browser.h"
 
 int main(int argc, char** argv) {
+  tensorpoly::select_blas_kernel(argv);
   QApplication app(argc, argv);
   QCoreApplication::setOrganizationName(QStringLiteral("TensorPoly"));
   QCoreApplication::setApplicationName(QStringLiteral("TensorPoly Studio"));

@@ -1,5 +1,6 @@
 // tensorpoly-run show: one run's config, tasks, parameter counts and final metrics.
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include <algorithm>
 #include <cmath>
 #include <iomanip>
 #include <iostream>
@@ -106,9 +107,13 @@ int show_run(const std::vector<std::string>& args) {
               << details.parameters.trainable << ", router " << details.parameters.router
               << ", per task " << details.parameters.per_task << "\n";
     if (!run.notes.empty()) std::cout << "  notes       " << run.notes << "\n";
+    // The task-name columns fit the longest name, with two spaces to spare.
+    size_t name_width = 22;
+    for (const auto& task : details.tasks) name_width = std::max(name_width, task.name.size());
+    name_width += 2;
     std::cout << "\ntasks (" << details.tasks.size() << "):\n" << std::left;
     for (const auto& task : details.tasks) {
-      std::cout << "  " << std::setw(4) << task.index << std::setw(24) << task.name << std::setw(10)
+      std::cout << "  " << std::setw(4) << task.index << std::setw(name_width) << task.name << std::setw(10)
                 << task.split << std::setw(14) << (task.family.empty() ? "-" : task.family)
                 << join(task.skills) << "\n";
     }
@@ -121,7 +126,7 @@ int show_run(const std::vector<std::string>& args) {
     }
     if (!evaluations.empty()) {
       std::cout << "\nfinal evaluation:\n  " << std::setw(10) << "split" << std::setw(8) << "step"
-                << std::setw(24) << "task" << std::setw(12) << "loss" << std::setw(12) << "exact"
+                << std::setw(name_width) << "task" << std::setw(12) << "loss" << std::setw(12) << "exact"
                 << std::setw(12) << "accuracy"
                 << "n\n";
       for (const auto& row : evaluations) {
@@ -131,7 +136,7 @@ int show_run(const std::vector<std::string>& args) {
           text << value;
           return text.str();
         };
-        std::cout << "  " << std::setw(10) << row.split << std::setw(8) << row.step << std::setw(24)
+        std::cout << "  " << std::setw(10) << row.split << std::setw(8) << row.step << std::setw(name_width)
                   << (row.task_name.empty() ? std::to_string(row.task) : row.task_name)
                   << std::setw(12) << row.loss << std::setw(12) << measured(row.exact_match)
                   << std::setw(12) << measured(row.accuracy) << row.n_examples << "\n";

@@ -25,7 +25,13 @@ int print_version(const std::vector<std::string>&) {
   std::cout << "\n"
             << "BLAS " << (info.blas_library.empty() ? "none loaded" : info.blas_library);
   if (!info.blas_config.empty()) std::cout << " [" << info.blas_config << "]";
-  std::cout << "\n"
+  std::cout << "\n";
+  if (!info.blas_core.empty()) {
+    std::cout << "BLAS kernel " << info.blas_core;
+    if (!info.blas_core_note.empty()) std::cout << " (" << info.blas_core_note << ")";
+    std::cout << "\n";
+  }
+  std::cout
             << "Intra-op threads " << info.intra_op_threads << "\n";
   return kExitOk;
 }

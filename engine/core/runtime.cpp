@@ -3,6 +3,10 @@
 #include "tensorpoly/runtime.h"
 
 #include <dlfcn.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdlib>
 
 #include <fstream>
 #include <regex>
@@ -37,6 +41,7 @@ std::string loaded_blas_path() {
 }
 
 using OpenBlasConfigFn = char* (*)();
+using OpenBlasCoreNameFn = char* (*)();
 using OpenBlasIntFn = int (*)();
 using OpenBlasSetThreadsFn = void (*)(int);
 
@@ -51,7 +56,51 @@ int openblas_parallel_mode() {
   return fn ? fn() : -1;
 }
 
+// Set in the re-executed process: the kernel OpenBLAS had chosen by itself.
+constexpr const char* kDetectedCoreVariable = "TENSORPOLY_OPENBLAS_DETECTED_CORE";
+
 }  // namespace
+
+CpuVectorSupport cpu_vector_support() {
+  CpuVectorSupport cpu;
+#if defined(__x86_64__) || defined(__i386__)
+  // libgcc's checks include the OS's XSAVE state (XCR0), not just CPUID bits.
+  __builtin_cpu_init();
+  cpu.avx2_fma = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  cpu.avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") &&
+               __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+               __builtin_cpu_supports("avx512vl");
+#endif
+  return cpu;
+}
+
+std::string openblas_core_override(const std::string& detected_core, const CpuVectorSupport& cpu) {
+  // OpenBLAS's x86 kernels without AVX2 (its fallbacks for a CPU it does not know).
+  static const std::array<const char*, 14> pre_avx2 = {
+      "Katmai", "Coppermine", "Northwood", "Prescott", "Banias", "Atom", "Core2",
+      "Penryn", "Dunnington", "Nehalem", "Sandybridge", "Opteron", "Opteron_SSE3", "Barcelona"};
+  const bool outdated = std::find(pre_avx2.begin(), pre_avx2.end(), detected_core) != pre_avx2.end();
+  if (!outdated) return {};
+  if (cpu.avx512) return "SkylakeX";
+  if (cpu.avx2_fma) return "Haswell";
+  return {};
+}
+
+void select_blas_kernel(char** argv) {
+  if (argv == nullptr || argv[0] == nullptr) return;
+  if (std::getenv("OPENBLAS_CORETYPE") != nullptr) return;  // the user's (or our earlier) choice
+  const auto core_name = find_symbol<OpenBlasCoreNameFn>("openblas_get_corename");
+  if (core_name == nullptr) return;  // not OpenBLAS
+  const std::string detected = core_name();
+  const std::string wanted = openblas_core_override(detected, cpu_vector_support());
+  if (wanted.empty()) return;
+  setenv("OPENBLAS_CORETYPE", wanted.c_str(), 1);
+  setenv(kDetectedCoreVariable, detected.c_str(), 1);
+  execv("/proc/self/exe", argv);
+  // The re-exec failed: carry on with the slower kernel rather than not at all.
+  unsetenv("OPENBLAS_CORETYPE");
+  unsetenv(kDetectedCoreVariable);
+}
 
 RuntimeInfo runtime_info() {
   RuntimeInfo info;
@@ -67,6 +116,15 @@ RuntimeInfo runtime_info() {
       case 1: info.blas_config += " (pthreads)"; break;
       case 2: info.blas_config += " (openmp)"; break;
       default: break;
+    }
+  }
+  if (auto core_name = find_symbol<OpenBlasCoreNameFn>("openblas_get_corename")) {
+    info.blas_core = core_name();
+    const char* detected = std::getenv(kDetectedCoreVariable);
+    if (detected != nullptr && std::getenv("OPENBLAS_CORETYPE") != nullptr) {
+      info.blas_core_note = std::string("OPENBLAS_CORETYPE set by TensorPoly: on its own, OpenBLAS "
+                                        "did not recognise this CPU and chose ") +
+                            detected;
     }
   }
   info.intra_op_threads = torch::get_num_threads();

@@ -22,7 +22,7 @@ using app::testing::temp_store;
 
 // Records one run with 3 tasks, `steps` steps, one evaluation at the end.
 int64_t record(const std::filesystem::path& path, const std::string& name, int steps,
-               RunStatus status = RunStatus::kFinished) {
+               RunStatus status = RunStatus::kFinished, const std::string& task_prefix = "copy_") {
   sessions::Recorder recorder(path.string());
   RunStarted run;
   run.name = name;
@@ -32,7 +32,7 @@ int64_t record(const std::filesystem::path& path, const std::string& name, int s
   run.total_steps = steps;
   run.parameters = {1000, 100, 12, 30};
   for (int task = 0; task < 3; ++task) {
-    run.tasks.push_back({task, "copy_" + std::to_string(task), "copy", {"copy", "rev"}, "train"});
+    run.tasks.push_back({task, task_prefix + std::to_string(task), "copy", {"copy", "rev"}, "train"});
   }
   recorder.on_run_started(run);
   for (int step = 1; step <= steps; ++step) {
@@ -106,6 +106,20 @@ TEST(SessionsCli, RunsAttachesOtherMachinesFiles) {
   EXPECT_EQ(runs[1]["source"], node.string());
   const auto table = run_cli("runs --db " + quote(local) + " --attach " + quote(node));
   EXPECT_NE(table.out.find("db1"), std::string::npos) << table.out;
+}
+
+// A long task name ("drop_vowels+rotate_right" ran into its split column) keeps its
+// columns apart in both tables of `show`.
+TEST(SessionsCli, ShowKeepsLongTaskNamesApartFromTheNextColumn) {
+  const auto db = temp_store("show-long-names");
+  const std::string prefix = "drop_vowels+rotate_right+swap_pairs_";
+  const int64_t id = record(db, "long names", 5, RunStatus::kFinished, prefix);
+  const auto text = run_cli("show --run " + std::to_string(id) + " --db " + quote(db));
+  ASSERT_EQ(text.exit_code, 0) << text.all;
+  EXPECT_NE(text.out.find(prefix + "2  train"), std::string::npos) << text.out;
+  const auto evaluation = text.out.find("final evaluation");
+  ASSERT_NE(evaluation, std::string::npos) << text.out;
+  EXPECT_NE(text.out.find(prefix + "2  2.5", evaluation), std::string::npos) << text.out;
 }
 
 TEST(SessionsCli, ShowPrintsConfigTasksAndFinalMetrics) {

@@ -3,7 +3,10 @@
 
 #include <array>
 #include <cstdio>
+#include <regex>
 #include <string>
+
+#include "tensorpoly/runtime.h"
 
 namespace {
 
@@ -33,6 +36,37 @@ TEST(TensorpolyRun, VersionNamesEveryComponent) {
         << "missing '" << expected << "' in:\n"
         << result.output;
   }
+}
+
+// "BLAS kernel NAME ..." from --version, or "" when the BLAS is not OpenBLAS.
+std::string blas_kernel(const std::string& version_output) {
+  static const std::regex line("(^|\n)BLAS kernel ([A-Za-z0-9_]+)");
+  std::smatch match;
+  return std::regex_search(version_output, match, line) ? match[2].str() : std::string();
+}
+
+// Left to itself, Debian's OpenBLAS 0.3.21 runs its Prescott (SSE3) kernels on
+// CPUs newer than it knows; tensorpoly-run must end up on kernels that use the
+// AVX2/AVX-512 this CPU has.
+TEST(TensorpolyRun, RunsTheBlasKernelsThisCpuSupports) {
+  const Result result = run("env -u OPENBLAS_CORETYPE -u TENSORPOLY_OPENBLAS_DETECTED_CORE '" +
+                            std::string(TENSORPOLY_RUN_EXE) + "' --version");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const std::string kernel = blas_kernel(result.output);
+  if (kernel.empty()) GTEST_SKIP() << "the BLAS loaded is not OpenBLAS:\n" << result.output;
+  EXPECT_EQ(tensorpoly::openblas_core_override(kernel, tensorpoly::cpu_vector_support()), "")
+      << "still on the outdated kernel " << kernel << ":\n"
+      << result.output;
+}
+
+TEST(TensorpolyRun, KeepsTheUsersOwnBlasKernelChoice) {
+  const Result result = run("env -u TENSORPOLY_OPENBLAS_DETECTED_CORE OPENBLAS_CORETYPE=Prescott '" +
+                            std::string(TENSORPOLY_RUN_EXE) + "' --version");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const std::string kernel = blas_kernel(result.output);
+  if (kernel.empty()) GTEST_SKIP() << "the BLAS loaded is not OpenBLAS:\n" << result.output;
+  EXPECT_EQ(kernel, "Prescott") << result.output;
+  EXPECT_EQ(result.output.find("set by TensorPoly"), std::string::npos) << result.output;
 }
 
 TEST(TensorpolyRun, UnknownCommandIsAUsageError) {

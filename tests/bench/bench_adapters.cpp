@@ -22,6 +22,7 @@
 #include <memory>
 
 #include "adapters/factory.h"
+#include "tensorpoly/runtime.h"
 
 namespace tensorpoly::adapters {
 namespace {
@@ -118,6 +119,7 @@ BENCHMARK(BM_FrozenBase)
 }  // namespace tensorpoly::adapters
 
 int main(int argc, char** argv) {
+  tensorpoly::select_blas_kernel(argv);
   const char* threads = std::getenv("TENSORPOLY_BENCH_THREADS");
   torch::set_num_threads(threads != nullptr ? std::atoi(threads) : 2);
   benchmark::Initialize(&argc, argv);

@@ -20,6 +20,20 @@ TEST(Runtime, ReportsVersionsAndLoadedBlas) {
   EXPECT_GT(info.intra_op_threads, 0);
 }
 
+TEST(Runtime, OverridesOnlyAnOpenBlasKernelOlderThanTheCpu) {
+  const CpuVectorSupport avx512{true, true};
+  const CpuVectorSupport avx2{true, false};
+  const CpuVectorSupport sse{false, false};
+  EXPECT_EQ(openblas_core_override("Prescott", avx512), "SkylakeX");
+  EXPECT_EQ(openblas_core_override("Prescott", avx2), "Haswell");
+  EXPECT_EQ(openblas_core_override("Sandybridge", avx2), "Haswell");
+  EXPECT_EQ(openblas_core_override("Prescott", sse), "");  // a CPU that old keeps its kernel
+  for (const char* own_choice : {"SkylakeX", "Cooperlake", "SapphireRapids", "Haswell", "Zen"}) {
+    EXPECT_EQ(openblas_core_override(own_choice, avx512), "") << own_choice;
+  }
+  EXPECT_EQ(openblas_core_override("", avx512), "");
+}
+
 TEST(Runtime, ResolvesDevicesAndRejectsUnknownOnes) {
   EXPECT_EQ(resolve_device("cpu"), "cpu");
   EXPECT_EQ(resolve_device("auto"), torch::cuda::is_available() ? "cuda:0" : "cpu");
