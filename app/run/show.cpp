@@ -113,9 +113,9 @@ int show_run(const std::vector<std::string>& args) {
     name_width += 2;
     std::cout << "\ntasks (" << details.tasks.size() << "):\n" << std::left;
     for (const auto& task : details.tasks) {
-      std::cout << "  " << std::setw(4) << task.index << std::setw(name_width) << task.name << std::setw(10)
-                << task.split << std::setw(14) << (task.family.empty() ? "-" : task.family)
-                << join(task.skills) << "\n";
+      std::cout << "  " << std::setw(4) << task.index << std::setw(name_width) << task.name
+                << std::setw(10) << task.split << std::setw(14)
+                << (task.family.empty() ? "-" : task.family) << join(task.skills) << "\n";
     }
     std::cout << "\nfinal metrics:\n";
     for (const auto& metric : metrics) {
@@ -126,8 +126,8 @@ int show_run(const std::vector<std::string>& args) {
     }
     if (!evaluations.empty()) {
       std::cout << "\nfinal evaluation:\n  " << std::setw(10) << "split" << std::setw(8) << "step"
-                << std::setw(name_width) << "task" << std::setw(12) << "loss" << std::setw(12) << "exact"
-                << std::setw(12) << "accuracy"
+                << std::setw(name_width) << "task" << std::setw(12) << "loss" << std::setw(12)
+                << "exact" << std::setw(12) << "accuracy"
                 << "n\n";
       for (const auto& row : evaluations) {
         auto measured = [](double value) {
@@ -136,7 +136,8 @@ int show_run(const std::vector<std::string>& args) {
           text << value;
           return text.str();
         };
-        std::cout << "  " << std::setw(10) << row.split << std::setw(8) << row.step << std::setw(name_width)
+        std::cout << "  " << std::setw(10) << row.split << std::setw(8) << row.step
+                  << std::setw(name_width)
                   << (row.task_name.empty() ? std::to_string(row.task) : row.task_name)
                   << std::setw(12) << row.loss << std::setw(12) << measured(row.exact_match)
                   << std::setw(12) << measured(row.accuracy) << row.n_examples << "\n";

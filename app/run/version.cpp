@@ -31,14 +31,13 @@ int print_version(const std::vector<std::string>&) {
     if (!info.blas_core_note.empty()) std::cout << " (" << info.blas_core_note << ")";
     std::cout << "\n";
   }
-  std::cout
-            << "Intra-op threads " << info.intra_op_threads << "\n";
+  std::cout << "Intra-op threads " << info.intra_op_threads << "\n";
   return kExitOk;
 }
 
-const Registration registration("version", {"print versions of LibTorch, Qt, SQLite, CUDA, BLAS",
-                                            "tensorpoly-run version  (also --version)",
-                                            print_version});
+const Registration registration("version",
+                                {"print versions of LibTorch, Qt, SQLite, CUDA, BLAS",
+                                 "tensorpoly-run version  (also --version)", print_version});
 
 }  // namespace
 }  // namespace tensorpoly::app

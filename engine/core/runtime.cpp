@@ -5,15 +5,14 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
-
 #include <fstream>
 #include <regex>
 #include <stdexcept>
 #include <string>
 #include <thread>
-#include <algorithm>
 
 #include <torch/torch.h>
 #include <torch/version.h>
@@ -77,9 +76,10 @@ CpuVectorSupport cpu_vector_support() {
 std::string openblas_core_override(const std::string& detected_core, const CpuVectorSupport& cpu) {
   // OpenBLAS's x86 kernels without AVX2 (its fallbacks for a CPU it does not know).
   static const std::array<const char*, 14> pre_avx2 = {
-      "Katmai", "Coppermine", "Northwood", "Prescott", "Banias", "Atom", "Core2",
-      "Penryn", "Dunnington", "Nehalem", "Sandybridge", "Opteron", "Opteron_SSE3", "Barcelona"};
-  const bool outdated = std::find(pre_avx2.begin(), pre_avx2.end(), detected_core) != pre_avx2.end();
+      "Katmai", "Coppermine", "Northwood", "Prescott",    "Banias",  "Atom",         "Core2",
+      "Penryn", "Dunnington", "Nehalem",   "Sandybridge", "Opteron", "Opteron_SSE3", "Barcelona"};
+  const bool outdated =
+      std::find(pre_avx2.begin(), pre_avx2.end(), detected_core) != pre_avx2.end();
   if (!outdated) return {};
   if (cpu.avx512) return "SkylakeX";
   if (cpu.avx2_fma) return "Haswell";
@@ -112,18 +112,26 @@ RuntimeInfo runtime_info() {
   if (auto config = find_symbol<OpenBlasConfigFn>("openblas_get_config")) {
     info.blas_config = config();
     switch (openblas_parallel_mode()) {
-      case 0: info.blas_config += " (sequential)"; break;
-      case 1: info.blas_config += " (pthreads)"; break;
-      case 2: info.blas_config += " (openmp)"; break;
-      default: break;
+      case 0:
+        info.blas_config += " (sequential)";
+        break;
+      case 1:
+        info.blas_config += " (pthreads)";
+        break;
+      case 2:
+        info.blas_config += " (openmp)";
+        break;
+      default:
+        break;
     }
   }
   if (auto core_name = find_symbol<OpenBlasCoreNameFn>("openblas_get_corename")) {
     info.blas_core = core_name();
     const char* detected = std::getenv(kDetectedCoreVariable);
     if (detected != nullptr && std::getenv("OPENBLAS_CORETYPE") != nullptr) {
-      info.blas_core_note = std::string("OPENBLAS_CORETYPE set by TensorPoly: on its own, OpenBLAS "
-                                        "did not recognise this CPU and chose ") +
+      info.blas_core_note = std::string(
+                                "OPENBLAS_CORETYPE set by TensorPoly: on its own, OpenBLAS "
+                                "did not recognise this CPU and chose ") +
                             detected;
     }
   }

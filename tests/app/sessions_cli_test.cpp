@@ -32,7 +32,8 @@ int64_t record(const std::filesystem::path& path, const std::string& name, int s
   run.total_steps = steps;
   run.parameters = {1000, 100, 12, 30};
   for (int task = 0; task < 3; ++task) {
-    run.tasks.push_back({task, task_prefix + std::to_string(task), "copy", {"copy", "rev"}, "train"});
+    run.tasks.push_back(
+        {task, task_prefix + std::to_string(task), "copy", {"copy", "rev"}, "train"});
   }
   recorder.on_run_started(run);
   for (int step = 1; step <= steps; ++step) {

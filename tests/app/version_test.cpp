@@ -38,21 +38,28 @@ TEST(TensorpolyRun, VersionNamesEveryComponent) {
   }
 }
 
-// "BLAS kernel NAME ..." from --version, or "" when the BLAS is not OpenBLAS.
-std::string blas_kernel(const std::string& version_output) {
+// tensorpoly-run --version run under `env ENV_ARGS`, and the OpenBLAS kernel its
+// "BLAS kernel NAME" line names ("" when the BLAS is not OpenBLAS).
+struct KernelReport {
+  Result result;
+  std::string kernel;
+};
+
+KernelReport version_under(const std::string& env_args) {
   static const std::regex line("(^|\n)BLAS kernel ([A-Za-z0-9_]+)");
+  KernelReport report{run("env " + env_args + " '" + TENSORPOLY_RUN_EXE + "' --version"), {}};
   std::smatch match;
-  return std::regex_search(version_output, match, line) ? match[2].str() : std::string();
+  if (std::regex_search(report.result.output, match, line)) report.kernel = match[2].str();
+  return report;
 }
 
 // Left to itself, Debian's OpenBLAS 0.3.21 runs its Prescott (SSE3) kernels on
 // CPUs newer than it knows; tensorpoly-run must end up on kernels that use the
 // AVX2/AVX-512 this CPU has.
 TEST(TensorpolyRun, RunsTheBlasKernelsThisCpuSupports) {
-  const Result result = run("env -u OPENBLAS_CORETYPE -u TENSORPOLY_OPENBLAS_DETECTED_CORE '" +
-                            std::string(TENSORPOLY_RUN_EXE) + "' --version");
+  const auto [result, kernel] =
+      version_under("-u OPENBLAS_CORETYPE -u TENSORPOLY_OPENBLAS_DETECTED_CORE");
   ASSERT_EQ(result.exit_code, 0) << result.output;
-  const std::string kernel = blas_kernel(result.output);
   if (kernel.empty()) GTEST_SKIP() << "the BLAS loaded is not OpenBLAS:\n" << result.output;
   EXPECT_EQ(tensorpoly::openblas_core_override(kernel, tensorpoly::cpu_vector_support()), "")
       << "still on the outdated kernel " << kernel << ":\n"
@@ -60,10 +67,9 @@ TEST(TensorpolyRun, RunsTheBlasKernelsThisCpuSupports) {
 }
 
 TEST(TensorpolyRun, KeepsTheUsersOwnBlasKernelChoice) {
-  const Result result = run("env -u TENSORPOLY_OPENBLAS_DETECTED_CORE OPENBLAS_CORETYPE=Prescott '" +
-                            std::string(TENSORPOLY_RUN_EXE) + "' --version");
+  const auto [result, kernel] =
+      version_under("-u TENSORPOLY_OPENBLAS_DETECTED_CORE OPENBLAS_CORETYPE=Prescott");
   ASSERT_EQ(result.exit_code, 0) << result.output;
-  const std::string kernel = blas_kernel(result.output);
   if (kernel.empty()) GTEST_SKIP() << "the BLAS loaded is not OpenBLAS:\n" << result.output;
   EXPECT_EQ(kernel, "Prescott") << result.output;
   EXPECT_EQ(result.output.find("set by TensorPoly"), std::string::npos) << result.output;
