@@ -7,6 +7,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=${TENSORPOLY_BUILD_DIR:-$root/build}
 generator=()
 command -v ninja >/dev/null && [[ ! -f "$build_dir/Makefile" ]] && generator=(-G Ninja)
-cmake -S "$root" -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DTENSORPOLY_WERROR=ON "$@"
+# ccache, when installed, makes rebuilds in a second checkout cheap; it is not required.
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+cmake -S "$root" -B "$build_dir" "${generator[@]}" "${launcher[@]}" \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTENSORPOLY_WERROR=ON "$@"
 cmake --build "$build_dir" --parallel "${TENSORPOLY_JOBS:-$(nproc)}"

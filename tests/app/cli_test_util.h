@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include "test_paths.h"
 
 namespace tensorpoly::app::testing {
 

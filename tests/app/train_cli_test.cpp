@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tensorpoly/sessions/store.h"
+#include "test_paths.h"
 
 namespace {
 

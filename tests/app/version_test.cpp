@@ -7,6 +7,7 @@
 #include <string>
 
 #include "tensorpoly/runtime.h"
+#include "test_paths.h"
 
 namespace {
 

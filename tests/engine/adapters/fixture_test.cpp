@@ -22,6 +22,7 @@
 #include "adapters/factory.h"
 #include "adapters/router.h"
 #include "adapters/tensor_product.h"
+#include "test_paths.h"
 
 namespace tensorpoly::adapters {
 namespace {

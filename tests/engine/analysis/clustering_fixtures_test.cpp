@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "tensorpoly/analysis.h"
+#include "test_paths.h"
 
 namespace ta = tensorpoly::analysis;
 namespace fs = std::filesystem;

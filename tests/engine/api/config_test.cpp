@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tensorpoly/model_preset.h"
+#include "test_paths.h"
 
 namespace tensorpoly {
 namespace {

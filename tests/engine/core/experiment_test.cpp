@@ -13,6 +13,7 @@
 #include "engine/train/test_support.h"
 #include "train/base_model.h"
 #include "train/trainer.h"
+#include "test_paths.h"
 
 namespace tensorpoly {
 namespace {

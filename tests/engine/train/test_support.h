@@ -12,6 +12,7 @@
 
 #include "tensorpoly/config.h"
 #include "tensorpoly/events.h"
+#include "test_paths.h"
 
 namespace tensorpoly::testing {
 
