@@ -16,6 +16,7 @@
 
 #include "run_lock.h"
 #include "sqlite_util.h"
+#include "transaction.h"
 
 namespace tensorpoly::sessions {
 
@@ -153,21 +154,17 @@ struct Recorder::Impl {
   // One transaction for the whole batch; every event is written whole.
   void write(const std::deque<Item>& batch, std::map<int64_t, int64_t>& advanced) {
     std::lock_guard<std::mutex> db_lock(db_mutex);
-    sqlite3* db = store.handle();
-    const std::string& path = store.path();
-    detail::exec(db, path, "BEGIN IMMEDIATE");
     try {
+      detail::Transaction transaction(store.handle(), store.path());
       for (const Item& item : batch) {
         std::visit([&](const auto& event) { write_event(item.run_id, event, advanced); },
                    item.payload);
       }
       for (const auto& [run, step] : advanced) {
         advance_run->bind_int64(1, run).bind_int64(2, step).run();
-        advance_run->reset();
       }
-      detail::exec(db, path, "COMMIT");
-    } catch (...) {
-      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+      transaction.commit();
+    } catch (...) {  // rolled back: nothing of the batch advanced
       advanced.clear();
       throw;
     }
@@ -192,7 +189,6 @@ struct Recorder::Impl {
       insert_metric->bind_int64(4, metric.task).bind_int64(5, event.step);
       insert_metric->bind_double(6, metric.value).bind_double(7, event.wall_time_s);
       insert_metric->run();
-      insert_metric->reset();
     }
     note_step(advanced, run, event.step);
   }
@@ -204,7 +200,6 @@ struct Recorder::Impl {
       insert_evaluation->bind_double(6, task.exact_match).bind_double(7, task.accuracy);
       insert_evaluation->bind_int64(8, task.n_examples).bind_double(9, event.wall_time_s);
       insert_evaluation->run();
-      insert_evaluation->reset();
     }
   }
 
@@ -217,21 +212,18 @@ struct Recorder::Impl {
       insert_routing->bind_text(6, nlohmann::json(layer.shape).dump());
       insert_routing->bind_blob(7, layer.values.data(), layer.values.size() * sizeof(float));
       insert_routing->run();
-      insert_routing->reset();
     }
   }
 
   void write_event(int64_t run, const CheckpointSaved& event, std::map<int64_t, int64_t>&) {
     insert_checkpoint->bind_int64(1, run).bind_int64(2, event.step).bind_text(3, event.path);
     insert_checkpoint->run();
-    insert_checkpoint->reset();
   }
 
   void write_event(int64_t run, const RunEnded& event, std::map<int64_t, int64_t>& advanced) {
     end_run->bind_int64(1, run).bind_text(2, run_status_name(event.status));
     end_run->bind_text(3, detail::utc_now()).bind_text(4, event.message);
     end_run->bind_int64(5, event.step).run();
-    end_run->reset();
     note_step(advanced, run, event.step);
   }
 
@@ -240,42 +232,36 @@ struct Recorder::Impl {
     sqlite3* db = store.handle();
     const std::string& path = store.path();
     run_lock.reset();
-    detail::exec(db, path, "BEGIN IMMEDIATE");
-    try {
-      Statement insert(db, path,
-                       "INSERT INTO runs (name, status, method, last_step, created_at, config_json,"
-                       " app_version, torch_version, device, seed, total_steps, start_step,"
-                       " params_total, params_trainable, params_router, params_per_task)"
-                       " VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-                       " ?13, ?14, ?15)");
-      insert.bind_text(1, event.name).bind_text(2, event.method).bind_int64(3, event.start_step);
-      insert.bind_text(4, detail::utc_now()).bind_text(5, event.config_json);
-      insert.bind_text(6, event.app_version).bind_text(7, event.torch_version);
-      insert.bind_text(8, event.device).bind_int64(9, static_cast<int64_t>(event.seed));
-      insert.bind_int64(10, event.total_steps).bind_int64(11, event.start_step);
-      insert.bind_int64(12, event.parameters.total).bind_int64(13, event.parameters.trainable);
-      insert.bind_int64(14, event.parameters.router).bind_int64(15, event.parameters.per_task);
-      insert.run();
-      const int64_t id = sqlite3_last_insert_rowid(db);
-      Statement task_row(db, path,
-                         "INSERT INTO tasks (run_id, task_index, name, family, skills_json, split)"
-                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-      for (const TaskInfo& task : event.tasks) {
-        task_row.bind_int64(1, id).bind_int64(2, task.index).bind_text(3, task.name);
-        task_row.bind_text(4, task.family).bind_text(5, nlohmann::json(task.skills).dump());
-        task_row.bind_text(6, task.split).run();
-        task_row.reset();
-      }
-      // Locked before the row becomes visible: nobody can see this run "running"
-      // without a live writer.
-      auto lock = std::make_unique<detail::RunLock>(path, id);
-      detail::exec(db, path, "COMMIT");
-      run_lock = std::move(lock);
-      return id;
-    } catch (...) {
-      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-      throw;
+    detail::Transaction transaction(db, path);
+    Statement insert(db, path,
+                     "INSERT INTO runs (name, status, method, last_step, created_at, config_json,"
+                     " app_version, torch_version, device, seed, total_steps, start_step,"
+                     " params_total, params_trainable, params_router, params_per_task)"
+                     " VALUES (?1, 'running', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+                     " ?13, ?14, ?15)");
+    insert.bind_text(1, event.name).bind_text(2, event.method).bind_int64(3, event.start_step);
+    insert.bind_text(4, detail::utc_now()).bind_text(5, event.config_json);
+    insert.bind_text(6, event.app_version).bind_text(7, event.torch_version);
+    insert.bind_text(8, event.device).bind_int64(9, static_cast<int64_t>(event.seed));
+    insert.bind_int64(10, event.total_steps).bind_int64(11, event.start_step);
+    insert.bind_int64(12, event.parameters.total).bind_int64(13, event.parameters.trainable);
+    insert.bind_int64(14, event.parameters.router).bind_int64(15, event.parameters.per_task);
+    insert.run();
+    const int64_t id = sqlite3_last_insert_rowid(db);
+    Statement task_row(db, path,
+                       "INSERT INTO tasks (run_id, task_index, name, family, skills_json, split)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    for (const TaskInfo& task : event.tasks) {
+      task_row.bind_int64(1, id).bind_int64(2, task.index).bind_text(3, task.name);
+      task_row.bind_text(4, task.family).bind_text(5, nlohmann::json(task.skills).dump());
+      task_row.bind_text(6, task.split).run();
     }
+    // Locked before the row becomes visible: nobody can see this run "running"
+    // without a live writer.
+    auto lock = std::make_unique<detail::RunLock>(path, id);
+    transaction.commit();
+    run_lock = std::move(lock);
+    return id;
   }
 
   void close() {

@@ -5,6 +5,7 @@
 
 #include "sqlite_util.h"
 #include "tensorpoly/sessions/store.h"
+#include "transaction.h"
 
 namespace tensorpoly::sessions {
 namespace {
@@ -96,16 +97,15 @@ void migrate(sqlite3* db, const std::string& path, int target) {
                      "); open it with a newer TensorPoly Studio");
   }
   for (int next = version + 1; next <= target; ++next) {
-    detail::exec(db, path, "BEGIN IMMEDIATE");
     try {
+      detail::Transaction transaction(db, path);
       // Another process may have migrated the file meanwhile.
       if (detail::user_version(db, path) < next) {
         detail::exec(db, path, kMigrations[next - 1]);
         detail::exec(db, path, "PRAGMA user_version = " + std::to_string(next));
       }
-      detail::exec(db, path, "COMMIT");
-    } catch (const StoreError& error) {
-      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+      transaction.commit();
+    } catch (const StoreError& error) {  // rolled back when `transaction` left its scope
       throw StoreError(std::string(error.what()) + " (migrating to schema version " +
                        std::to_string(next) + ")");
     }

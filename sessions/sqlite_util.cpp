@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <ctime>
 #include <limits>
+#include <utility>
 
 #include "tensorpoly/sessions/store.h"
 
@@ -25,8 +26,9 @@ void exec(sqlite3* db, const std::string& path, const std::string& sql) {
 }
 
 int user_version(sqlite3* db, const std::string& path, const std::string& database) {
-  Statement stmt(db, path, "PRAGMA " + quoted(database) + ".user_version");
-  return stmt.step() ? static_cast<int>(stmt.int64(0)) : 0;
+  Statement pragma(db, path, "PRAGMA " + quoted(database) + ".user_version");
+  return read_first_row(pragma, [](const Statement& row) { return static_cast<int>(row.int64(0)); })
+      .value_or(0);
 }
 
 std::string utc_now() {
@@ -63,22 +65,21 @@ std::string file_uri(const std::string& path, bool read_only) {
   return uri;
 }
 
-Statement::Statement(sqlite3* db, const std::string& path, const std::string& sql)
-    : db_(db), path_(path), owned_(true) {
+Statement::Statement(sqlite3* db, std::string path, const std::string& sql)
+    : db_(db), path_(std::move(path)), owned_(true) {
   if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr) != SQLITE_OK) {
-    fail(db, path, "cannot prepare '" + sql + "'");
+    fail(db, path_, "cannot prepare '" + sql + "'");
   }
 }
 
-Statement::Statement(sqlite3* db, const std::string& path, sqlite3_stmt* cached)
-    : db_(db), path_(path), stmt_(cached), owned_(false) {}
+Statement::Statement(sqlite3* db, std::string path, sqlite3_stmt* cached)
+    : db_(db), path_(std::move(path)), stmt_(cached), owned_(false) {}
 
 Statement::~Statement() {
   if (owned_) {
     sqlite3_finalize(stmt_);
   } else {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
+    reset();
   }
 }
 
@@ -124,6 +125,7 @@ bool Statement::step() {
 }
 
 void Statement::run() {
+  ResetOnExit reset(*this);
   while (step()) {
   }
 }
@@ -237,7 +239,7 @@ sqlite3* open_connection(const std::string& path, bool read_only) {
 int read_schema_version(sqlite3* db, const std::string& path, const std::string& database) {
   try {
     Statement schema(db, path, "SELECT count(*) FROM " + quoted(database) + ".sqlite_master");
-    schema.step();
+    schema.run();
     return user_version(db, path, database);
   } catch (const StoreError& error) {
     throw StoreError(std::string(error.what()) +

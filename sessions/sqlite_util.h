@@ -5,7 +5,10 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace tensorpoly::sessions::detail {
@@ -19,11 +22,14 @@ std::string file_uri(const std::string& path, bool read_only);
 
 // A prepared statement, either borrowed from a cache (reset on destruction) or owned
 // (finalized on destruction). Column and bind indexes follow SQLite: bind from 1,
-// columns from 0.
+// columns from 0. `path` names the file in error messages; the statement keeps its own
+// copy, so it stays valid when the caller's string (a moved Store's path) does not.
+// Read rows with for_each_row / read_rows / read_first_row below; a const Statement&
+// is a row: only the column getters are const.
 class Statement {
  public:
-  Statement(sqlite3* db, const std::string& path, const std::string& sql);  // owned
-  Statement(sqlite3* db, const std::string& path, sqlite3_stmt* cached);    // borrowed
+  Statement(sqlite3* db, std::string path, const std::string& sql);  // owned
+  Statement(sqlite3* db, std::string path, sqlite3_stmt* cached);    // borrowed
   ~Statement();
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
@@ -35,9 +41,9 @@ class Statement {
   Statement& bind_text_static(int index, const std::string& value);
   Statement& bind_blob(int index, const void* data, size_t bytes);
 
-  bool step();  // true: a row is ready; false: done; throws on error
-  void run();   // steps to the end, ignoring rows
-  void reset();
+  bool step();   // true: a row is ready; false: done; throws on error
+  void run();    // steps to the end, ignoring rows, then reset() (also on error)
+  void reset();  // ready to be bound and stepped again; clears the bindings
 
   int64_t int64(int column) const;
   double real(int column) const;  // NULL reads back as NaN
@@ -49,10 +55,49 @@ class Statement {
 
  private:
   sqlite3* db_;
-  const std::string& path_;
+  std::string path_;
   sqlite3_stmt* stmt_ = nullptr;
   bool owned_;
 };
+
+// Resets a statement when it leaves scope, however it leaves.
+class ResetOnExit {
+ public:
+  explicit ResetOnExit(Statement& statement) : statement_(statement) {}
+  ~ResetOnExit() { statement_.reset(); }
+  ResetOnExit(const ResetOnExit&) = delete;
+  ResetOnExit& operator=(const ResetOnExit&) = delete;
+
+ private:
+  Statement& statement_;
+};
+
+// The query loop, written once: steps the bound `statement` to the end and calls
+// fn(row) for each result row (fn reads the columns). The statement is reset
+// afterwards, also when fn or a step throws, so it can be bound again at once.
+template <typename Fn>
+void for_each_row(Statement& statement, Fn&& fn) {
+  ResetOnExit reset(statement);
+  while (statement.step()) fn(std::as_const(statement));
+}
+
+// Every result row, each turned into a value by read(row).
+template <typename Read>
+auto read_rows(Statement& statement, Read&& read) {
+  std::vector<std::decay_t<decltype(read(std::as_const(statement)))>> rows;
+  for_each_row(statement, [&](const Statement& row) { rows.push_back(read(row)); });
+  return rows;
+}
+
+// The first result row turned into a value by read(row), or nullopt when there is
+// none. The statement is reset afterwards (any further rows are not read).
+template <typename Read>
+auto read_first_row(Statement& statement, Read&& read)
+    -> std::optional<std::decay_t<decltype(read(std::as_const(statement)))>> {
+  ResetOnExit reset(statement);
+  if (!statement.step()) return std::nullopt;
+  return read(std::as_const(statement));
+}
 
 }  // namespace tensorpoly::sessions::detail
 

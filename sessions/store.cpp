@@ -10,9 +10,13 @@
 #include "run_lock.h"
 #include "store_internal.h"
 #include "tensorpoly/sessions/schema.h"
+#include "transaction.h"
 
 namespace tensorpoly::sessions {
 
+using detail::for_each_row;
+using detail::read_first_row;
+using detail::read_rows;
 using detail::Statement;
 
 namespace {
@@ -56,32 +60,26 @@ namespace detail {
 std::vector<int64_t> dead_runs(sqlite3* db, const std::string& path) {
   std::vector<int64_t> dead;
   Statement running(db, path, "SELECT id FROM runs WHERE status = 'running'");
-  while (running.step()) {
-    if (!run_lock_held(path, running.int64(0))) dead.push_back(running.int64(0));
-  }
+  for_each_row(running, [&](const Statement& row) {
+    if (!run_lock_held(path, row.int64(0))) dead.push_back(row.int64(0));
+  });
   return dead;
 }
 
 void mark_interrupted_runs(sqlite3* db, const std::string& path, const std::vector<int64_t>& dead) {
   if (dead.empty()) return;
-  exec(db, path, "BEGIN IMMEDIATE");
-  try {
-    Statement mark(db, path,
-                   "UPDATE runs SET status = 'interrupted', message = ?1,"
-                   " finished_at = CASE WHEN finished_at = '' THEN ?2 ELSE finished_at END"
-                   " WHERE id = ?3 AND status = 'running'");
-    for (int64_t id : dead) {
-      // Checked again inside the write transaction: a Recorder takes its lock before
-      // it commits the run row, so a run we can see with a free lock has no writer.
-      if (run_lock_held(path, id)) continue;
-      mark.bind_text(1, kInterruptedMessage).bind_text(2, utc_now()).bind_int64(3, id).run();
-      mark.reset();
-    }
-    exec(db, path, "COMMIT");
-  } catch (...) {
-    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-    throw;
+  Transaction transaction(db, path);
+  Statement mark(db, path,
+                 "UPDATE runs SET status = 'interrupted', message = ?1,"
+                 " finished_at = CASE WHEN finished_at = '' THEN ?2 ELSE finished_at END"
+                 " WHERE id = ?3 AND status = 'running'");
+  for (int64_t id : dead) {
+    // Checked again inside the write transaction: a Recorder takes its lock before
+    // it commits the run row, so a run we can see with a free lock has no writer.
+    if (run_lock_held(path, id)) continue;
+    mark.bind_text(1, kInterruptedMessage).bind_text(2, utc_now()).bind_int64(3, id).run();
   }
+  transaction.commit();
 }
 
 void mark_interrupted_runs(sqlite3* db, const std::string& path) {
@@ -103,12 +101,11 @@ void refuse_foreign_file(sqlite3* probe, const std::string& path) {
                     "ESCAPE '\\' ORDER BY type DESC, name");
   std::string found;
   int count = 0;
-  while (objects.step()) {
+  for_each_row(objects, [&](const Statement& row) {
     if (++count <= 5) {
-      found +=
-          std::string(found.empty() ? "" : ", ") + objects.text(0) + " '" + objects.text(1) + "'";
+      found += std::string(found.empty() ? "" : ", ") + row.text(0) + " '" + row.text(1) + "'";
     }
-  }
+  });
   if (count == 0) return;
   if (count > 5) found += " and " + std::to_string(count - 5) + " more";
   throw StoreError(path +
@@ -119,7 +116,8 @@ void refuse_foreign_file(sqlite3* probe, const std::string& path) {
 
 std::string journal_mode(sqlite3* probe, const std::string& path) {
   Statement journal(probe, path, "PRAGMA journal_mode");
-  return journal.step() ? lower(journal.text(0)) : std::string();
+  return read_first_row(journal, [](const Statement& row) { return lower(row.text(0)); })
+      .value_or(std::string());
 }
 
 // PRAGMA quick_check or integrity_check on the probe; refuses a damaged file.
@@ -127,7 +125,9 @@ void require_intact(sqlite3* probe, const std::string& path, const std::string& 
   std::string problems;
   try {
     Statement rows(probe, path, "PRAGMA main." + check);
-    while (rows.step()) problems += (problems.empty() ? "" : "; ") + rows.text(0);
+    for_each_row(rows, [&](const Statement& row) {
+      problems += (problems.empty() ? "" : "; ") + row.text(0);
+    });
   } catch (const StoreError& error) {
     problems = error.what();
   }
@@ -135,6 +135,41 @@ void require_intact(sqlite3* probe, const std::string& path, const std::string& 
     throw StoreError(path + ": damaged (" + check + ": " + problems.substr(0, 300) +
                      "); not opening it for writing" + kLeftUntouched);
   }
+}
+
+// What Store::open learns through its read-only probe connection.
+struct Inspection {
+  int version = 0;
+  std::vector<int64_t> dead;  // runs left "running" without a writer
+};
+
+// Refuses a newer or foreign file; for a read-write open also finds the dead runs
+// and, when opening will write to the file, checks the file first.
+Inspection inspect(sqlite3* probe, const std::string& path, bool read_only) {
+  Inspection found;
+  found.version = detail::read_schema_version(probe, path);
+  if (found.version > kSchemaVersion) {
+    throw StoreError(path + ": schema version " + std::to_string(found.version) +
+                     " is newer than this build supports (" + std::to_string(kSchemaVersion) +
+                     "); open it with a newer TensorPoly Studio" + kLeftUntouched);
+  }
+  if (found.version == 0) refuse_foreign_file(probe, path);
+  if (read_only) return found;
+  const bool migrates = found.version < kSchemaVersion;
+  if (found.version >= 1) {
+    try {
+      found.dead = detail::dead_runs(probe, path);
+    } catch (const StoreError&) {
+      require_intact(probe, path, "quick_check");  // names the damage
+      throw;
+    }
+  }
+  if (migrates || !found.dead.empty() || journal_mode(probe, path) != "wal") {
+    // The full integrity_check before a migration (once per file and version);
+    // the cheaper quick_check before the other writes.
+    require_intact(probe, path, migrates && found.version > 0 ? "integrity_check" : "quick_check");
+  }
+  return found;
 }
 
 }  // namespace
@@ -155,40 +190,18 @@ Store Store::open(const std::string& path, OpenMode mode) {
   // There decide whether a read-write open would write (switch the file to WAL,
   // migrate it, mark interrupted runs) and, if so, check the file first, so that a
   // damaged file is refused as it is instead of being written to.
-  int version = 0;
-  std::vector<int64_t> dead;
+  Inspection found;
   sqlite3* probe = nullptr;
   if (file.exists) {
     probe = detail::open_connection(path, true);
     try {
-      version = detail::read_schema_version(probe, path);
-      if (version > kSchemaVersion) {
-        throw StoreError(path + ": schema version " + std::to_string(version) +
-                         " is newer than this build supports (" + std::to_string(kSchemaVersion) +
-                         "); open it with a newer TensorPoly Studio" + kLeftUntouched);
-      }
-      if (version == 0) refuse_foreign_file(probe, path);
-      if (!read_only) {
-        const bool migrates = version < kSchemaVersion;
-        if (version >= 1) {
-          try {
-            dead = detail::dead_runs(probe, path);
-          } catch (const StoreError&) {
-            require_intact(probe, path, "quick_check");  // names the damage
-            throw;
-          }
-        }
-        if (migrates || !dead.empty() || journal_mode(probe, path) != "wal") {
-          // The full integrity_check before a migration (once per file and version);
-          // the cheaper quick_check before the other writes.
-          require_intact(probe, path, migrates && version > 0 ? "integrity_check" : "quick_check");
-        }
-      }
+      found = inspect(probe, path, read_only);
     } catch (...) {
       sqlite3_close(probe);
       throw;
     }
   }
+  const int version = found.version;
 
   if (read_only) {
     sqlite3* db = probe;
@@ -220,7 +233,7 @@ Store Store::open(const std::string& path, OpenMode mode) {
   if (version < kSchemaVersion) migrate(db, path);
   // Only the runs the probe found dead (checked again inside the transaction): a run
   // whose writer died since then is marked by the next open, after its own check.
-  detail::mark_interrupted_runs(db, path, dead);
+  detail::mark_interrupted_runs(db, path, found.dead);
   return store;
 }
 
@@ -288,10 +301,10 @@ int Store::schema_version() const { return detail::user_version(db_, path_); }
 std::string Store::integrity_check() const {
   Statement check(db_, path_, "PRAGMA main.integrity_check");
   std::string result;
-  while (check.step()) {
+  for_each_row(check, [&](const Statement& row) {
     if (!result.empty()) result += "\n";
-    result += check.text(0);
-  }
+    result += row.text(0);
+  });
   return result;
 }
 
@@ -323,6 +336,16 @@ RunSummary read_summary(const Statement& row, const std::string& database,
   return run;
 }
 
+bool matches(const RunSummary& run, const RunFilter& filter) {
+  if (!contains(run.name, filter.name) || !contains(run.method, filter.method) ||
+      !contains(run.status, filter.status)) {
+    return false;
+  }
+  return filter.text.empty() || contains(run.name, filter.text) ||
+         contains(run.method, filter.text) || contains(run.status, filter.text) ||
+         contains(run.notes, filter.text);
+}
+
 }  // namespace
 
 std::vector<RunSummary> Store::list_runs(const RunFilter& filter) const {
@@ -335,19 +358,10 @@ std::vector<RunSummary> Store::list_runs(const RunFilter& filter) const {
     Statement rows(db_, path_,
                    prepare(std::string("SELECT ") + kSummaryColumns + " FROM " +
                            detail::quoted(database) + ".runs ORDER BY id DESC"));
-    while (rows.step()) {
-      RunSummary run = read_summary(rows, database, file);
-      if (!contains(run.name, filter.name) || !contains(run.method, filter.method) ||
-          !contains(run.status, filter.status)) {
-        continue;
-      }
-      if (!filter.text.empty() && !contains(run.name, filter.text) &&
-          !contains(run.method, filter.text) && !contains(run.status, filter.text) &&
-          !contains(run.notes, filter.text)) {
-        continue;
-      }
-      runs.push_back(std::move(run));
-    }
+    for_each_row(rows, [&](const Statement& row) {
+      RunSummary run = read_summary(row, database, file);
+      if (matches(run, filter)) runs.push_back(std::move(run));
+    });
   }
   return runs;
 }
@@ -358,8 +372,8 @@ std::optional<RunSummary> Store::run_summary(const RunRef& run) const {
                 prepare(std::string("SELECT ") + kSummaryColumns + " FROM " +
                         detail::quoted(run.database) + ".runs WHERE id = ?1"));
   row.bind_int64(1, run.id);
-  if (!row.step()) return std::nullopt;
-  return read_summary(row, run.database, file);
+  return read_first_row(
+      row, [&](const Statement& found) { return read_summary(found, run.database, file); });
 }
 
 RunDetails Store::run_details(const RunRef& run) const {
@@ -374,18 +388,18 @@ RunDetails Store::run_details(const RunRef& run) const {
                         " params_total, params_trainable, params_router, params_per_task FROM " +
                         detail::quoted(run.database) + ".runs WHERE id = ?1"));
   row.bind_int64(1, run.id);
-  if (row.step()) {
-    details.config_json = row.text(0);
-    details.app_version = row.text(1);
-    details.torch_version = row.text(2);
-    details.seed = static_cast<uint64_t>(row.int64(3));
-    details.start_step = row.int64(4);
-    details.message = row.text(5);
-    details.parameters.total = row.int64(6);
-    details.parameters.trainable = row.int64(7);
-    details.parameters.router = row.int64(8);
-    details.parameters.per_task = row.int64(9);
-  }
+  for_each_row(row, [&](const Statement& found) {  // one row: by primary key
+    details.config_json = found.text(0);
+    details.app_version = found.text(1);
+    details.torch_version = found.text(2);
+    details.seed = static_cast<uint64_t>(found.int64(3));
+    details.start_step = found.int64(4);
+    details.message = found.text(5);
+    details.parameters.total = found.int64(6);
+    details.parameters.trainable = found.int64(7);
+    details.parameters.router = found.int64(8);
+    details.parameters.per_task = found.int64(9);
+  });
   details.tasks = tasks(run);
   return details;
 }
@@ -397,13 +411,12 @@ std::vector<TaskInfo> Store::tasks(const RunRef& run) const {
       prepare("SELECT task_index, name, family, skills_json, split FROM " +
               detail::quoted(run.database) + ".tasks WHERE run_id = ?1 ORDER BY task_index"));
   rows.bind_int64(1, run.id);
-  std::vector<TaskInfo> result;
-  while (rows.step()) {
+  return read_rows(rows, [&](const Statement& row) {
     TaskInfo task;
-    task.index = static_cast<int>(rows.int64(0));
-    task.name = rows.text(1);
-    task.family = rows.text(2);
-    const auto skills = nlohmann::json::parse(rows.text(3), nullptr, false);
+    task.index = static_cast<int>(row.int64(0));
+    task.name = row.text(1);
+    task.family = row.text(2);
+    const auto skills = nlohmann::json::parse(row.text(3), nullptr, false);
     if (!skills.is_array()) {
       throw StoreError(file + ": run " + std::to_string(run.id) + ", task " +
                        std::to_string(task.index) + ": skills_json is not a JSON array");
@@ -411,10 +424,9 @@ std::vector<TaskInfo> Store::tasks(const RunRef& run) const {
     for (const auto& skill : skills) {
       if (skill.is_string()) task.skills.push_back(skill.get<std::string>());
     }
-    task.split = rows.text(4);
-    result.push_back(std::move(task));
-  }
-  return result;
+    task.split = row.text(4);
+    return task;
+  });
 }
 
 std::vector<CheckpointSaved> Store::checkpoints(const RunRef& run) const {
@@ -423,9 +435,9 @@ std::vector<CheckpointSaved> Store::checkpoints(const RunRef& run) const {
                  prepare("SELECT step, path FROM " + detail::quoted(run.database) +
                          ".checkpoints WHERE run_id = ?1 ORDER BY step"));
   rows.bind_int64(1, run.id);
-  std::vector<CheckpointSaved> result;
-  while (rows.step()) result.push_back({rows.int64(0), rows.text(1)});
-  return result;
+  return read_rows(rows, [](const Statement& row) {
+    return CheckpointSaved{row.int64(0), row.text(1)};
+  });
 }
 
 void Store::rename_run(int64_t run_id, const std::string& name) {
@@ -450,20 +462,15 @@ void Store::delete_run(int64_t run_id) {
     throw StoreError(path_ + ": run " + std::to_string(run_id) +
                      " is being recorded; stop it before deleting it");
   }
-  detail::exec(db_, path_, "BEGIN IMMEDIATE");
-  try {
-    for (const char* table : {"tasks", "metrics", "routing", "evaluations", "checkpoints"}) {
-      Statement remove(db_, path_,
-                       prepare(std::string("DELETE FROM ") + table + " WHERE run_id = ?1"));
-      remove.bind_int64(1, run_id).run();
-    }
-    Statement remove(db_, path_, prepare("DELETE FROM runs WHERE id = ?1"));
+  detail::Transaction transaction(db_, path_);
+  for (const char* table : {"tasks", "metrics", "routing", "evaluations", "checkpoints"}) {
+    Statement remove(db_, path_,
+                     prepare(std::string("DELETE FROM ") + table + " WHERE run_id = ?1"));
     remove.bind_int64(1, run_id).run();
-    detail::exec(db_, path_, "COMMIT");
-  } catch (...) {
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    throw;
   }
+  Statement remove(db_, path_, prepare("DELETE FROM runs WHERE id = ?1"));
+  remove.bind_int64(1, run_id).run();
+  transaction.commit();
 }
 
 }  // namespace tensorpoly::sessions

@@ -12,6 +12,9 @@
 
 namespace tensorpoly::sessions {
 
+using detail::for_each_row;
+using detail::read_first_row;
+using detail::read_rows;
 using detail::Statement;
 
 bool SeriesKey::operator<(const SeriesKey& other) const {
@@ -69,6 +72,49 @@ void downsample(MetricSeries& series, size_t max_points) {
   series = std::move(out);
 }
 
+// One row of "SELECT layer, kind, shape, data FROM routing": the matrix, its shape
+// checked against the bytes stored (overflow-safe: the shape comes from the file).
+RoutingMatrix read_routing_matrix(const Statement& row, const std::string& snapshot) {
+  RoutingMatrix matrix;
+  matrix.layer = row.text(0);
+  const std::string where = snapshot + ", layer '" + matrix.layer + "'";
+  try {
+    matrix.kind = parse_routing_kind(row.text(1));
+  } catch (const std::exception& error) {
+    throw StoreError(where + ": " + error.what());
+  }
+  const std::string shape_text = row.text(2);
+  const auto shape = nlohmann::json::parse(shape_text, nullptr, false);
+  if (!shape.is_array()) throw StoreError(where + ": shape is not a JSON array");
+  const auto* data = sqlite3_column_blob(row.get(), 3);
+  const auto bytes = static_cast<size_t>(sqlite3_column_bytes(row.get(), 3));
+  const size_t stored = bytes / sizeof(float);
+  size_t count = 1;
+  bool empty = false, too_large = false;
+  for (const auto& extent : shape) {
+    if (!extent.is_number_integer() || extent.get<int64_t>() < 0) {
+      throw StoreError(where + ": bad shape " + shape_text);
+    }
+    matrix.shape.push_back(extent.get<int64_t>());
+    const auto size = static_cast<uint64_t>(matrix.shape.back());
+    if (size == 0) {
+      empty = true;
+    } else if (too_large || count > stored / size) {
+      too_large = true;  // more values than stored: a mismatch, found before it overflows
+    } else {
+      count *= static_cast<size_t>(size);
+    }
+  }
+  if (empty) count = 0;
+  if ((too_large && !empty) || bytes != count * sizeof(float)) {
+    throw StoreError(where + ": " + std::to_string(bytes) + " bytes of values for shape " +
+                     shape_text);
+  }
+  matrix.values.resize(count);
+  if (bytes) std::memcpy(matrix.values.data(), data, bytes);
+  return matrix;
+}
+
 }  // namespace
 
 std::vector<SeriesKey> Store::metric_keys(const RunRef& run) const {
@@ -80,20 +126,18 @@ std::vector<SeriesKey> Store::metric_keys(const RunRef& run) const {
                           " WHERE run_id = ?1 ORDER BY name, split, task LIMIT 1"));
   first.bind_int64(1, run.id);
   std::vector<SeriesKey> keys;
-  if (!first.step()) return keys;
-  keys.push_back({first.text(0), first.text(1), static_cast<int>(first.int64(2))});
+  auto read_key = [](const Statement& row) {
+    return SeriesKey{row.text(0), row.text(1), static_cast<int>(row.int64(2))};
+  };
   Statement next(db_, path_,
                  prepare("SELECT name, split, task FROM " + table +
                          " WHERE run_id = ?1 AND (name, split, task) > (?2, ?3, ?4)"
                          " ORDER BY name, split, task LIMIT 1"));
-  while (true) {
+  for (auto key = read_first_row(first, read_key); key; key = read_first_row(next, read_key)) {
+    keys.push_back(std::move(*key));
     const SeriesKey& last = keys.back();
     next.bind_int64(1, run.id).bind_text(2, last.name).bind_text(3, last.split);
     next.bind_int64(4, last.task);
-    if (!next.step()) break;
-    SeriesKey key{next.text(0), next.text(1), static_cast<int>(next.int64(2))};
-    next.reset();
-    keys.push_back(std::move(key));
   }
   return keys;
 }
@@ -125,16 +169,16 @@ std::vector<MetricSeries> Store::metric_series(const RunRef& run, const SeriesQu
   rows.bind_int64(4, query.after_step);
   if (query.task) rows.bind_int64(5, *query.task);
   std::vector<MetricSeries> result;
-  while (rows.step()) {
-    const int task = static_cast<int>(rows.int64(0));
+  for_each_row(rows, [&](const Statement& row) {
+    const int task = static_cast<int>(row.int64(0));
     if (result.empty() || result.back().key.task != task) {
       result.push_back(MetricSeries{SeriesKey{query.name, query.split, task}, {}, {}, {}});
     }
     MetricSeries& series = result.back();
-    series.steps.push_back(rows.int64(1));
-    series.values.push_back(rows.real(2));
-    series.wall_time_s.push_back(rows.real(3));
-  }
+    series.steps.push_back(row.int64(1));
+    series.values.push_back(row.real(2));
+    series.wall_time_s.push_back(row.real(3));
+  });
   for (auto& series : result) downsample(series, query.max_points);
   return result;
 }
@@ -148,8 +192,10 @@ std::vector<MetricValue> Store::final_metrics(const RunRef& run) const {
   for (const auto& key : metric_keys(run)) {
     last.bind_int64(1, run.id).bind_text(2, key.name).bind_text(3, key.split);
     last.bind_int64(4, key.task);
-    if (last.step()) result.push_back({key, last.int64(0), last.real(1)});
-    last.reset();
+    const auto value = read_first_row(last, [&](const Statement& row) {
+      return MetricValue{key, row.int64(0), row.real(1)};
+    });
+    if (value) result.push_back(*value);
   }
   return result;
 }
@@ -162,9 +208,7 @@ std::vector<int64_t> Store::routing_steps(const RunRef& run) const {
                  prepare("SELECT DISTINCT step FROM " + detail::quoted(run.database) +
                          ".routing WHERE run_id = ?1 ORDER BY step"));
   rows.bind_int64(1, run.id);
-  std::vector<int64_t> steps;
-  while (rows.step()) steps.push_back(rows.int64(0));
-  return steps;
+  return read_rows(rows, [](const Statement& row) { return row.int64(0); });
 }
 
 RoutingAtStep Store::routing_nearest(const RunRef& run, int64_t step) const {
@@ -173,8 +217,13 @@ RoutingAtStep Store::routing_nearest(const RunRef& run, int64_t step) const {
   auto probe = [&](const std::string& sql) -> std::optional<int64_t> {
     Statement row(db_, path_, prepare(sql));
     row.bind_int64(1, run.id).bind_int64(2, step);
-    if (row.step() && !row.is_null(0)) return row.int64(0);
-    return std::nullopt;
+    // max()/min() over no rows is one row holding NULL.
+    return read_first_row(row,
+                          [](const Statement& found) {
+                            return found.is_null(0) ? std::nullopt
+                                                    : std::optional<int64_t>(found.int64(0));
+                          })
+        .value_or(std::nullopt);
   };
   const auto before = probe("SELECT max(step) FROM " + table + " WHERE run_id = ?1 AND step <= ?2");
   const auto after = probe("SELECT min(step) FROM " + table + " WHERE run_id = ?1 AND step >= ?2");
@@ -189,36 +238,10 @@ RoutingAtStep Store::routing_nearest(const RunRef& run, int64_t step) const {
                  prepare("SELECT layer, kind, shape, data FROM " + table +
                          " WHERE run_id = ?1 AND step = ?2 ORDER BY layer_index"));
   rows.bind_int64(1, run.id).bind_int64(2, result.step);
-  while (rows.step()) {
-    RoutingMatrix matrix;
-    matrix.layer = rows.text(0);
-    const std::string where = file + ": run " + std::to_string(run.id) + ", routing at step " +
-                              std::to_string(result.step) + ", layer '" + matrix.layer + "'";
-    try {
-      matrix.kind = parse_routing_kind(rows.text(1));
-    } catch (const std::exception& error) {
-      throw StoreError(where + ": " + error.what());
-    }
-    const auto shape = nlohmann::json::parse(rows.text(2), nullptr, false);
-    int64_t count = 1;
-    if (!shape.is_array()) throw StoreError(where + ": shape is not a JSON array");
-    for (const auto& extent : shape) {
-      if (!extent.is_number_integer() || extent.get<int64_t>() < 0) {
-        throw StoreError(where + ": bad shape " + rows.text(2));
-      }
-      matrix.shape.push_back(extent.get<int64_t>());
-      count *= matrix.shape.back();
-    }
-    const auto* data = sqlite3_column_blob(rows.get(), 3);
-    const auto bytes = static_cast<size_t>(sqlite3_column_bytes(rows.get(), 3));
-    if (bytes != static_cast<size_t>(count) * sizeof(float)) {
-      throw StoreError(where + ": " + std::to_string(bytes) + " bytes of values for shape " +
-                       rows.text(2));
-    }
-    matrix.values.resize(static_cast<size_t>(count));
-    if (bytes) std::memcpy(matrix.values.data(), data, bytes);
-    result.layers.push_back(std::move(matrix));
-  }
+  const std::string where =
+      file + ": run " + std::to_string(run.id) + ", routing at step " + std::to_string(result.step);
+  result.layers =
+      read_rows(rows, [&](const Statement& row) { return read_routing_matrix(row, where); });
   return result;
 }
 
@@ -230,9 +253,7 @@ std::vector<std::string> Store::evaluation_splits(const RunRef& run) const {
                  prepare("SELECT DISTINCT split FROM " + detail::quoted(run.database) +
                          ".evaluations WHERE run_id = ?1 ORDER BY split"));
   rows.bind_int64(1, run.id);
-  std::vector<std::string> splits;
-  while (rows.step()) splits.push_back(rows.text(0));
-  return splits;
+  return read_rows(rows, [](const Statement& row) { return row.text(0); });
 }
 
 std::vector<int64_t> Store::evaluation_steps(const RunRef& run, const std::string& split) const {
@@ -241,9 +262,7 @@ std::vector<int64_t> Store::evaluation_steps(const RunRef& run, const std::strin
                  prepare("SELECT DISTINCT step FROM " + detail::quoted(run.database) +
                          ".evaluations WHERE run_id = ?1 AND split = ?2 ORDER BY step"));
   rows.bind_int64(1, run.id).bind_text(2, split);
-  std::vector<int64_t> steps;
-  while (rows.step()) steps.push_back(rows.int64(0));
-  return steps;
+  return read_rows(rows, [](const Statement& row) { return row.int64(0); });
 }
 
 std::vector<EvaluationRow> Store::evaluations(const RunRef& run, const std::string& split,
@@ -265,21 +284,19 @@ std::vector<EvaluationRow> Store::evaluations(const RunRef& run, const std::stri
   if (!split.empty()) rows.bind_text(2, split);
   if (step) rows.bind_int64(3, *step);
   if (after_step) rows.bind_int64(4, *after_step);
-  std::vector<EvaluationRow> result;
-  while (rows.step()) {
-    EvaluationRow row;
-    row.step = rows.int64(0);
-    row.split = rows.text(1);
-    row.task = static_cast<int>(rows.int64(2));
-    row.task_name = rows.text(3);
-    row.loss = rows.real(4);
-    row.exact_match = rows.real(5);
-    row.accuracy = rows.real(6);
-    row.n_examples = rows.int64(7);
-    row.wall_time_s = rows.real(8);
-    result.push_back(std::move(row));
-  }
-  return result;
+  return read_rows(rows, [](const Statement& row) {
+    EvaluationRow evaluation;
+    evaluation.step = row.int64(0);
+    evaluation.split = row.text(1);
+    evaluation.task = static_cast<int>(row.int64(2));
+    evaluation.task_name = row.text(3);
+    evaluation.loss = row.real(4);
+    evaluation.exact_match = row.real(5);
+    evaluation.accuracy = row.real(6);
+    evaluation.n_examples = row.int64(7);
+    evaluation.wall_time_s = row.real(8);
+    return evaluation;
+  });
 }
 
 std::vector<EvaluationRow> Store::final_evaluations(const RunRef& run) const {

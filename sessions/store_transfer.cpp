@@ -7,6 +7,7 @@
 #include "store_internal.h"
 #include "tensorpoly/sessions/schema.h"
 #include "tensorpoly/sessions/store.h"
+#include "transaction.h"
 
 namespace tensorpoly::sessions {
 
@@ -155,13 +156,10 @@ void Store::export_run(const RunRef& run, const std::string& out_path) const {
   try {
     Store out = Store::open(out_path);
     attach_read_only(out.db_, out_path, source, "source");
-    detail::exec(out.db_, out_path, "BEGIN IMMEDIATE");
-    try {
+    {
+      detail::Transaction transaction(out.db_, out_path);
       detail::copy_run(out.db_, out_path, "source", "main", run.id, true);
-      detail::exec(out.db_, out_path, "COMMIT");
-    } catch (...) {
-      sqlite3_exec(out.db_, "ROLLBACK", nullptr, nullptr, nullptr);
-      throw;
+      transaction.commit();
     }
     detail::exec(out.db_, out_path, "DETACH DATABASE source");
     // One file, no -wal beside it: easy to copy to another machine.
@@ -182,21 +180,14 @@ std::vector<int64_t> Store::import_runs(const std::string& path) {
   attach_read_only(db_, path_, path, "import_source");
   std::vector<int64_t> ids;
   try {
-    std::vector<int64_t> source_ids;
-    {
-      Statement rows(db_, path, "SELECT id FROM import_source.runs ORDER BY id");
-      while (rows.step()) source_ids.push_back(rows.int64(0));
+    Statement rows(db_, path, "SELECT id FROM import_source.runs ORDER BY id");
+    const auto source_ids =
+        detail::read_rows(rows, [](const Statement& row) { return row.int64(0); });
+    detail::Transaction transaction(db_, path_);
+    for (int64_t id : source_ids) {
+      ids.push_back(detail::copy_run(db_, path_, "import_source", "main", id, false));
     }
-    detail::exec(db_, path_, "BEGIN IMMEDIATE");
-    try {
-      for (int64_t id : source_ids) {
-        ids.push_back(detail::copy_run(db_, path_, "import_source", "main", id, false));
-      }
-      detail::exec(db_, path_, "COMMIT");
-    } catch (...) {
-      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-      throw;
-    }
+    transaction.commit();
   } catch (...) {
     sqlite3_exec(db_, "DETACH DATABASE import_source", nullptr, nullptr, nullptr);
     throw;
