@@ -194,5 +194,34 @@ TEST(Queries, EvaluationsAfterAStepReturnOnlyLaterRows) {
             (std::vector<int64_t>{150, 150, 150}));
 }
 
+// The shape of a stored routing matrix comes from the file: one whose element count
+// overflows 64 bits must not pass for an empty matrix.
+TEST(Queries, RoutingWhoseShapeDoesNotMatchItsBytesIsAnErrorNamingTheFile) {
+  const auto path = temp_path("routing-shape");
+  int64_t id = 0;
+  {
+    Recorder recorder(path.string());
+    id = record(recorder, "shaped", "poly", RunStatus::kFinished, 3);
+  }
+  auto store = Store::open(path.string());
+  auto set_layer0 = [&](const std::string& shape, const std::string& data) {
+    testing::raw_exec(store.handle(), "UPDATE routing SET shape = '" + shape + "', data = " + data +
+                                          " WHERE layer_index = 0");
+  };
+  set_layer0("[4294967296, 4294967296]", "x''");  // 2^64 elements: wraps to 0
+  std::string message = testing::error_of([&] { store.routing_nearest(id, 3); });
+  EXPECT_EQ(message.rfind(path.string() + ": run " + std::to_string(id), 0), 0u) << message;
+  EXPECT_NE(message.find("0 bytes of values for shape [4294967296, 4294967296]"), std::string::npos)
+      << message;
+  set_layer0("[2, 3]", "x'0000803f'");  // one float for six
+  message = testing::error_of([&] { store.routing_nearest(id, 3); });
+  EXPECT_NE(message.find("4 bytes of values for shape [2, 3]"), std::string::npos) << message;
+  set_layer0("[4294967296, 0]", "x''");  // no elements, none stored
+  const auto routing = store.routing_nearest(id, 3);
+  ASSERT_EQ(routing.layers.size(), 2u);
+  EXPECT_EQ(routing.layers[0].shape, (std::vector<int64_t>{4294967296, 0}));
+  EXPECT_TRUE(routing.layers[0].values.empty());
+}
+
 }  // namespace
 }  // namespace tensorpoly::sessions

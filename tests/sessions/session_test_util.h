@@ -1,7 +1,11 @@
-// Helpers shared by the sessions tests: fresh temporary store paths, a sample run.
+// Helpers shared by the sessions tests: fresh temporary store paths, a sample run,
+// plain SQLite connections of the test's own (to look at a file from outside the
+// library, and to make a real write fail with a trigger).
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,10 +13,12 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "tensorpoly/events.h"
+#include "tensorpoly/sessions/store.h"
 
 namespace tensorpoly::sessions::testing {
 
@@ -105,6 +111,97 @@ inline RoutingSnapshot sample_routing(int64_t step, int n_tasks = 3) {
     snapshot.layers.push_back(matrix);
   }
   return snapshot;
+}
+
+// The message of the StoreError that f() throws; empty when it throws none.
+template <typename F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const StoreError& error) {
+    return error.what();
+  }
+  return {};
+}
+
+// A SQLite connection of the test's own to a file: how another process sees it.
+class Connection {
+ public:
+  explicit Connection(const std::filesystem::path& path) {
+    if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) {
+      const std::string message = sqlite3_errmsg(db_);
+      sqlite3_close(db_);
+      throw std::runtime_error(path.string() + ": " + message);
+    }
+  }
+  ~Connection() { sqlite3_close(db_); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  sqlite3* get() const { return db_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+inline void raw_exec(sqlite3* db, const std::string& sql) {
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  const std::string message = error ? error : "";
+  sqlite3_free(error);
+  ASSERT_EQ(rc, SQLITE_OK) << message << " in: " << sql;
+}
+
+inline void raw_exec(const std::filesystem::path& path, const std::string& sql) {
+  Connection db(path);
+  raw_exec(db.get(), sql);
+}
+
+// The first column of the first row of `sql` (a count, a version, ...).
+inline int64_t query_int64(sqlite3* db, const std::string& sql) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+    throw std::runtime_error(std::string(sqlite3_errmsg(db)) + " in: " + sql);
+  }
+  const int64_t value = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : -1;
+  sqlite3_finalize(stmt);
+  return value;
+}
+
+inline int64_t query_int64(const std::filesystem::path& path, const std::string& sql) {
+  Connection db(path);
+  return query_int64(db.get(), sql);
+}
+
+// True when another connection can take the file's write lock at once (no waiting):
+// nobody holds a write transaction open on it.
+inline bool write_lock_free(const std::filesystem::path& path) {
+  Connection other(path);
+  sqlite3_busy_timeout(other.get(), 0);
+  const bool free =
+      sqlite3_exec(other.get(), "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK;
+  if (free) sqlite3_exec(other.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+  return free;
+}
+
+inline const char* const kRefusedByTheTest = "refused by the test";
+
+// Makes every `event` ("INSERT", "UPDATE", "DELETE") on `table` fail inside SQLite, as
+// a real failing write: RAISE(ABORT) fails the statement and leaves the transaction
+// open, which is what a forgotten rollback would keep.
+inline void refuse(sqlite3* db, const std::string& event, const std::string& table) {
+  raw_exec(db, "CREATE TRIGGER refuse_" + event + "_" + table + " BEFORE " + event + " ON " +
+                   table + " BEGIN SELECT RAISE(ABORT, '" + kRefusedByTheTest + "'); END");
+}
+
+inline void refuse(const std::filesystem::path& path, const std::string& event,
+                   const std::string& table) {
+  Connection db(path);
+  refuse(db.get(), event, table);
+}
+
+inline void allow(const std::filesystem::path& path, const std::string& event,
+                  const std::string& table) {
+  raw_exec(path, "DROP TRIGGER refuse_" + event + "_" + table);
 }
 
 }  // namespace tensorpoly::sessions::testing

@@ -18,29 +18,10 @@
 namespace tensorpoly::sessions {
 namespace {
 
+using testing::error_of;
 using testing::file_state;
+using testing::raw_exec;
 using testing::temp_path;
-
-void raw_exec(const std::filesystem::path& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  char* error = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
-  const std::string message = error ? error : "";
-  sqlite3_free(error);
-  sqlite3_close(db);
-  ASSERT_EQ(rc, SQLITE_OK) << message;
-}
-
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const StoreError& error) {
-    return error.what();
-  }
-  return {};
-}
 
 TEST(Store, CreatesSchemaAndListsNoRuns) {
   const auto path = temp_path("empty");
