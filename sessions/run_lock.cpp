@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 
+#include "sqlite_util.h"
 #include "tensorpoly/sessions/store.h"
 
 namespace tensorpoly::sessions::detail {
@@ -29,13 +29,13 @@ RunLock::RunLock(const std::string& database_path, int64_t run_id)
     : path_(run_lock_path(database_path, run_id)) {
   fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) {
-    throw StoreError(path_ + ": cannot create the run's lock file: " + std::strerror(errno));
+    throw StoreError(path_ + ": cannot create the run's lock file: " + errno_text(errno));
   }
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     const int error = errno;
     ::close(fd_);
     throw StoreError(path_ + ": run " + std::to_string(run_id) +
-                     " is already being written by another process (" + std::strerror(error) + ")");
+                     " is already being written by another process (" + errno_text(error) + ")");
   }
   const std::string pid = std::to_string(::getpid()) + "\n";
   if (::ftruncate(fd_, 0) == 0) {

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <limits>
 #include <utility>
@@ -47,6 +48,19 @@ std::string quoted(const std::string& identifier) {
     out += c;
   }
   return out + "\"";
+}
+
+namespace {
+// strerror_r is the XSI one (int) or the GNU one (char*) depending on the C library.
+[[maybe_unused]] const char* strerror_result(int result, const char* buffer) {
+  return result == 0 ? buffer : "unknown error";
+}
+[[maybe_unused]] const char* strerror_result(const char* result, const char*) { return result; }
+}  // namespace
+
+std::string errno_text(int error) {
+  char buffer[256] = "";
+  return strerror_result(strerror_r(error, buffer, sizeof buffer), buffer);
 }
 
 std::string file_uri(const std::string& path, bool read_only) {
@@ -167,7 +181,6 @@ bool Statement::is_null(int column) const {
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <fstream>
 
 namespace tensorpoly::sessions::detail {
@@ -176,7 +189,7 @@ FileCheck check_store_file(const std::string& path) {
   struct stat info {};
   if (::stat(path.c_str(), &info) != 0) {
     if (errno == ENOENT) return {false, true};
-    throw StoreError(path + ": cannot open: " + std::strerror(errno));
+    throw StoreError(path + ": cannot open: " + errno_text(errno));
   }
   if (S_ISDIR(info.st_mode)) throw StoreError(path + ": is a directory, not a store file");
   FileCheck check;
@@ -186,7 +199,7 @@ FileCheck check_store_file(const std::string& path) {
   if (size == 0) return check;  // an empty file is an empty database
   unsigned char header[100] = {};
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw StoreError(path + ": cannot read: " + std::strerror(errno));
+  if (!in) throw StoreError(path + ": cannot read: " + errno_text(errno));
   in.read(reinterpret_cast<char*>(header), sizeof header);
   if (size < sizeof header || std::memcmp(header, "SQLite format 3", 16) != 0) {
     throw StoreError(path +

@@ -19,6 +19,7 @@ int user_version(sqlite3* db, const std::string& path, const std::string& databa
 std::string utc_now();                              // ISO 8601, seconds
 std::string quoted(const std::string& identifier);  // "identifier"
 std::string file_uri(const std::string& path, bool read_only);
+std::string errno_text(int error);  // strerror(), thread-safe
 
 // A prepared statement, either borrowed from a cache (reset on destruction) or owned
 // (finalized on destruction). Column and bind indexes follow SQLite: bind from 1,

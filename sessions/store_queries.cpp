@@ -89,12 +89,13 @@ RoutingMatrix read_routing_matrix(const Statement& row, const std::string& snaps
   const auto* data = sqlite3_column_blob(row.get(), 3);
   const auto bytes = static_cast<size_t>(sqlite3_column_bytes(row.get(), 3));
   const size_t stored = bytes / sizeof(float);
+  const bool valid = std::all_of(shape.begin(), shape.end(), [](const nlohmann::json& extent) {
+    return extent.is_number_integer() && extent.get<int64_t>() >= 0;
+  });
+  if (!valid) throw StoreError(where + ": bad shape " + shape_text);
   size_t count = 1;
   bool empty = false, too_large = false;
   for (const auto& extent : shape) {
-    if (!extent.is_number_integer() || extent.get<int64_t>() < 0) {
-      throw StoreError(where + ": bad shape " + shape_text);
-    }
     matrix.shape.push_back(extent.get<int64_t>());
     const auto size = static_cast<uint64_t>(matrix.shape.back());
     if (size == 0) {

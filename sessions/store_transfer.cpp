@@ -35,6 +35,14 @@ const RunTable kRunTables[] = {
     {"checkpoints", "step, path"},
 };
 
+// Copies the rows of run ?2 in `table` of schema `source` to run ?1 in schema `target`.
+std::string copy_rows_sql(const RunTable& table, const std::string& source,
+                          const std::string& target) {
+  return "INSERT INTO " + target + "." + table.name + " (run_id, " + table.columns +
+         ") SELECT ?1, " + table.columns + " FROM " + source + "." + table.name +
+         " WHERE run_id = ?2";
+}
+
 }  // namespace
 
 int64_t copy_run(sqlite3* db, const std::string& path, const std::string& from,
@@ -57,10 +65,7 @@ int64_t copy_run(sqlite3* db, const std::string& path, const std::string& from,
     throw StoreError(path + ": no run " + std::to_string(source_id) + " to copy");
   }
   for (const auto& table : kRunTables) {
-    Statement insert(db, path,
-                     "INSERT INTO " + target + "." + table.name + " (run_id, " + table.columns +
-                         ") SELECT ?1, " + table.columns + " FROM " + source + "." + table.name +
-                         " WHERE run_id = ?2");
+    Statement insert(db, path, copy_rows_sql(table, source, target));
     insert.bind_int64(1, target_id).bind_int64(2, source_id).run();
   }
   return target_id;

@@ -140,6 +140,7 @@ TEST(Transaction, AfterSqliteRolledBackItselfCommitThrowsAndTheDestructorDoesNot
            "CREATE TRIGGER roll_back BEFORE INSERT ON t WHEN NEW.x = 2"
            " BEGIN SELECT RAISE(ROLLBACK, 'rolled back inside'); END");
   std::string commit_error;
+  ::testing::internal::CaptureStderr();
   {
     Transaction transaction(file.db.get(), file.path.string());
     file.insert(1);
@@ -148,6 +149,7 @@ TEST(Transaction, AfterSqliteRolledBackItselfCommitThrowsAndTheDestructorDoesNot
     EXPECT_FALSE(file.in_transaction());
     commit_error = error_of([&] { transaction.commit(); });
   }
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");  // no ROLLBACK tried, none failed
   EXPECT_NE(commit_error.find(file.path.string()), std::string::npos) << commit_error;
   EXPECT_NE(commit_error.find("no transaction is active"), std::string::npos) << commit_error;
   EXPECT_EQ(file.rows(), 0);
