@@ -3,8 +3,6 @@
 
 #include <QCheckBox>
 #include <QComboBox>
-#include <QDir>
-#include <QFile>
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QGroupBox>
@@ -25,23 +23,14 @@
 #include "tensorpoly/adapter_config.h"
 #include "tensorpoly/model_preset.h"
 
-// resources.qrc lives in the static tensorpoly_ui library, whose automatic
-// registration the linker may drop: register it explicitly (outside any namespace).
-static void registerStudioResources() { Q_INIT_RESOURCE(resources); }
-
 namespace tensorpoly::ui {
 
 namespace {
 
-const char* const kPresetFolder = ":/tensorpoly/presets";
-
 QString numberText(double value) { return QString::number(value, 'g', 8); }
 
-// "adapter.rank: rank must be >= 1" -> ("adapter.rank", "rank must be >= 1").
-std::pair<QString, QString> splitProblem(const QString& problem) {
-  const int colon = problem.indexOf(QStringLiteral(": "));
-  if (colon <= 0) return {QString(), problem};
-  return {problem.left(colon), problem.mid(colon + 2)};
+QString problemText(const ConfigProblem& problem) {
+  return QString::fromStdString(to_string(problem));
 }
 
 void setComboText(QComboBox* combo, const QString& text) {
@@ -310,24 +299,13 @@ QLineEdit* ExperimentForm::makeInteger(bool allow_negative) {
 }
 
 QStringList ExperimentForm::presetNames() {
-  static const bool registered = (registerStudioResources(), true);
-  (void)registered;
   QStringList names;
-  for (const QString& file : QDir(QString::fromLatin1(kPresetFolder))
-                                 .entryList({QStringLiteral("*.json")}, QDir::Files, QDir::Name)) {
-    names << file.chopped(5);
-  }
+  for (const std::string& name : preset_names()) names << QString::fromStdString(name);
   return names;
 }
 
 ExperimentConfig ExperimentForm::presetConfig(const QString& name) {
-  (void)presetNames();  // registers the resources
-  QFile file(QString::fromLatin1(kPresetFolder) + QLatin1Char('/') + name +
-             QStringLiteral(".json"));
-  if (!file.open(QIODevice::ReadOnly)) {
-    throw ConfigError({("preset: no built-in preset '" + name + "'").toStdString()});
-  }
-  return config_from_json_text(file.readAll().toStdString());
+  return load_preset(name.toStdString());
 }
 
 QString ExperimentForm::loadPreset(const QString& name) {
@@ -468,10 +446,41 @@ void ExperimentForm::updateVisibility() {
   show(QStringLiteral("train.router_learning_rate"), routed);
 }
 
+QStringList ExperimentForm::problems() const {
+  QStringList texts;
+  for (const ConfigProblem& problem : problems_) texts << problemText(problem);
+  return texts;
+}
+
 void ExperimentForm::revalidate() {
   if (filling_) return;
   updateVisibility();
-  QStringList problems;
+  const ExperimentConfig current = config();
+  problems_ = collectProblems(current);
+  parameters_ = ParameterCounts{};
+  if (problems_.empty()) {
+    try {
+      parameters_ = estimate_parameters(current);
+    } catch (const ConfigError& error) {
+      problems_ = error.problems();
+    } catch (const std::exception& error) {
+      problems_.push_back({std::string(), error.what()});
+    }
+  }
+  showProblems();
+  showParameters();
+  Q_EMIT validityChanged(problems_.empty(),
+                         problems_.empty() ? QString() : problemText(problems_.front()));
+  Q_EMIT configChanged();
+}
+
+std::vector<ConfigProblem> ExperimentForm::collectProblems(const ExperimentConfig& current) {
+  std::vector<ConfigProblem> problems;
+  const auto add = [&problems](const char* field, const QString& message) {
+    problems.push_back({field, message.toStdString()});
+  };
+  // A text that does not parse leaves the loaded value in config(), so the config API
+  // does not report these fields again.
   const std::pair<QLineEdit*, const char*> numbers[] = {
       {temperature_edit_, "adapter.temperature"},
       {adapter_lr_edit_, "train.adapter_learning_rate"},
@@ -479,10 +488,7 @@ void ExperimentForm::revalidate() {
   for (const auto& [edit, field] : numbers) {
     bool ok = false;
     edit->text().trimmed().toDouble(&ok);
-    if (!ok) {
-      problems
-          << QStringLiteral("%1: not a number: \"%2\"").arg(QLatin1String(field), edit->text());
-    }
+    if (!ok) add(field, QStringLiteral("not a number: \"%1\"").arg(edit->text()));
   }
   const std::pair<QLineEdit*, const char*> integers[] = {
       {steps_edit_, "train.steps"},
@@ -492,55 +498,44 @@ void ExperimentForm::revalidate() {
     bool ok = false;
     edit->text().trimmed().toLongLong(&ok);
     if (!ok) {
-      problems << QStringLiteral("%1: not a whole number from %2 to %3: \"%4\"")
-                      .arg(QLatin1String(field))
-                      .arg(std::numeric_limits<qlonglong>::min())
-                      .arg(std::numeric_limits<qlonglong>::max())
-                      .arg(edit->text());
+      add(field, QStringLiteral("not a whole number from %1 to %2: \"%3\"")
+                     .arg(std::numeric_limits<qlonglong>::min())
+                     .arg(std::numeric_limits<qlonglong>::max())
+                     .arg(edit->text()));
     }
   }
-  {
-    bool ok = false;
-    seed_edit_->text().trimmed().toULongLong(&ok);
-    if (!ok) {
-      problems << QStringLiteral("seed: not a whole number from 0 to %1: \"%2\"")
-                      .arg(std::numeric_limits<qulonglong>::max())
-                      .arg(seed_edit_->text());
-    }
+  bool seed_ok = false;
+  seed_edit_->text().trimmed().toULongLong(&seed_ok);
+  if (!seed_ok) {
+    add("seed", QStringLiteral("not a whole number from 0 to %1: \"%2\"")
+                    .arg(std::numeric_limits<qulonglong>::max())
+                    .arg(seed_edit_->text()));
   }
-  const ExperimentConfig current = config();
   try {
     validate(current);
   } catch (const ConfigError& error) {
-    for (const std::string& problem : error.problems()) problems << QString::fromStdString(problem);
+    problems.insert(problems.end(), error.problems().begin(), error.problems().end());
   } catch (const std::exception& error) {
-    problems << QString::fromStdString(error.what());
+    problems.push_back({std::string(), error.what()});  // shown on top, never dropped
   }
-  parameters_ = ParameterCounts{};
-  if (problems.isEmpty()) {
-    try {
-      parameters_ = estimate_parameters(current);
-    } catch (const std::exception& error) {
-      problems << QString::fromStdString(error.what());
-    }
-  }
-  problems_ = problems;
+  return problems;
+}
 
-  // Messages next to their fields; what names no shown field goes on top.
+void ExperimentForm::showProblems() {
   QMap<QString, QStringList> by_field;
   QStringList general;
-  for (const QString& problem : problems) {
-    const auto [field, message] = splitProblem(problem);
-    QString key = field;
+  for (const ConfigProblem& problem : problems_) {
+    // The field itself, else the nearest enclosing field the form shows.
+    QString key = QString::fromStdString(problem.field);
     while (!key.isEmpty() && !fields_.contains(key)) {
       const int dot = key.lastIndexOf(QLatin1Char('.'));
       key = dot > 0 ? key.left(dot) : QString();
     }
     const QWidget* row = rows_.value(key);
     if (!key.isEmpty() && row && !row->isHidden()) {
-      by_field[key] << message;
+      by_field[key] << QString::fromStdString(problem.message);
     } else {
-      general << problem;
+      general << problemText(problem);
     }
   }
   for (auto it = fields_.cbegin(); it != fields_.cend(); ++it) {
@@ -550,20 +545,20 @@ void ExperimentForm::revalidate() {
   }
   general_error_->setText(general.join(QLatin1Char('\n')));
   general_error_->setVisible(!general.isEmpty());
+}
 
-  if (problems.isEmpty()) {
-    const QLocale locale;
-    parameters_label_->setText(
-        tr("Trainable parameters: <b>%1</b> (per task %2, router %3) · model total %4")
-            .arg(locale.toString(static_cast<qlonglong>(parameters_.trainable)),
-                 locale.toString(static_cast<qlonglong>(parameters_.per_task)),
-                 locale.toString(static_cast<qlonglong>(parameters_.router)),
-                 locale.toString(static_cast<qlonglong>(parameters_.total))));
-  } else {
+void ExperimentForm::showParameters() {
+  if (!problems_.empty()) {
     parameters_label_->setText(tr("Trainable parameters: — (fix the fields marked in red)"));
+    return;
   }
-  Q_EMIT validityChanged(problems.isEmpty(), problems.value(0));
-  Q_EMIT configChanged();
+  const QLocale locale;
+  parameters_label_->setText(
+      tr("Trainable parameters: <b>%1</b> (per task %2, router %3) · model total %4")
+          .arg(locale.toString(static_cast<qlonglong>(parameters_.trainable)),
+               locale.toString(static_cast<qlonglong>(parameters_.per_task)),
+               locale.toString(static_cast<qlonglong>(parameters_.router)),
+               locale.toString(static_cast<qlonglong>(parameters_.total))));
 }
 
 }  // namespace tensorpoly::ui
