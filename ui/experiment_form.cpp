@@ -52,23 +52,7 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   content->setObjectName(QStringLiteral("formContent"));
   auto* content_layout = new QVBoxLayout(content);
 
-  // Presets and files.
-  auto* top = new QHBoxLayout;
-  preset_combo_ = new QComboBox;
-  preset_combo_->setObjectName(QStringLiteral("presetCombo"));
-  preset_combo_->addItem(tr("Preset…"));
-  preset_combo_->addItems(presetNames());
-  auto* load_button = new QToolButton;
-  load_button->setObjectName(QStringLiteral("loadConfigButton"));
-  load_button->setText(tr("Load…"));
-  load_button->setToolTip(tr("Load a config JSON file"));
-  auto* save_button = new QToolButton;
-  save_button->setObjectName(QStringLiteral("saveConfigButton"));
-  save_button->setText(tr("Save…"));
-  save_button->setToolTip(tr("Save the config as JSON"));
-  top->addWidget(preset_combo_, 1);
-  top->addWidget(load_button);
-  top->addWidget(save_button);
+  QHBoxLayout* top = buildFileBar();
 
   general_error_ = new QLabel;
   general_error_->setObjectName(QStringLiteral("generalError"));
@@ -87,7 +71,85 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
     return form;
   };
 
-  QFormLayout* experiment = group(tr("Experiment"));
+  buildExperimentFields(group(tr("Experiment")));
+  buildSuiteFields(group(tr("Tasks")));
+  buildAdapterFields(group(tr("Adapter and routing")));
+  buildTrainingFields(group(tr("Training")));
+
+  content_layout->addStretch(1);
+
+  parameters_label_ = new QLabel;
+  parameters_label_->setObjectName(QStringLiteral("parametersLabel"));
+  parameters_label_->setWordWrap(true);
+
+  auto* scroll = new QScrollArea(this);
+  scroll->setObjectName(QStringLiteral("formScrollArea"));
+  scroll->setWidgetResizable(true);
+  // Only a fallback for a dock narrower than every field's minimum: clipped text is worse.
+  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
+  scroll->setWidget(content);
+  scroll->setFrameShape(QFrame::NoFrame);
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(4, 4, 4, 4);
+  layout->addLayout(top);
+  layout->addWidget(scroll, 1);
+  layout->addWidget(parameters_label_);
+
+  for (QComboBox* combo : findChildren<QComboBox*>()) {
+    // The longest item (a preset or model name) must not set the form's minimum width.
+    combo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    combo->setMinimumContentsLength(8);
+  }
+
+  connectEditors(content);
+  setConfig(ExperimentConfig{});
+}
+
+QHBoxLayout* ExperimentForm::buildFileBar() {
+  auto* top = new QHBoxLayout;
+  preset_combo_ = new QComboBox;
+  preset_combo_->setObjectName(QStringLiteral("presetCombo"));
+  preset_combo_->addItem(tr("Preset…"));
+  preset_combo_->addItems(presetNames());
+  auto* load_button = new QToolButton;
+  load_button->setObjectName(QStringLiteral("loadConfigButton"));
+  load_button->setText(tr("Load…"));
+  load_button->setToolTip(tr("Load a config JSON file"));
+  auto* save_button = new QToolButton;
+  save_button->setObjectName(QStringLiteral("saveConfigButton"));
+  save_button->setText(tr("Save…"));
+  save_button->setToolTip(tr("Save the config as JSON"));
+  top->addWidget(preset_combo_, 1);
+  top->addWidget(load_button);
+  top->addWidget(save_button);
+
+  connect(preset_combo_, qOverload<int>(&QComboBox::activated), this,
+          &ExperimentForm::onPresetChosen);
+  connect(load_button, &QToolButton::clicked, this, [this] {
+    const QString path =
+        QFileDialog::getOpenFileName(this, tr("Load config"), {}, tr("JSON (*.json)"));
+    if (path.isEmpty()) return;
+    const QString error = loadFile(path);
+    if (!error.isEmpty()) {
+      general_error_->setText(error);
+      general_error_->show();
+    }
+  });
+  connect(save_button, &QToolButton::clicked, this, [this] {
+    QString path = QFileDialog::getSaveFileName(this, tr("Save config"), {}, tr("JSON (*.json)"));
+    if (path.isEmpty()) return;
+    if (!path.endsWith(QStringLiteral(".json"))) path += QStringLiteral(".json");
+    const QString error = saveFile(path);
+    if (!error.isEmpty()) {
+      general_error_->setText(error);
+      general_error_->show();
+    }
+  });
+
+  return top;
+}
+
+void ExperimentForm::buildExperimentFields(QFormLayout* experiment) {
   name_edit_ = new QLineEdit;
   addField(experiment, QStringLiteral("name"), tr("Name"), name_edit_);
   method_combo_ = new QComboBox;
@@ -99,8 +161,9 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   for (const ModelPreset& preset : model_presets())
     model_combo_->addItem(QString::fromStdString(preset.name));
   addField(experiment, QStringLiteral("model"), tr("Model preset"), model_combo_);
+}
 
-  QFormLayout* suite = group(tr("Tasks"));
+void ExperimentForm::buildSuiteFields(QFormLayout* suite) {
   suite_kind_combo_ = new QComboBox;
   suite_kind_combo_->addItem(QStringLiteral("synthetic"));
   suite_kind_combo_->addItem(QStringLiteral("jsonl"));
@@ -136,8 +199,9 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   addField(suite, QStringLiteral("suite.validation"), tr("Validation file"),
            path_row(&validation_path_edit_, QStringLiteral("validationPathEdit")));
   fields_[QStringLiteral("suite.validation")].editor = validation_path_edit_;
+}
 
-  QFormLayout* adapter = group(tr("Adapter and routing"));
+void ExperimentForm::buildAdapterFields(QFormLayout* adapter) {
   rank_spin_ = makeSpin(-1, 65536);
   addField(adapter, QStringLiteral("adapter.rank"), tr("Rank r"), rank_spin_);
   order_spin_ = makeSpin(-1, 64);
@@ -159,8 +223,9 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
            tr("Sample the routing with a relaxed Bernoulli while training"));
   temperature_edit_ = makeNumber();
   addField(adapter, QStringLiteral("adapter.temperature"), tr("Temperature"), temperature_edit_);
+}
 
-  QFormLayout* training = group(tr("Training"));
+void ExperimentForm::buildTrainingFields(QFormLayout* training) {
   adapter_lr_edit_ = makeNumber();
   addField(training, QStringLiteral("train.adapter_learning_rate"), tr("Adapter learning rate"),
            adapter_lr_edit_);
@@ -186,56 +251,10 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   device_combo_->addItems({QStringLiteral("auto"), QStringLiteral("cpu"), QStringLiteral("cuda"),
                            QStringLiteral("cuda:0")});
   addField(training, QStringLiteral("device"), tr("Device"), device_combo_);
+}
 
-  content_layout->addStretch(1);
-
-  parameters_label_ = new QLabel;
-  parameters_label_->setObjectName(QStringLiteral("parametersLabel"));
-  parameters_label_->setWordWrap(true);
-
-  auto* scroll = new QScrollArea(this);
-  scroll->setObjectName(QStringLiteral("formScrollArea"));
-  scroll->setWidgetResizable(true);
-  // Only a fallback for a dock narrower than every field's minimum: clipped text is worse.
-  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
-  scroll->setWidget(content);
-  scroll->setFrameShape(QFrame::NoFrame);
-  auto* layout = new QVBoxLayout(this);
-  layout->setContentsMargins(4, 4, 4, 4);
-  layout->addLayout(top);
-  layout->addWidget(scroll, 1);
-  layout->addWidget(parameters_label_);
-
-  for (QComboBox* combo : findChildren<QComboBox*>()) {
-    // The longest item (a preset or model name) must not set the form's minimum width.
-    combo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    combo->setMinimumContentsLength(8);
-  }
-
-  connect(preset_combo_, qOverload<int>(&QComboBox::activated), this,
-          &ExperimentForm::onPresetChosen);
-  connect(load_button, &QToolButton::clicked, this, [this] {
-    const QString path =
-        QFileDialog::getOpenFileName(this, tr("Load config"), {}, tr("JSON (*.json)"));
-    if (path.isEmpty()) return;
-    const QString error = loadFile(path);
-    if (!error.isEmpty()) {
-      general_error_->setText(error);
-      general_error_->show();
-    }
-  });
-  connect(save_button, &QToolButton::clicked, this, [this] {
-    QString path = QFileDialog::getSaveFileName(this, tr("Save config"), {}, tr("JSON (*.json)"));
-    if (path.isEmpty()) return;
-    if (!path.endsWith(QStringLiteral(".json"))) path += QStringLiteral(".json");
-    const QString error = saveFile(path);
-    if (!error.isEmpty()) {
-      general_error_->setText(error);
-      general_error_->show();
-    }
-  });
-
-  // Every editor revalidates on change.
+void ExperimentForm::connectEditors(QWidget* content) {
+  // Every editor revalidates on change (the preset combo loads instead).
   for (QLineEdit* edit : content->findChildren<QLineEdit*>()) {
     connect(edit, &QLineEdit::textChanged, this, &ExperimentForm::revalidate);
   }
@@ -247,8 +266,6 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
     connect(combo, &QComboBox::currentTextChanged, this, &ExperimentForm::revalidate);
   }
   connect(relaxed_check_, &QCheckBox::toggled, this, &ExperimentForm::revalidate);
-
-  setConfig(ExperimentConfig{});
 }
 
 QWidget* ExperimentForm::addField(QFormLayout* layout, const QString& key, const QString& label,

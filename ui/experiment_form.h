@@ -24,6 +24,7 @@ class QLabel;
 class QLineEdit;
 class QSpinBox;
 class QFormLayout;
+class QHBoxLayout;
 
 namespace tensorpoly::ui {
 
@@ -72,6 +73,13 @@ class ExperimentForm : public QWidget {
     QWidget* editor = nullptr;
     QLabel* error = nullptr;
   };
+  // The parts of the constructor: the preset and file bar, one group of fields each.
+  QHBoxLayout* buildFileBar();
+  void buildExperimentFields(QFormLayout* experiment);
+  void buildSuiteFields(QFormLayout* suite);
+  void buildAdapterFields(QFormLayout* adapter);
+  void buildTrainingFields(QFormLayout* training);
+  void connectEditors(QWidget* content);
   QWidget* addField(QFormLayout* layout, const QString& key, const QString& label, QWidget* editor,
                     const QString& tooltip = {});
   QSpinBox* makeSpin(int minimum, int maximum);
