@@ -3,8 +3,6 @@
 
 #include <QCheckBox>
 #include <QComboBox>
-#include <QDir>
-#include <QFile>
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QGroupBox>
@@ -25,23 +23,14 @@
 #include "tensorpoly/adapter_config.h"
 #include "tensorpoly/model_preset.h"
 
-// resources.qrc lives in the static tensorpoly_ui library, whose automatic
-// registration the linker may drop: register it explicitly (outside any namespace).
-static void registerStudioResources() { Q_INIT_RESOURCE(resources); }
-
 namespace tensorpoly::ui {
 
 namespace {
 
-const char* const kPresetFolder = ":/tensorpoly/presets";
-
 QString numberText(double value) { return QString::number(value, 'g', 8); }
 
-// "adapter.rank: rank must be >= 1" -> ("adapter.rank", "rank must be >= 1").
-std::pair<QString, QString> splitProblem(const QString& problem) {
-  const int colon = problem.indexOf(QStringLiteral(": "));
-  if (colon <= 0) return {QString(), problem};
-  return {problem.left(colon), problem.mid(colon + 2)};
+QString problemText(const ConfigProblem& problem) {
+  return QString::fromStdString(to_string(problem));
 }
 
 void setComboText(QComboBox* combo, const QString& text) {
@@ -63,23 +52,7 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   content->setObjectName(QStringLiteral("formContent"));
   auto* content_layout = new QVBoxLayout(content);
 
-  // Presets and files.
-  auto* top = new QHBoxLayout;
-  preset_combo_ = new QComboBox;
-  preset_combo_->setObjectName(QStringLiteral("presetCombo"));
-  preset_combo_->addItem(tr("Preset…"));
-  preset_combo_->addItems(presetNames());
-  auto* load_button = new QToolButton;
-  load_button->setObjectName(QStringLiteral("loadConfigButton"));
-  load_button->setText(tr("Load…"));
-  load_button->setToolTip(tr("Load a config JSON file"));
-  auto* save_button = new QToolButton;
-  save_button->setObjectName(QStringLiteral("saveConfigButton"));
-  save_button->setText(tr("Save…"));
-  save_button->setToolTip(tr("Save the config as JSON"));
-  top->addWidget(preset_combo_, 1);
-  top->addWidget(load_button);
-  top->addWidget(save_button);
+  QHBoxLayout* top = buildFileBar();
 
   general_error_ = new QLabel;
   general_error_->setObjectName(QStringLiteral("generalError"));
@@ -98,7 +71,85 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
     return form;
   };
 
-  QFormLayout* experiment = group(tr("Experiment"));
+  buildExperimentFields(group(tr("Experiment")));
+  buildSuiteFields(group(tr("Tasks")));
+  buildAdapterFields(group(tr("Adapter and routing")));
+  buildTrainingFields(group(tr("Training")));
+
+  content_layout->addStretch(1);
+
+  parameters_label_ = new QLabel;
+  parameters_label_->setObjectName(QStringLiteral("parametersLabel"));
+  parameters_label_->setWordWrap(true);
+
+  auto* scroll = new QScrollArea(this);
+  scroll->setObjectName(QStringLiteral("formScrollArea"));
+  scroll->setWidgetResizable(true);
+  // Only a fallback for a dock narrower than every field's minimum: clipped text is worse.
+  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
+  scroll->setWidget(content);
+  scroll->setFrameShape(QFrame::NoFrame);
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(4, 4, 4, 4);
+  layout->addLayout(top);
+  layout->addWidget(scroll, 1);
+  layout->addWidget(parameters_label_);
+
+  for (QComboBox* combo : findChildren<QComboBox*>()) {
+    // The longest item (a preset or model name) must not set the form's minimum width.
+    combo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    combo->setMinimumContentsLength(8);
+  }
+
+  connectEditors(content);
+  setConfig(ExperimentConfig{});
+}
+
+QHBoxLayout* ExperimentForm::buildFileBar() {
+  auto* top = new QHBoxLayout;
+  preset_combo_ = new QComboBox;
+  preset_combo_->setObjectName(QStringLiteral("presetCombo"));
+  preset_combo_->addItem(tr("Preset…"));
+  preset_combo_->addItems(presetNames());
+  auto* load_button = new QToolButton;
+  load_button->setObjectName(QStringLiteral("loadConfigButton"));
+  load_button->setText(tr("Load…"));
+  load_button->setToolTip(tr("Load a config JSON file"));
+  auto* save_button = new QToolButton;
+  save_button->setObjectName(QStringLiteral("saveConfigButton"));
+  save_button->setText(tr("Save…"));
+  save_button->setToolTip(tr("Save the config as JSON"));
+  top->addWidget(preset_combo_, 1);
+  top->addWidget(load_button);
+  top->addWidget(save_button);
+
+  connect(preset_combo_, qOverload<int>(&QComboBox::activated), this,
+          &ExperimentForm::onPresetChosen);
+  connect(load_button, &QToolButton::clicked, this, [this] {
+    const QString path =
+        QFileDialog::getOpenFileName(this, tr("Load config"), {}, tr("JSON (*.json)"));
+    if (path.isEmpty()) return;
+    const QString error = loadFile(path);
+    if (!error.isEmpty()) {
+      general_error_->setText(error);
+      general_error_->show();
+    }
+  });
+  connect(save_button, &QToolButton::clicked, this, [this] {
+    QString path = QFileDialog::getSaveFileName(this, tr("Save config"), {}, tr("JSON (*.json)"));
+    if (path.isEmpty()) return;
+    if (!path.endsWith(QStringLiteral(".json"))) path += QStringLiteral(".json");
+    const QString error = saveFile(path);
+    if (!error.isEmpty()) {
+      general_error_->setText(error);
+      general_error_->show();
+    }
+  });
+
+  return top;
+}
+
+void ExperimentForm::buildExperimentFields(QFormLayout* experiment) {
   name_edit_ = new QLineEdit;
   addField(experiment, QStringLiteral("name"), tr("Name"), name_edit_);
   method_combo_ = new QComboBox;
@@ -110,8 +161,9 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   for (const ModelPreset& preset : model_presets())
     model_combo_->addItem(QString::fromStdString(preset.name));
   addField(experiment, QStringLiteral("model"), tr("Model preset"), model_combo_);
+}
 
-  QFormLayout* suite = group(tr("Tasks"));
+void ExperimentForm::buildSuiteFields(QFormLayout* suite) {
   suite_kind_combo_ = new QComboBox;
   suite_kind_combo_->addItem(QStringLiteral("synthetic"));
   suite_kind_combo_->addItem(QStringLiteral("jsonl"));
@@ -147,8 +199,9 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   addField(suite, QStringLiteral("suite.validation"), tr("Validation file"),
            path_row(&validation_path_edit_, QStringLiteral("validationPathEdit")));
   fields_[QStringLiteral("suite.validation")].editor = validation_path_edit_;
+}
 
-  QFormLayout* adapter = group(tr("Adapter and routing"));
+void ExperimentForm::buildAdapterFields(QFormLayout* adapter) {
   rank_spin_ = makeSpin(-1, 65536);
   addField(adapter, QStringLiteral("adapter.rank"), tr("Rank r"), rank_spin_);
   order_spin_ = makeSpin(-1, 64);
@@ -170,8 +223,9 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
            tr("Sample the routing with a relaxed Bernoulli while training"));
   temperature_edit_ = makeNumber();
   addField(adapter, QStringLiteral("adapter.temperature"), tr("Temperature"), temperature_edit_);
+}
 
-  QFormLayout* training = group(tr("Training"));
+void ExperimentForm::buildTrainingFields(QFormLayout* training) {
   adapter_lr_edit_ = makeNumber();
   addField(training, QStringLiteral("train.adapter_learning_rate"), tr("Adapter learning rate"),
            adapter_lr_edit_);
@@ -197,56 +251,10 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
   device_combo_->addItems({QStringLiteral("auto"), QStringLiteral("cpu"), QStringLiteral("cuda"),
                            QStringLiteral("cuda:0")});
   addField(training, QStringLiteral("device"), tr("Device"), device_combo_);
+}
 
-  content_layout->addStretch(1);
-
-  parameters_label_ = new QLabel;
-  parameters_label_->setObjectName(QStringLiteral("parametersLabel"));
-  parameters_label_->setWordWrap(true);
-
-  auto* scroll = new QScrollArea(this);
-  scroll->setObjectName(QStringLiteral("formScrollArea"));
-  scroll->setWidgetResizable(true);
-  // Only a fallback for a dock narrower than every field's minimum: clipped text is worse.
-  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
-  scroll->setWidget(content);
-  scroll->setFrameShape(QFrame::NoFrame);
-  auto* layout = new QVBoxLayout(this);
-  layout->setContentsMargins(4, 4, 4, 4);
-  layout->addLayout(top);
-  layout->addWidget(scroll, 1);
-  layout->addWidget(parameters_label_);
-
-  for (QComboBox* combo : findChildren<QComboBox*>()) {
-    // The longest item (a preset or model name) must not set the form's minimum width.
-    combo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    combo->setMinimumContentsLength(8);
-  }
-
-  connect(preset_combo_, qOverload<int>(&QComboBox::activated), this,
-          &ExperimentForm::onPresetChosen);
-  connect(load_button, &QToolButton::clicked, this, [this] {
-    const QString path =
-        QFileDialog::getOpenFileName(this, tr("Load config"), {}, tr("JSON (*.json)"));
-    if (path.isEmpty()) return;
-    const QString error = loadFile(path);
-    if (!error.isEmpty()) {
-      general_error_->setText(error);
-      general_error_->show();
-    }
-  });
-  connect(save_button, &QToolButton::clicked, this, [this] {
-    QString path = QFileDialog::getSaveFileName(this, tr("Save config"), {}, tr("JSON (*.json)"));
-    if (path.isEmpty()) return;
-    if (!path.endsWith(QStringLiteral(".json"))) path += QStringLiteral(".json");
-    const QString error = saveFile(path);
-    if (!error.isEmpty()) {
-      general_error_->setText(error);
-      general_error_->show();
-    }
-  });
-
-  // Every editor revalidates on change.
+void ExperimentForm::connectEditors(QWidget* content) {
+  // Every editor revalidates on change (the preset combo loads instead).
   for (QLineEdit* edit : content->findChildren<QLineEdit*>()) {
     connect(edit, &QLineEdit::textChanged, this, &ExperimentForm::revalidate);
   }
@@ -258,8 +266,6 @@ ExperimentForm::ExperimentForm(QWidget* parent) : QWidget(parent) {
     connect(combo, &QComboBox::currentTextChanged, this, &ExperimentForm::revalidate);
   }
   connect(relaxed_check_, &QCheckBox::toggled, this, &ExperimentForm::revalidate);
-
-  setConfig(ExperimentConfig{});
 }
 
 QWidget* ExperimentForm::addField(QFormLayout* layout, const QString& key, const QString& label,
@@ -310,24 +316,13 @@ QLineEdit* ExperimentForm::makeInteger(bool allow_negative) {
 }
 
 QStringList ExperimentForm::presetNames() {
-  static const bool registered = (registerStudioResources(), true);
-  (void)registered;
   QStringList names;
-  for (const QString& file : QDir(QString::fromLatin1(kPresetFolder))
-                                 .entryList({QStringLiteral("*.json")}, QDir::Files, QDir::Name)) {
-    names << file.chopped(5);
-  }
+  for (const std::string& name : preset_names()) names << QString::fromStdString(name);
   return names;
 }
 
 ExperimentConfig ExperimentForm::presetConfig(const QString& name) {
-  (void)presetNames();  // registers the resources
-  QFile file(QString::fromLatin1(kPresetFolder) + QLatin1Char('/') + name +
-             QStringLiteral(".json"));
-  if (!file.open(QIODevice::ReadOnly)) {
-    throw ConfigError({("preset: no built-in preset '" + name + "'").toStdString()});
-  }
-  return config_from_json_text(file.readAll().toStdString());
+  return load_preset(name.toStdString());
 }
 
 QString ExperimentForm::loadPreset(const QString& name) {
@@ -468,10 +463,41 @@ void ExperimentForm::updateVisibility() {
   show(QStringLiteral("train.router_learning_rate"), routed);
 }
 
+QStringList ExperimentForm::problems() const {
+  QStringList texts;
+  for (const ConfigProblem& problem : problems_) texts << problemText(problem);
+  return texts;
+}
+
 void ExperimentForm::revalidate() {
   if (filling_) return;
   updateVisibility();
-  QStringList problems;
+  const ExperimentConfig current = config();
+  problems_ = collectProblems(current);
+  parameters_ = ParameterCounts{};
+  if (problems_.empty()) {
+    try {
+      parameters_ = estimate_parameters(current);
+    } catch (const ConfigError& error) {
+      problems_ = error.problems();
+    } catch (const std::exception& error) {
+      problems_.push_back({std::string(), error.what()});
+    }
+  }
+  showProblems();
+  showParameters();
+  Q_EMIT validityChanged(problems_.empty(),
+                         problems_.empty() ? QString() : problemText(problems_.front()));
+  Q_EMIT configChanged();
+}
+
+std::vector<ConfigProblem> ExperimentForm::collectProblems(const ExperimentConfig& current) {
+  std::vector<ConfigProblem> problems;
+  const auto add = [&problems](const char* field, const QString& message) {
+    problems.push_back({field, message.toStdString()});
+  };
+  // A text that does not parse leaves the loaded value in config(), so the config API
+  // does not report these fields again.
   const std::pair<QLineEdit*, const char*> numbers[] = {
       {temperature_edit_, "adapter.temperature"},
       {adapter_lr_edit_, "train.adapter_learning_rate"},
@@ -479,10 +505,7 @@ void ExperimentForm::revalidate() {
   for (const auto& [edit, field] : numbers) {
     bool ok = false;
     edit->text().trimmed().toDouble(&ok);
-    if (!ok) {
-      problems
-          << QStringLiteral("%1: not a number: \"%2\"").arg(QLatin1String(field), edit->text());
-    }
+    if (!ok) add(field, QStringLiteral("not a number: \"%1\"").arg(edit->text()));
   }
   const std::pair<QLineEdit*, const char*> integers[] = {
       {steps_edit_, "train.steps"},
@@ -492,55 +515,44 @@ void ExperimentForm::revalidate() {
     bool ok = false;
     edit->text().trimmed().toLongLong(&ok);
     if (!ok) {
-      problems << QStringLiteral("%1: not a whole number from %2 to %3: \"%4\"")
-                      .arg(QLatin1String(field))
-                      .arg(std::numeric_limits<qlonglong>::min())
-                      .arg(std::numeric_limits<qlonglong>::max())
-                      .arg(edit->text());
+      add(field, QStringLiteral("not a whole number from %1 to %2: \"%3\"")
+                     .arg(std::numeric_limits<qlonglong>::min())
+                     .arg(std::numeric_limits<qlonglong>::max())
+                     .arg(edit->text()));
     }
   }
-  {
-    bool ok = false;
-    seed_edit_->text().trimmed().toULongLong(&ok);
-    if (!ok) {
-      problems << QStringLiteral("seed: not a whole number from 0 to %1: \"%2\"")
-                      .arg(std::numeric_limits<qulonglong>::max())
-                      .arg(seed_edit_->text());
-    }
+  bool seed_ok = false;
+  seed_edit_->text().trimmed().toULongLong(&seed_ok);
+  if (!seed_ok) {
+    add("seed", QStringLiteral("not a whole number from 0 to %1: \"%2\"")
+                    .arg(std::numeric_limits<qulonglong>::max())
+                    .arg(seed_edit_->text()));
   }
-  const ExperimentConfig current = config();
   try {
     validate(current);
   } catch (const ConfigError& error) {
-    for (const std::string& problem : error.problems()) problems << QString::fromStdString(problem);
+    problems.insert(problems.end(), error.problems().begin(), error.problems().end());
   } catch (const std::exception& error) {
-    problems << QString::fromStdString(error.what());
+    problems.push_back({std::string(), error.what()});  // shown on top, never dropped
   }
-  parameters_ = ParameterCounts{};
-  if (problems.isEmpty()) {
-    try {
-      parameters_ = estimate_parameters(current);
-    } catch (const std::exception& error) {
-      problems << QString::fromStdString(error.what());
-    }
-  }
-  problems_ = problems;
+  return problems;
+}
 
-  // Messages next to their fields; what names no shown field goes on top.
+void ExperimentForm::showProblems() {
   QMap<QString, QStringList> by_field;
   QStringList general;
-  for (const QString& problem : problems) {
-    const auto [field, message] = splitProblem(problem);
-    QString key = field;
+  for (const ConfigProblem& problem : problems_) {
+    // The field itself, else the nearest enclosing field the form shows.
+    QString key = QString::fromStdString(problem.field);
     while (!key.isEmpty() && !fields_.contains(key)) {
       const int dot = key.lastIndexOf(QLatin1Char('.'));
       key = dot > 0 ? key.left(dot) : QString();
     }
     const QWidget* row = rows_.value(key);
     if (!key.isEmpty() && row && !row->isHidden()) {
-      by_field[key] << message;
+      by_field[key] << QString::fromStdString(problem.message);
     } else {
-      general << problem;
+      general << problemText(problem);
     }
   }
   for (auto it = fields_.cbegin(); it != fields_.cend(); ++it) {
@@ -550,20 +562,20 @@ void ExperimentForm::revalidate() {
   }
   general_error_->setText(general.join(QLatin1Char('\n')));
   general_error_->setVisible(!general.isEmpty());
+}
 
-  if (problems.isEmpty()) {
-    const QLocale locale;
-    parameters_label_->setText(
-        tr("Trainable parameters: <b>%1</b> (per task %2, router %3) · model total %4")
-            .arg(locale.toString(static_cast<qlonglong>(parameters_.trainable)),
-                 locale.toString(static_cast<qlonglong>(parameters_.per_task)),
-                 locale.toString(static_cast<qlonglong>(parameters_.router)),
-                 locale.toString(static_cast<qlonglong>(parameters_.total))));
-  } else {
+void ExperimentForm::showParameters() {
+  if (!problems_.empty()) {
     parameters_label_->setText(tr("Trainable parameters: — (fix the fields marked in red)"));
+    return;
   }
-  Q_EMIT validityChanged(problems.isEmpty(), problems.value(0));
-  Q_EMIT configChanged();
+  const QLocale locale;
+  parameters_label_->setText(
+      tr("Trainable parameters: <b>%1</b> (per task %2, router %3) · model total %4")
+          .arg(locale.toString(static_cast<qlonglong>(parameters_.trainable)),
+               locale.toString(static_cast<qlonglong>(parameters_.per_task)),
+               locale.toString(static_cast<qlonglong>(parameters_.router)),
+               locale.toString(static_cast<qlonglong>(parameters_.total))));
 }
 
 }  // namespace tensorpoly::ui

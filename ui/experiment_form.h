@@ -1,11 +1,12 @@
 // The experiment form: every field of an ExperimentConfig a researcher usually
 // changes (method, model preset, task suite or JSONL files, rank, order, skills,
 // splits, routing, learning rates, steps, batch size, intervals, seed, device),
-// presets from resources/presets (compiled into the .qrc), load/save as JSON.
-// Validation is the config API's (tensorpoly::validate): each of its field-named
-// problems is shown under the widget of that field, and validityChanged() tells
-// the window whether Run may be enabled. The trainable parameter counts (total
-// and per task, closed form) follow every change.
+// the engine's presets (resources/presets, embedded into the engine API), load/save as
+// JSON. Validation is the config API's (tensorpoly::validate): every problem it reports
+// is shown at once, each under the widget of its field (problems of fields the form does
+// not show go to a message area on top), and validityChanged() tells the window whether
+// Run may be enabled. The trainable parameter counts (total and per task, closed form)
+// follow every change.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
@@ -13,6 +14,7 @@
 #include <QString>
 #include <QStringList>
 #include <QWidget>
+#include <vector>
 
 #include "tensorpoly/config.h"
 
@@ -22,6 +24,7 @@ class QLabel;
 class QLineEdit;
 class QSpinBox;
 class QFormLayout;
+class QHBoxLayout;
 
 namespace tensorpoly::ui {
 
@@ -38,9 +41,11 @@ class ExperimentForm : public QWidget {
   ExperimentConfig config() const;
   QString configJson() const;
 
-  bool isValid() const { return problems_.isEmpty(); }
+  bool isValid() const { return problems_.empty(); }
   // Every current problem, "field.path: what is wrong".
-  QStringList problems() const { return problems_; }
+  QStringList problems() const;
+  // The same, as the config API's structured problems.
+  const std::vector<ConfigProblem>& configProblems() const { return problems_; }
   // The message shown next to `field` ("adapter.rank", "train.steps", ...); "" when none.
   QString errorFor(const QString& field) const;
   QWidget* fieldWidget(const QString& field) const { return fields_.value(field).editor; }
@@ -50,7 +55,7 @@ class ExperimentForm : public QWidget {
   ParameterCounts parameters() const { return parameters_; }
   QString parameterText() const;
 
-  // Presets compiled into the resources (":/tensorpoly/presets/<name>.json").
+  // The engine's presets (preset_names() and load_preset() of the config API).
   static QStringList presetNames();
   static ExperimentConfig presetConfig(const QString& name);  // throws ConfigError
   // Each returns "" or an error naming the file.
@@ -68,6 +73,13 @@ class ExperimentForm : public QWidget {
     QWidget* editor = nullptr;
     QLabel* error = nullptr;
   };
+  // The parts of the constructor: the preset and file bar, one group of fields each.
+  QHBoxLayout* buildFileBar();
+  void buildExperimentFields(QFormLayout* experiment);
+  void buildSuiteFields(QFormLayout* suite);
+  void buildAdapterFields(QFormLayout* adapter);
+  void buildTrainingFields(QFormLayout* training);
+  void connectEditors(QWidget* content);
   QWidget* addField(QFormLayout* layout, const QString& key, const QString& label, QWidget* editor,
                     const QString& tooltip = {});
   QSpinBox* makeSpin(int minimum, int maximum);
@@ -76,13 +88,18 @@ class ExperimentForm : public QWidget {
   // digits only (a leading minus when `allow_negative`), range checked on parse.
   QLineEdit* makeInteger(bool allow_negative);
   void revalidate();
+  // The problems of the current widgets: texts that are not numbers, then the config API's.
+  std::vector<ConfigProblem> collectProblems(const ExperimentConfig& current);
+  // Each problem under its field's widget; what names no shown field goes on top.
+  void showProblems();
+  void showParameters();
   void updateVisibility();
   void onPresetChosen(int index);
 
   ExperimentConfig base_;  // the last loaded config: source of the fields not shown
   QMap<QString, Field> fields_;
   QMap<QString, QWidget*> rows_;  // field -> its row container (hidden for unused fields)
-  QStringList problems_;
+  std::vector<ConfigProblem> problems_;
   ParameterCounts parameters_;
   bool filling_ = false;
 

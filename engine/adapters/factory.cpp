@@ -28,9 +28,9 @@ std::shared_ptr<AdapterImpl> make_adapter(const AdapterConfig& config,
     return std::make_shared<TensorPoly2Impl>(config, base, std::move(context),
                                              std::move(shared_router));
   }
-  throw AdapterConfigError("method", "method '" + method +
-                                         "' has no adapter module (allowed: lora, tlora, poly, "
-                                         "mhr, tensorpoly-1, tensorpoly-2)");
+  throw ConfigError("adapter.method", "method '" + method +
+                                          "' has no adapter module (allowed: lora, tlora, poly, "
+                                          "mhr, tensorpoly-1, tensorpoly-2)");
 }
 
 std::shared_ptr<AdapterImpl> make_adapter(const AdapterConfig& config, int64_t in_features,
@@ -56,9 +56,9 @@ std::shared_ptr<RouterImpl> make_router(const AdapterConfig& config, const std::
     return std::make_shared<RouterImpl>(config.n_tasks, config.order, config.n_skills,
                                         RoutingKind::kOrders, scope);
   }
-  throw AdapterConfigError("method", "method '" + method +
-                                         "' has no router (routed methods: poly, mhr, "
-                                         "tensorpoly-1, tensorpoly-2)");
+  throw ConfigError("adapter.method", "method '" + method +
+                                          "' has no router (routed methods: poly, mhr, "
+                                          "tensorpoly-1, tensorpoly-2)");
 }
 
 }  // namespace tensorpoly::adapters

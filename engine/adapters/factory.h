@@ -11,7 +11,7 @@ namespace tensorpoly::adapters {
 
 // Wraps `base` (its weight and bias are shared and frozen) in the adapter of
 // config.method. `shared_router` (routed methods only; null: a private router)
-// must come from make_router() with the same config. Throws AdapterConfigError for
+// must come from make_router() with the same config. Throws ConfigError for
 // an invalid config or for method "none", which has no adapter module.
 std::shared_ptr<AdapterImpl> make_adapter(const AdapterConfig& config,
                                           const LinearProjectionImpl& base,

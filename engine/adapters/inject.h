@@ -12,12 +12,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include <torch/torch.h>
+
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "adapters/adapter.h"
 #include "tensorpoly/routing.h"
@@ -25,7 +25,7 @@
 namespace tensorpoly::adapters {
 
 // Returns the full names of the adapted layers, in module order. Method "none"
-// adapts nothing and returns an empty list. Throws (AdapterConfigError /
+// adapts nothing and returns an empty list. Throws (ConfigError /
 // c10::Error) on an invalid config, a layer already adapted, or when no layer
 // matches the regexes.
 std::vector<std::string> inject_adapters(torch::nn::Module& root, const AdapterConfig& config,

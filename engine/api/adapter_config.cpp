@@ -1,3 +1,4 @@
+// Adapter configuration: validation, parameter formulas and JSON (adapter_config.h).
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "tensorpoly/adapter_config.h"
 
@@ -10,8 +11,16 @@
 #include <set>
 #include <sstream>
 
+#include "json_fields.h"
+
 namespace tensorpoly {
 namespace {
+
+using config_fields::JsonFields;
+using config_fields::ProblemList;
+
+// Adapter fields sit at "adapter.<name>" in an experiment config.
+std::string adapter_field(const std::string& name) { return "adapter." + name; }
 
 template <typename T>
 std::string join(const std::vector<T>& values) {
@@ -20,17 +29,25 @@ std::string join(const std::vector<T>& values) {
   return out.str();
 }
 
-[[noreturn]] void refuse(const std::string& field, const std::string& message) {
-  throw AdapterConfigError(field, message);
-}
-
-void require_at_least(const std::string& field, int64_t value, int64_t minimum,
-                      const std::string& method) {
-  if (value < minimum) {
-    refuse(field, field + " must be >= " + std::to_string(minimum) + " for method '" + method +
-                      "' (got " + std::to_string(value) + ")");
+// Collects the problems of one adapter config; messages start with the field's own name
+// ("rank must be >= 1 ..."), so they read whole beside the form's field too.
+class AdapterProblems {
+ public:
+  void refuse(const std::string& field, const std::string& message) {
+    problems_.add(adapter_field(field), message);
   }
-}
+  void require_at_least(const std::string& field, int64_t value, int64_t minimum,
+                        const std::string& method) {
+    if (value < minimum) {
+      refuse(field, field + " must be >= " + std::to_string(minimum) + " for method '" + method +
+                        "' (got " + std::to_string(value) + ")");
+    }
+  }
+  void throw_if_any() const { problems_.throw_if_any(); }
+
+ private:
+  ProblemList problems_;
+};
 
 bool contains(const std::vector<std::string>& values, const std::string& value) {
   return std::find(values.begin(), values.end(), value) != values.end();
@@ -57,9 +74,6 @@ int64_t router_blocks(const AdapterConfig& config) {
 
 }  // namespace
 
-AdapterConfigError::AdapterConfigError(std::string field, const std::string& message)
-    : std::invalid_argument("adapter config: " + message), field_(std::move(field)) {}
-
 const std::vector<std::string>& adapter_methods() {
   static const std::vector<std::string> methods = {"lora",         "tlora",        "poly", "mhr",
                                                    "tensorpoly-1", "tensorpoly-2", "none"};
@@ -85,73 +99,100 @@ bool is_routed_method(const std::string& method) {
          method == "tensorpoly-2";
 }
 
-void validate_fields(const AdapterConfig& config) {
-  const std::string& method = config.method;
-  if (!contains(adapter_methods(), method)) {
-    refuse("method",
-           "method must be one of " + join(adapter_methods()) + " (got '" + method + "')");
-  }
-  if (method == "none") return;
-  require_at_least("rank", config.rank, 1, method);
-  if (is_tensor_method(method)) {
-    const auto& orders = supported_tensor_orders();
-    if (std::find(orders.begin(), orders.end(), config.order) == orders.end()) {
-      refuse("order", "order must be one of " + join(orders) + " for method '" + method +
-                          "' (got " + std::to_string(config.order) + ")");
-    }
-  }
-  // Every method is injected by these regexes, so they are checked for dense
-  // methods too (otherwise a bad pattern surfaces later as a bare std::regex_error).
+namespace {
+
+void check_regexes(const AdapterConfig& config, AdapterProblems& problems) {
+  // Every method is injected by these regexes, so they are checked for dense methods too
+  // (otherwise a bad pattern surfaces later as a bare std::regex_error).
   for (const auto& [field, pattern] :
        {std::pair<std::string, std::string>{"module_regex", config.module_regex},
         std::pair<std::string, std::string>{"layer_regex", config.layer_regex}}) {
-    if (pattern.empty()) refuse(field, field + " must not be empty");
+    if (pattern.empty()) {
+      problems.refuse(field, field + " must not be empty");
+      continue;
+    }
     try {
       const std::regex compiled(pattern);
     } catch (const std::regex_error& error) {
-      refuse(field, field + " must be a valid regular expression (ECMAScript, full match): " +
-                        "invalid regular expression '" + pattern + "': " + error.what());
+      problems.refuse(field, field + " must be a valid regular expression (ECMAScript, full " +
+                                 "match): invalid regular expression '" + pattern +
+                                 "': " + error.what());
     }
-  }
-  if (!is_routed_method(method)) return;
-
-  require_at_least("n_skills", config.n_skills, 1, method);
-  require_at_least("n_tasks", config.n_tasks, 1, method);
-  require_at_least("n_splits", config.n_splits, 1, method);
-  if ((method == "poly" || method == "tensorpoly-1") && config.n_splits != 1) {
-    refuse("n_splits", "n_splits must be 1 for method '" + method + "' (got " +
-                           std::to_string(config.n_splits) + ")" +
-                           (method == "poly" ? "; use method 'mhr' for several splits" : ""));
-  }
-  if (method == "mhr" && config.n_splits < 2) {
-    refuse("n_splits", "n_splits must be >= 2 for method 'mhr' (got " +
-                           std::to_string(config.n_splits) + "; one split is method 'poly')");
-  }
-  if (method == "tensorpoly-2" && config.n_splits != config.order) {
-    refuse("n_splits", "n_splits must equal order (" + std::to_string(config.order) +
-                           ") for method 'tensorpoly-2' (got " + std::to_string(config.n_splits) +
-                           ")");
-  }
-  if (!(config.temperature > 0.0) || !std::isfinite(config.temperature)) {
-    std::ostringstream got;
-    got << config.temperature;
-    refuse("temperature", "temperature must be a finite number > 0 (got " + got.str() + ")");
-  }
-  if (!contains(router_granularities(), config.router_granularity)) {
-    refuse("router_granularity", "router_granularity must be one of " +
-                                     join(router_granularities()) + " (got '" +
-                                     config.router_granularity + "')");
   }
 }
 
-void validate(const AdapterConfig& config, int64_t in_features, int64_t out_features) {
-  validate_fields(config);
-  if (in_features < 1 || out_features < 1) {
-    refuse("in_features", "layer size must be positive (got in " + std::to_string(in_features) +
-                              ", out " + std::to_string(out_features) + ")");
+void check_splits(const AdapterConfig& config, AdapterProblems& problems) {
+  const std::string& method = config.method;
+  const std::string got = " (got " + std::to_string(config.n_splits) + ")";
+  if (config.n_splits < 1) {
+    problems.require_at_least("n_splits", config.n_splits, 1, method);
+  } else if ((method == "poly" || method == "tensorpoly-1") && config.n_splits != 1) {
+    problems.refuse("n_splits",
+                    "n_splits must be 1 for method '" + method + "'" + got +
+                        (method == "poly" ? "; use method 'mhr' for several splits" : ""));
+  } else if (method == "mhr" && config.n_splits < 2) {
+    problems.refuse("n_splits", "n_splits must be >= 2 for method 'mhr' (got " +
+                                    std::to_string(config.n_splits) +
+                                    "; one split is method 'poly')");
+  } else if (method == "tensorpoly-2" && config.n_splits != config.order) {
+    problems.refuse("n_splits", "n_splits must equal order (" + std::to_string(config.order) +
+                                    ") for method 'tensorpoly-2'" + got);
   }
-  if (config.method == "mhr" &&
-      (in_features % config.n_splits != 0 || out_features % config.n_splits != 0)) {
+}
+
+void check_fields(const AdapterConfig& config, AdapterProblems& problems) {
+  const std::string& method = config.method;
+  if (!contains(adapter_methods(), method)) {
+    // Which other fields apply depends on the method: nothing more to check.
+    problems.refuse("method",
+                    "method must be one of " + join(adapter_methods()) + " (got '" + method + "')");
+    return;
+  }
+  if (method == "none") return;
+  problems.require_at_least("rank", config.rank, 1, method);
+  if (is_tensor_method(method)) {
+    const auto& orders = supported_tensor_orders();
+    if (std::find(orders.begin(), orders.end(), config.order) == orders.end()) {
+      problems.refuse("order", "order must be one of " + join(orders) + " for method '" + method +
+                                   "' (got " + std::to_string(config.order) + ")");
+    }
+  }
+  check_regexes(config, problems);
+  if (!is_routed_method(method)) return;
+
+  problems.require_at_least("n_skills", config.n_skills, 1, method);
+  problems.require_at_least("n_tasks", config.n_tasks, 1, method);
+  check_splits(config, problems);
+  if (!(config.temperature > 0.0) || !std::isfinite(config.temperature)) {
+    std::ostringstream got;
+    got << config.temperature;
+    problems.refuse("temperature",
+                    "temperature must be a finite number > 0 (got " + got.str() + ")");
+  }
+  if (!contains(router_granularities(), config.router_granularity)) {
+    problems.refuse("router_granularity", "router_granularity must be one of " +
+                                              join(router_granularities()) + " (got '" +
+                                              config.router_granularity + "')");
+  }
+}
+
+}  // namespace
+
+void validate_fields(const AdapterConfig& config) {
+  AdapterProblems problems;
+  check_fields(config, problems);
+  problems.throw_if_any();
+}
+
+void validate(const AdapterConfig& config, int64_t in_features, int64_t out_features) {
+  AdapterProblems problems;
+  check_fields(config, problems);
+  if (in_features < 1 || out_features < 1) {
+    problems.refuse("in_features", "layer size must be positive (got in " +
+                                       std::to_string(in_features) + ", out " +
+                                       std::to_string(out_features) + ")");
+  } else if (config.method == "mhr" && config.n_splits >= 2 &&
+             (in_features % config.n_splits != 0 || out_features % config.n_splits != 0)) {
     // The splits that fit are the divisors of gcd(in, out); mhr needs at least two.
     const int64_t common = std::gcd(in_features, out_features);
     std::vector<int64_t> allowed;
@@ -159,15 +200,17 @@ void validate(const AdapterConfig& config, int64_t in_features, int64_t out_feat
       if (common % divisor == 0) allowed.push_back(divisor);
     }
     const std::string sizes = std::to_string(in_features) + ", " + std::to_string(out_features);
-    refuse("n_splits",
-           "n_splits (" + std::to_string(config.n_splits) + ") must divide in_features (" +
-               std::to_string(in_features) + ") and out_features (" + std::to_string(out_features) +
-               ") for method 'mhr' " +
-               (allowed.empty()
-                    ? "(no n_splits >= 2 divides both: gcd(" + sizes + ") = 1; use method 'poly')"
-                    : "(allowed: " + join(allowed) + ", the divisors >= 2 of gcd(" + sizes +
-                          ") = " + std::to_string(common) + ")"));
+    problems.refuse(
+        "n_splits",
+        "n_splits (" + std::to_string(config.n_splits) + ") must divide in_features (" +
+            std::to_string(in_features) + ") and out_features (" + std::to_string(out_features) +
+            ") for method 'mhr' " +
+            (allowed.empty()
+                 ? "(no n_splits >= 2 divides both: gcd(" + sizes + ") = 1; use method 'poly')"
+                 : "(allowed: " + join(allowed) + ", the divisors >= 2 of gcd(" + sizes +
+                       ") = " + std::to_string(common) + ")"));
   }
+  problems.throw_if_any();
 }
 
 int64_t leaf_size(int64_t n, int64_t order) {
@@ -227,15 +270,16 @@ std::string router_scope(const std::string& layer_name, const std::string& granu
     static const std::regex block_component(R"((^|\.)block\.\d+(?=\.|$))");
     std::smatch match;
     if (!std::regex_search(layer_name, match, block_component)) {
-      refuse("router_granularity",
-             "router_granularity 'block' needs a layer name containing "
-             "'block.<index>' (layer '" +
-                 layer_name + "')");
+      throw ConfigError(adapter_field("router_granularity"),
+                        "router_granularity 'block' needs a layer name containing "
+                        "'block.<index>' (layer '" +
+                            layer_name + "')");
     }
     return layer_name.substr(0, static_cast<size_t>(match.position(0) + match.length(0)));
   }
-  refuse("router_granularity", "router_granularity must be one of " + join(router_granularities()) +
-                                   " (got '" + granularity + "')");
+  throw ConfigError(adapter_field("router_granularity"), "router_granularity must be one of " +
+                                                             join(router_granularities()) +
+                                                             " (got '" + granularity + "')");
 }
 
 int64_t trainable_parameters(const AdapterConfig& config,
@@ -269,70 +313,25 @@ nlohmann::json adapter_config_to_json(const AdapterConfig& config) {
                         {"train_layer_norms", config.train_layer_norms}};
 }
 
-namespace {
-
-void read_field(const nlohmann::json& json, const std::string& field, std::string& value) {
-  if (!json.is_string()) refuse(field, field + " must be a string (got " + json.dump() + ")");
-  value = json.get<std::string>();
-}
-
-void read_field(const nlohmann::json& json, const std::string& field, int64_t& value) {
-  if (!json.is_number_integer()) {
-    refuse(field, field + " must be an integer (got " + json.dump() + ")");
-  }
-  value = json.get<int64_t>();
-}
-
-void read_field(const nlohmann::json& json, const std::string& field, double& value) {
-  if (!json.is_number()) refuse(field, field + " must be a number (got " + json.dump() + ")");
-  value = json.get<double>();
-}
-
-void read_field(const nlohmann::json& json, const std::string& field, bool& value) {
-  if (!json.is_boolean()) {
-    refuse(field, field + " must be true or false (got " + json.dump() + ")");
-  }
-  value = json.get<bool>();
-}
-
-}  // namespace
-
 AdapterConfig adapter_config_from_json(const nlohmann::json& json) {
-  if (!json.is_object()) refuse("", "an adapter config must be a JSON object");
+  ProblemList problems;
   AdapterConfig config;
-  for (const auto& [key, value] : json.items()) {
-    if (key == "method")
-      read_field(value, key, config.method);
-    else if (key == "rank")
-      read_field(value, key, config.rank);
-    else if (key == "order")
-      read_field(value, key, config.order);
-    else if (key == "n_skills")
-      read_field(value, key, config.n_skills);
-    else if (key == "n_splits")
-      read_field(value, key, config.n_splits);
-    else if (key == "n_tasks")
-      read_field(value, key, config.n_tasks);
-    else if (key == "relaxed_bernoulli")
-      read_field(value, key, config.relaxed_bernoulli);
-    else if (key == "temperature")
-      read_field(value, key, config.temperature);
-    else if (key == "router_granularity")
-      read_field(value, key, config.router_granularity);
-    else if (key == "module_regex")
-      read_field(value, key, config.module_regex);
-    else if (key == "layer_regex")
-      read_field(value, key, config.layer_regex);
-    else if (key == "train_layer_norms")
-      read_field(value, key, config.train_layer_norms);
-    else {
-      std::vector<std::string> known;
-      const nlohmann::json defaults = adapter_config_to_json(AdapterConfig{});
-      for (const auto& [name, unused] : defaults.items()) known.push_back(name);
-      refuse(key, "unknown field '" + key + "' (known: " + join(known) + ")");
-    }
-  }
-  validate_fields(config);
+  JsonFields reader(json, "adapter", problems);
+  reader.read("method", config.method);
+  reader.read("rank", config.rank);
+  reader.read("order", config.order);
+  reader.read("n_skills", config.n_skills);
+  reader.read("n_splits", config.n_splits);
+  reader.read("n_tasks", config.n_tasks);
+  reader.read("relaxed_bernoulli", config.relaxed_bernoulli);
+  reader.read("temperature", config.temperature);
+  reader.read("router_granularity", config.router_granularity);
+  reader.read("module_regex", config.module_regex);
+  reader.read("layer_regex", config.layer_regex);
+  reader.read("train_layer_norms", config.train_layer_norms);
+  reader.reject_unknown();
+  problems.collect_validation([&] { validate_fields(config); });
+  problems.throw_if_any();
   return config;
 }
 

@@ -31,7 +31,7 @@ TokenPair span_corrupt(const std::vector<int64_t>& tokens, const Tokenizer& toke
 class PretrainData {
  public:
   // `alphabet`: the symbols strings are drawn from (TaskSuite::alphabet()); letters may be
-  // upper-cased by the case mix. Throws SuiteConfigError for a bad config.
+  // upper-cased by the case mix. Throws ConfigError for a bad config.
   PretrainData(const Tokenizer& tokenizer, std::string alphabet, PretrainDataConfig config,
                int64_t batch_size, int64_t max_length = 128);
 

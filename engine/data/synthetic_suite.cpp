@@ -134,10 +134,11 @@ SyntheticSuite::SyntheticSuite(SyntheticSuiteConfig config) : config_(std::move(
   const auto candidates = candidate_tasks(config_);
   const size_t wanted = static_cast<size_t>(config_.n_tasks) + config_.n_heldout;
   if (candidates.size() < wanted) {
-    throw SuiteConfigError(
-        {"suite.n_tasks: the \"" + config_.layout + "\" layout over alphabet \"" +
-         config_.alphabet + "\" has " + std::to_string(candidates.size()) +
-         " distinct tasks, fewer than n_tasks + n_heldout = " + std::to_string(wanted)});
+    throw ConfigError(
+        "suite.n_tasks",
+        "the \"" + config_.layout + "\" layout over alphabet \"" + config_.alphabet + "\" has " +
+            std::to_string(candidates.size()) +
+            " distinct tasks, fewer than n_tasks + n_heldout = " + std::to_string(wanted));
   }
 
   // Pick `wanted` candidates. Families: round-robin over the families (in a seeded

@@ -24,7 +24,7 @@ namespace tensorpoly::data {
 
 class SyntheticSuite : public TaskSuite {
  public:
-  // Throws SuiteConfigError when the configuration is invalid or the layout does not
+  // Throws ConfigError when the configuration is invalid or the layout does not
   // offer n_tasks + n_heldout distinct tasks.
   explicit SyntheticSuite(SyntheticSuiteConfig config);
 

@@ -58,7 +58,7 @@ class TaskSuite {
   int task_index(const std::string& name) const;
 };
 
-// The suite a configuration describes (validated first). Throws SuiteConfigError for a
+// The suite a configuration describes (validated first). Throws ConfigError for a
 // bad configuration and DataError for bad data files.
 std::unique_ptr<TaskSuite> make_task_suite(const SuiteConfig& config);
 

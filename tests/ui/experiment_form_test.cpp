@@ -12,7 +12,11 @@
 #include <QScrollBar>
 #include <QSpinBox>
 #include <QTest>
+#include <algorithm>
 #include <limits>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "studio_test_support.h"
 #include "ui/main_window.h"
@@ -29,6 +33,14 @@ TEST(ExperimentForm, EveryBuiltInPresetLoadsAndIsValid) {
     EXPECT_TRUE(names.contains(QString::fromLatin1(expected))) << expected;
   }
   ExperimentForm form;
+  // The engine's embedded presets, the same list tensorpoly-run --preset takes.
+  std::vector<std::string> listed;
+  for (const QString& name : names) listed.push_back(name.toStdString());
+  EXPECT_EQ(listed, preset_names());
+  auto* combo = form.findChild<QComboBox*>(QStringLiteral("presetCombo"));
+  ASSERT_NE(combo, nullptr);
+  ASSERT_EQ(combo->count(), names.size() + 1);  // "Preset…" first
+  for (int i = 0; i < names.size(); ++i) EXPECT_EQ(combo->itemText(i + 1), names[i]);
   for (const QString& name : names) {
     EXPECT_EQ(form.loadPreset(name), QString()) << name.toStdString();
     EXPECT_TRUE(form.isValid()) << name.toStdString() << ": "
@@ -147,6 +159,59 @@ TEST(ExperimentForm, SavesAndLoadsConfigJson) {
   }
   const QString error = other.loadFile(broken);
   EXPECT_TRUE(error.contains("train.steps")) << error.toStdString();
+}
+
+// Several wrong fields at once: every problem is shown, each beside its own field, and
+// one of a field the form does not show goes to the message area on top.
+TEST(ExperimentForm, ShowsEveryProblemAtOnceBesideItsField) {
+  testing::ensureApplication();
+  ExperimentForm form;
+  ASSERT_EQ(form.loadPreset("tiny"), QString());
+  ExperimentConfig config = form.config();
+  config.base.pretrain_steps = 5;
+  config.base.copy_steps = 10;  // no widget of its own
+  form.setConfig(config);
+  qobject_cast<QSpinBox*>(form.fieldWidget("adapter.rank"))->setValue(0);
+  qobject_cast<QSpinBox*>(form.fieldWidget("adapter.order"))->setValue(3);
+  qobject_cast<QLineEdit*>(form.fieldWidget("train.steps"))->setText("-3");
+  qobject_cast<QLineEdit*>(form.fieldWidget("train.adapter_learning_rate"))->setText("x");
+  qobject_cast<QLineEdit*>(form.fieldWidget("seed"))->clear();
+  qobject_cast<QComboBox*>(form.fieldWidget("device"))->setCurrentText("gpu");
+
+  const std::vector<std::pair<QString, QString>> expected = {
+      {"adapter.rank", "rank must be >= 1"},
+      {"adapter.order", "order must be one of 1, 2, 4"},
+      {"train.steps", "must be >= 0, got -3"},
+      {"train.adapter_learning_rate", "not a number"},
+      {"seed", "not a whole number"},
+      {"device", "must be one of auto, cpu, cuda, cuda:N"}};
+  EXPECT_FALSE(form.isValid());
+  for (const auto& [field, words] : expected) {
+    SCOPED_TRACE(field.toStdString());
+    EXPECT_TRUE(form.errorFor(field).contains(words)) << form.errorFor(field).toStdString();
+    EXPECT_FALSE(form.errorLabel(field)->isHidden());
+  }
+  // Nothing else is marked, and the problems are the structured list the labels show.
+  for (const QString& field : form.fieldNames()) {
+    const bool marked = std::any_of(expected.begin(), expected.end(),
+                                    [&](const auto& entry) { return entry.first == field; });
+    EXPECT_EQ(form.errorLabel(field)->isHidden(), !marked) << field.toStdString();
+  }
+  const auto& problems = form.configProblems();
+  EXPECT_EQ(problems.size(), expected.size() + 1) << form.problems().join("\n").toStdString();
+  EXPECT_EQ(form.problems().size(), static_cast<int>(problems.size()));
+  auto* general = form.findChild<QLabel*>(QStringLiteral("generalError"));
+  ASSERT_NE(general, nullptr);
+  EXPECT_FALSE(general->isHidden());
+  EXPECT_TRUE(general->text().contains("base.copy_steps: must be <= base.pretrain_steps (5)"))
+      << general->text().toStdString();
+  EXPECT_FALSE(general->text().contains("adapter.rank")) << general->text().toStdString();
+
+  // Fixing one field clears its message only.
+  qobject_cast<QSpinBox*>(form.fieldWidget("adapter.rank"))->setValue(4);
+  EXPECT_TRUE(form.errorLabel("adapter.rank")->isHidden());
+  EXPECT_FALSE(form.errorLabel("adapter.order")->isHidden());
+  EXPECT_EQ(form.configProblems().size(), expected.size());
 }
 
 // Steps, intervals and seeds are 64-bit in the config: the form neither clamps

@@ -6,9 +6,10 @@
 
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
-#include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "tensorpoly/config_problem.h"
 
 namespace tensorpoly {
 
@@ -43,15 +44,9 @@ struct AdapterConfig {
   bool train_layer_norms = false;
 };
 
-// A refused configuration; field() names the offending field.
-class AdapterConfigError : public std::invalid_argument {
- public:
-  AdapterConfigError(std::string field, const std::string& message);
-  const std::string& field() const { return field_; }
-
- private:
-  std::string field_;
-};
+// Refused configurations throw ConfigError (config_problem.h) listing every problem, each
+// with its field at "adapter.<name>" (as in an experiment config): "adapter.rank: rank must
+// be >= 1 for method 'lora' (got 0)".
 
 const std::vector<std::string>& adapter_methods();       // the six methods and "none"
 const std::vector<std::string>& router_granularities();  // "layer", "block", "model"
@@ -60,7 +55,7 @@ const std::vector<int64_t>& supported_tensor_orders();   // 1, 2, 4
 bool is_tensor_method(const std::string& method);  // tlora, tensorpoly-1, tensorpoly-2
 bool is_routed_method(const std::string& method);  // poly, mhr, tensorpoly-1, tensorpoly-2
 
-// Throws AdapterConfigError naming the field and the allowed values.
+// Throws ConfigError naming each offending field and the allowed values.
 void validate_fields(const AdapterConfig& config);
 // validate_fields() plus the checks that need the layer size (mhr: n_splits divides in and
 // out; the error lists the allowed values, the divisors >= 2 of gcd(in, out)).
@@ -85,7 +80,7 @@ int64_t trainable_parameters_per_layer(const AdapterConfig& config, int64_t in_f
                                        int64_t out_features);
 
 // The scope whose router a layer uses: the layer's own name ("layer"), its name up
-// to the first "block.<i>" component ("block"; throws AdapterConfigError when there
+// to the first "block.<i>" component ("block"; throws ConfigError when there
 // is none), or "model".
 std::string router_scope(const std::string& layer_name, const std::string& granularity);
 
@@ -100,8 +95,8 @@ int64_t trainable_parameters(const AdapterConfig& config,
                              const std::vector<AdaptedLayerShape>& layers);
 
 // JSON with the field names of AdapterConfig. Missing fields keep their defaults;
-// unknown fields and wrong types throw AdapterConfigError naming the field; the
-// result is checked with validate_fields().
+// unknown fields, wrong types and what validate_fields() refuses throw one ConfigError
+// listing every problem.
 nlohmann::json adapter_config_to_json(const AdapterConfig& config);
 AdapterConfig adapter_config_from_json(const nlohmann::json& json);
 // ADL hooks so that AdapterConfig can sit inside larger nlohmann documents.

@@ -18,32 +18,22 @@
 //                 "unfreeze": false, "data": {PretrainDataConfig}},
 //    "few_shot": {"steps": 0, "learning_rate": 0.1, "train_adapters": false,
 //                 "batch_size": 16, "eval_every": 25}}
-// Errors name the field and what is allowed: "train.steps: must be >= 0, got -5".
+// Errors are one ConfigError (config_problem.h) listing every problem, each naming its
+// field and what is allowed: "train.steps: must be >= 0, got -5".
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "tensorpoly/adapter_config.h"
+#include "tensorpoly/config_problem.h"
 #include "tensorpoly/events.h"
 #include "tensorpoly/suite_config.h"
 
 namespace tensorpoly {
-
-// A configuration that failed to parse or validate; what() lists every problem, one per
-// line, each starting with the field path.
-class ConfigError : public std::invalid_argument {
- public:
-  explicit ConfigError(std::vector<std::string> problems);
-  const std::vector<std::string>& problems() const { return problems_; }
-
- private:
-  std::vector<std::string> problems_;
-};
 
 struct TrainingConfig {
   int64_t steps = 2000;                 // optimiser steps; 0 = evaluate only
@@ -108,12 +98,15 @@ struct ExperimentConfig {
 };
 
 // Parse and validate. Unknown fields are errors (usually typos). Throws ConfigError
-// listing every problem with its field path.
+// listing every problem (wrong types, numbers out of range, unknown fields, invalid
+// values) with its field path.
 ExperimentConfig config_from_json(const nlohmann::json& json);
-ExperimentConfig config_from_json_text(const std::string& text);
-// Reads a JSON file; errors start with the file name (and line for syntax errors).
+// `source` (a file name, say) is the ConfigError's file(): it starts every line of what()
+// (with the line and column for JSON syntax errors).
+ExperimentConfig config_from_json_text(const std::string& text, const std::string& source = {});
+// Reads a JSON file; errors start with the file name.
 ExperimentConfig config_from_file(const std::string& path);
-// Checks an already-built config (the GUI form); throws ConfigError.
+// Checks an already-built config (the GUI form); throws ConfigError listing every problem.
 void validate(const ExperimentConfig& config);
 
 // Every field, so a stored run shows exactly what it used; config_from_json inverts it.
@@ -127,10 +120,10 @@ std::string to_json_text(const ExperimentConfig& config, int indent = 2);
 ExperimentConfig apply_overrides(const ExperimentConfig& config,
                                  const std::vector<std::string>& overrides);
 
-// Experiment presets (resources/presets/*.json): the folder is $TENSORPOLY_PRESETS, else
-// the source tree's resources/presets.
-std::string preset_directory();
+// Experiment presets: the files resources/presets/<name>.json, embedded into the library
+// when it is built (any other file is read with config_from_file).
 std::vector<std::string> preset_names();  // sorted, without ".json"
+// Throws ConfigError naming the available presets when there is none called `name`.
 ExperimentConfig load_preset(const std::string& name);
 
 // The cache root: $TENSORPOLY_CACHE_DIR, else $XDG_CACHE_HOME/tensorpoly, else

@@ -8,28 +8,18 @@
 //    "steps": 2, "n_validation": 64, "n_train_examples": 0, "n_few_shot": 32}
 //   {"kind": "jsonl", "train": "train.jsonl", "validation": "valid.jsonl",
 //    "validation_ratio": 0.0, "seed": 0, "task_prefix": false, "heldout_tasks": ["x"]}
-// Errors name the field: "suite.n_tasks: must be >= 1".
+// Errors are ConfigErrors (config_problem.h) naming the field: "suite.n_tasks: must be >= 1".
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "tensorpoly/config_problem.h"
+
 namespace tensorpoly {
-
-// A configuration that failed validation; what() lists every problem, one per line,
-// each starting with the field path ("suite.max_length: must be >= suite.min_length (4)").
-class SuiteConfigError : public std::invalid_argument {
- public:
-  explicit SuiteConfigError(std::vector<std::string> problems);
-  const std::vector<std::string>& problems() const { return problems_; }
-
- private:
-  std::vector<std::string> problems_;
-};
 
 // The built-in suite of string transformations composed from primitive skills.
 struct SyntheticSuiteConfig {
@@ -82,11 +72,12 @@ struct PretrainDataConfig {
 };
 
 // Parse and validate; `where` prefixes every field name in errors. Unknown fields are
-// errors (they are usually typos). Throws SuiteConfigError listing every problem.
+// errors (they are usually typos). Throws ConfigError listing every problem.
 SuiteConfig suite_config_from_json(const nlohmann::json& json, const std::string& where = "suite");
 PretrainDataConfig pretrain_data_config_from_json(const nlohmann::json& json,
                                                   const std::string& where = "pretrain");
-// Check an already-built config (e.g. from the GUI form); throws SuiteConfigError.
+// Check an already-built config (e.g. from the GUI form); throws ConfigError listing every
+// problem.
 void validate(const SuiteConfig& config, const std::string& where = "suite");
 void validate(const PretrainDataConfig& config, const std::string& where = "pretrain");
 

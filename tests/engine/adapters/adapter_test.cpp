@@ -441,20 +441,20 @@ TEST(Adapters, RefusesInvalidConfigurationsNamingTheField) {
   auto field_of = [](const AdapterConfig& config, int64_t in, int64_t out) -> std::string {
     try {
       make_adapter(config, in, out, false, nullptr);
-    } catch (const AdapterConfigError& error) {
-      return error.field();
+    } catch (const ConfigError& error) {
+      return error.problems().front().field;
     }
     return "(accepted)";
   };
-  EXPECT_EQ(field_of(make("tensorpoly-1", 2, 3, 4, 1, 5), 16, 16), "order");
-  EXPECT_EQ(field_of(make("tensorpoly-2", 2, 8, 4, 8, 5), 16, 16), "order");
-  EXPECT_EQ(field_of(make("tlora", 0, 2, 1, 1, 1), 16, 16), "rank");
-  EXPECT_EQ(field_of(make("poly", 2, 1, 0, 1, 5), 16, 16), "n_skills");
-  EXPECT_EQ(field_of(make("mhr", 2, 1, 4, 3, 5), 16, 12), "n_splits");
-  EXPECT_EQ(field_of(make("tensorpoly-2", 2, 4, 4, 2, 5), 16, 16), "n_splits");
-  EXPECT_EQ(field_of(make("tensorpoly-1", 2, 4, 4, 2, 5), 16, 16), "n_splits");
-  EXPECT_EQ(field_of(make("adapter", 2, 4, 4, 1, 5), 16, 16), "method");
-  EXPECT_EQ(field_of(make("none", 2, 4, 4, 1, 5), 16, 16), "method");  // no adapter module
+  EXPECT_EQ(field_of(make("tensorpoly-1", 2, 3, 4, 1, 5), 16, 16), "adapter.order");
+  EXPECT_EQ(field_of(make("tensorpoly-2", 2, 8, 4, 8, 5), 16, 16), "adapter.order");
+  EXPECT_EQ(field_of(make("tlora", 0, 2, 1, 1, 1), 16, 16), "adapter.rank");
+  EXPECT_EQ(field_of(make("poly", 2, 1, 0, 1, 5), 16, 16), "adapter.n_skills");
+  EXPECT_EQ(field_of(make("mhr", 2, 1, 4, 3, 5), 16, 12), "adapter.n_splits");
+  EXPECT_EQ(field_of(make("tensorpoly-2", 2, 4, 4, 2, 5), 16, 16), "adapter.n_splits");
+  EXPECT_EQ(field_of(make("tensorpoly-1", 2, 4, 4, 2, 5), 16, 16), "adapter.n_splits");
+  EXPECT_EQ(field_of(make("adapter", 2, 4, 4, 1, 5), 16, 16), "adapter.method");
+  EXPECT_EQ(field_of(make("none", 2, 4, 4, 1, 5), 16, 16), "adapter.method");  // no adapter module
   EXPECT_EQ(field_of(make("mhr", 2, 1, 4, 4, 5), 16, 12), "(accepted)");
   // The tensor product itself refuses other orders.
   const auto leaves = torch::randn({3, 1, 2, 3});

@@ -243,7 +243,7 @@ std::vector<std::string> fixture_problems(const std::string& path, Formulation f
   std::vector<std::string> problems;
   try {
     check_fixture(path, formulation, problems);
-  } catch (const std::exception& error) {  // JSON, c10::Error, AdapterConfigError
+  } catch (const std::exception& error) {  // JSON, c10::Error, ConfigError
     problems.push_back(std::string("error: ") + error.what());
   }
   return problems;

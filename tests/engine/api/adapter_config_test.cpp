@@ -23,17 +23,22 @@ AdapterConfig make(const std::string& method, int64_t rank, int64_t order, int64
   return config;
 }
 
-// Expects `action` to throw AdapterConfigError for `field` with every word of `words` in it.
+// Expects `action` to throw a ConfigError with a problem of "adapter.<field>" whose
+// message holds every word of `words`.
 void expect_refused(const std::function<void()>& action, const std::string& field,
                     const std::vector<std::string>& words) {
   try {
     action();
     ADD_FAILURE() << "expected an error for field '" << field << "'";
-  } catch (const AdapterConfigError& error) {
-    EXPECT_EQ(error.field(), field) << error.what();
-    const std::string message = error.what();
-    EXPECT_NE(message.find(field), std::string::npos) << message;
-    for (const auto& word : words) EXPECT_NE(message.find(word), std::string::npos) << message;
+  } catch (const ConfigError& error) {
+    const std::string path = "adapter." + field;
+    ASSERT_TRUE(error.names(path)) << error.what();
+    EXPECT_NE(std::string(error.what()).find(path + ": "), std::string::npos) << error.what();
+    std::string messages;
+    for (const auto& problem : error.problems()) {
+      if (problem.field == path) messages += problem.message + "\n";
+    }
+    for (const auto& word : words) EXPECT_NE(messages.find(word), std::string::npos) << messages;
   }
 }
 

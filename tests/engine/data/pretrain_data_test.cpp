@@ -108,7 +108,7 @@ TEST(PretrainData, BatchesArePureFunctionsOfSeedAndStep) {
   EXPECT_LE(batch.input_ids.max().item<int64_t>(), tokenizer.vocab_size() - 1);
   config.max_length = 2;
   config.min_length = 3;
-  EXPECT_THROW(PretrainData(tokenizer, "ab", config, 8), SuiteConfigError);
+  EXPECT_THROW(PretrainData(tokenizer, "ab", config, 8), ConfigError);
 }
 
 }  // namespace

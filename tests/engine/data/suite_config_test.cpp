@@ -13,10 +13,10 @@ namespace {
 std::string error_of(const nlohmann::json& json) {
   try {
     suite_config_from_json(json);
-  } catch (const SuiteConfigError& error) {
+  } catch (const ConfigError& error) {
     return error.what();
   }
-  ADD_FAILURE() << "expected a SuiteConfigError for " << json.dump();
+  ADD_FAILURE() << "expected a ConfigError for " << json.dump();
   return "";
 }
 
@@ -84,19 +84,29 @@ TEST(SuiteConfig, ErrorsNameTheField) {
   EXPECT_NE(error_of(nlohmann::json::array()).find("suite: expected an object"), std::string::npos);
 }
 
+// An unknown field, a wrong type and invalid values are reported together, each with
+// its path; the field with the wrong type is not also judged by validation.
 TEST(SuiteConfig, CollectsEveryProblem) {
   try {
-    suite_config_from_json({{"n_tasks", 0}, {"n_heldout", -1}, {"bogus", true}},
-                           "experiment.suite");
+    suite_config_from_json(
+        {{"n_tasks", 0}, {"n_heldout", -1}, {"bogus", true}, {"min_length", "four"}},
+        "experiment.suite");
     FAIL();
-  } catch (const SuiteConfigError& error) {
-    ASSERT_EQ(error.problems().size(), 1u);  // the unknown field stops parsing before validation
-    EXPECT_EQ(error.problems()[0], "experiment.suite.bogus: unknown field");
+  } catch (const ConfigError& error) {
+    ASSERT_EQ(error.problems().size(), 4u) << error.what();
+    EXPECT_TRUE(error.names("experiment.suite.bogus")) << error.what();
+    EXPECT_TRUE(error.names("experiment.suite.min_length")) << error.what();
+    EXPECT_TRUE(error.names("experiment.suite.n_tasks")) << error.what();
+    EXPECT_TRUE(error.names("experiment.suite.n_heldout")) << error.what();
+    const std::string text = error.what();
+    EXPECT_NE(text.find("experiment.suite.bogus: unknown field"), std::string::npos) << text;
+    EXPECT_NE(text.find("experiment.suite.min_length: expected an integer"), std::string::npos)
+        << text;
   }
   try {
     suite_config_from_json({{"n_tasks", 0}, {"n_heldout", -1}});
     FAIL();
-  } catch (const SuiteConfigError& error) {
+  } catch (const ConfigError& error) {
     EXPECT_EQ(error.problems().size(), 2u);
   }
 }
@@ -112,8 +122,10 @@ TEST(PretrainDataConfig, ParsesAndValidates) {
   try {
     pretrain_data_config_from_json({{"noise_density", 1.5}});
     FAIL();
-  } catch (const SuiteConfigError& error) {
-    EXPECT_NE(std::string(error.what()).find("pretrain.noise_density"), std::string::npos);
+  } catch (const ConfigError& error) {
+    EXPECT_TRUE(error.names("pretrain.noise_density")) << error.what();
+    EXPECT_NE(std::string(error.what()).find("pretrain.noise_density: must be in (0, 1)"),
+              std::string::npos);
   }
 }
 
@@ -124,7 +136,7 @@ TEST(SuiteConfig, MakesTheConfiguredSuite) {
   EXPECT_EQ(suite->task_indices("heldout"), std::vector<int>{6});
   SuiteConfig bad;
   bad.synthetic.n_tasks = -2;
-  EXPECT_THROW(data::make_task_suite(bad), SuiteConfigError);
+  EXPECT_THROW(data::make_task_suite(bad), ConfigError);
 }
 
 }  // namespace

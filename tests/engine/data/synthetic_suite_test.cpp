@@ -252,7 +252,8 @@ TEST(SyntheticSuite, TooManyTasksNamesTheField) {
   try {
     SyntheticSuite suite(config);
     FAIL() << "expected an exception";
-  } catch (const SuiteConfigError& error) {
+  } catch (const ConfigError& error) {
+    EXPECT_TRUE(error.names("suite.n_tasks")) << error.what();
     EXPECT_NE(std::string(error.what()).find("suite.n_tasks"), std::string::npos) << error.what();
   }
   config = compositions();

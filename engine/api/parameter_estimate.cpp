@@ -1,0 +1,101 @@
+// Parameter counts of a configured model in closed form (config.h), without building it:
+// what the GUI form shows beside the fields, and what tensorpoly-run prints.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+
+#include "tensorpoly/config.h"
+#include "tensorpoly/model_preset.h"
+
+namespace tensorpoly {
+
+int64_t expected_task_count(const ExperimentConfig& config) {
+  if (config.suite.kind == "synthetic") {
+    return config.suite.synthetic.n_tasks + config.suite.synthetic.n_heldout;
+  }
+  std::set<std::string> names;
+  std::ifstream in(config.suite.jsonl.train_path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const nlohmann::json row = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (row.is_object() && row.contains("task") && row["task"].is_string()) {
+      names.insert(row["task"].get<std::string>());
+    }
+  }
+  return names.empty() ? config.adapter.n_tasks : static_cast<int64_t>(names.size());
+}
+
+ParameterCounts estimate_parameters(const ExperimentConfig& config) {
+  const ModelPreset& preset = model_preset(config.model);
+  AdapterConfig adapter = config.adapter;
+  adapter.n_tasks = expected_task_count(config);
+
+  // The projections of the T5 model (t5_model.h), by owner module and child name.
+  struct Projection {
+    std::string owner;
+    std::string child;
+    int64_t in, out;
+  };
+  std::vector<Projection> projections;
+  const int64_t d = preset.d_model, inner = preset.inner_dim(), ff = preset.d_ff;
+  auto attention = [&](const std::string& owner) {
+    for (const char* name : {"q", "k", "v"}) projections.push_back({owner, name, d, inner});
+    projections.push_back({owner, "o", inner, d});
+  };
+  auto feed_forward = [&](const std::string& owner) {
+    projections.push_back({owner, "wi_0", d, ff});
+    projections.push_back({owner, "wi_1", d, ff});
+    projections.push_back({owner, "wo", ff, d});
+  };
+  for (int64_t i = 0; i < preset.n_encoder_layers; ++i) {
+    const std::string block = "encoder.block." + std::to_string(i);
+    attention(block + ".layer.0.SelfAttention");
+    feed_forward(block + ".layer.1.DenseReluDense");
+  }
+  for (int64_t i = 0; i < preset.n_decoder_layers; ++i) {
+    const std::string block = "decoder.block." + std::to_string(i);
+    attention(block + ".layer.0.SelfAttention");
+    attention(block + ".layer.1.EncDecAttention");
+    feed_forward(block + ".layer.2.DenseReluDense");
+  }
+
+  ParameterCounts counts;
+  const int64_t base = base_parameter_count(preset);
+  counts.total = base;
+  // "none" trains the base only when base.unfreeze (validate() refuses it otherwise
+  // unless train.steps = 0: the frozen-base baseline trains nothing).
+  const bool full_fine_tune = config.base.unfreeze;
+  if (full_fine_tune) counts.trainable = base;
+  if (adapter.method != "none") {
+    const std::regex module_regex(adapter.module_regex);
+    const std::regex layer_regex(adapter.layer_regex);
+    std::vector<AdaptedLayerShape> adapted;
+    int64_t layer_norms = 0;
+    for (const auto& p : projections) {
+      if (!std::regex_match(p.owner, module_regex) || !std::regex_match(p.child, layer_regex)) {
+        continue;
+      }
+      adapted.push_back({p.owner + "." + p.child, p.in, p.out});
+      layer_norms += layer_norm_parameters(adapter, p.in, p.out);
+    }
+    const int64_t trainable = trainable_parameters(adapter, adapted);
+    std::set<std::string> scopes;
+    if (is_routed_method(adapter.method)) {
+      for (const auto& layer : adapted) {
+        scopes.insert(router_scope(layer.name, adapter.router_granularity));
+      }
+    }
+    counts.router = static_cast<int64_t>(scopes.size()) * router_parameters(adapter);
+    counts.trainable += trainable;
+    counts.total += trainable + (adapter.train_layer_norms ? 0 : layer_norms);
+  }
+  const int64_t n_tasks = std::max<int64_t>(1, adapter.n_tasks);
+  counts.per_task = (counts.trainable - counts.router) / n_tasks + counts.router / n_tasks;
+  return counts;
+}
+
+}  // namespace tensorpoly
