@@ -11,6 +11,8 @@
 
 namespace tensorpoly::ui {
 
+PlotPanel::PlotPanel(QWidget* owner) : PlotPanel(owner, Options{}) {}
+
 PlotPanel::PlotPanel(QWidget* owner, const Options& options) : QObject(owner), owner_(owner) {
   plot_ = new QCustomPlot(owner);
   // Antialiased dense series cost more than they show (STYLE.md, plots).

@@ -57,7 +57,8 @@ class PlotPanel : public QObject {
   using HoverText = std::function<QString(const QPoint& pos)>;
 
   // The widgets are children of `owner`, which also parents the export dialogs.
-  explicit PlotPanel(QWidget* owner, const Options& options = {});
+  explicit PlotPanel(QWidget* owner);
+  PlotPanel(QWidget* owner, const Options& options);
 
   QCustomPlot* plot() const { return plot_; }
   QToolButton* exportButton() const { return export_button_; }

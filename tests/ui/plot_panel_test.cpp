@@ -157,7 +157,10 @@ TEST(PlotPanelInViews, EachRunViewShowsItsHoverTextThroughThePanel) {
   ClusterView clusters;
   clusters.setRouting({layer}, tasks);
   LossPlotView loss;
-  loss.setSeries({tasks, {{{0, 0.0, 2.0}, {10, 1.0, 1.5}}, {{0, 0.0, 3.0}, {10, 1.0, 2.5}}}});
+  LossSeriesData series;
+  series.tasks = tasks;
+  series.train = {{{0, 0.0, 2.0}, {10, 1.0, 1.5}}, {{0, 0.0, 3.0}, {10, 1.0, 2.5}}};
+  loss.setSeries(series);
   for (QWidget* widget : std::initializer_list<QWidget*>{&heatmap, &clusters, &loss}) {
     widget->resize(700, 500);
     widget->show();
@@ -187,8 +190,9 @@ TEST(PlotPanelInViews, EachRunViewShowsItsHoverTextThroughThePanel) {
   EXPECT_TRUE(loss.plotPanel()->hoverReadout().isEmpty());
 
   // The export menus are the views' own targets.
-  EXPECT_EQ(actionTexts(heatmap.plotPanel()->exportMenu()),
-            (QStringList{QStringLiteral("Export heatmap…"), QStringLiteral("Export routing table…")}));
+  EXPECT_EQ(
+      actionTexts(heatmap.plotPanel()->exportMenu()),
+      (QStringList{QStringLiteral("Export heatmap…"), QStringLiteral("Export routing table…")}));
   EXPECT_EQ(clusters.plotPanel()->exportTargets().size(), 3);
   EXPECT_EQ(clusters.plotPanel()->plotExportTargets().size(), 2);  // not the cluster table
   EXPECT_EQ(loss.plotPanel()->exportTargets().size(), 2);

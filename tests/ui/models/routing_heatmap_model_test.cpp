@@ -60,7 +60,7 @@ TEST_F(RoutingHeatmapModelTest, MeanOverTheLayersShapedLikeTheFirstIsTheDefault)
   model.setRouting(100, routing);
   model.update(everyTask);
   ASSERT_TRUE(model.hasShown());
-  EXPECT_EQ(model.currentStep(), 100);  // the first snapshot becomes current
+  EXPECT_EQ(model.currentStep(), 100);         // the first snapshot becomes current
   EXPECT_EQ(model.shown().mean_of_layers, 2);  // the [4, 2] layer is left out
   EXPECT_EQ(model.shown().skills(), 4);
   EXPECT_NEAR(model.shown().value(0, 1, 2), (0.83 + 1.0) / 2, 1e-7);
@@ -247,11 +247,12 @@ TEST_F(RoutingHeatmapModelTest, TaskNamesFallBackToTheIndex) {
 }
 
 TEST(RoutingHeatmapModelLayers, GroupsLayersByStackAndBlock) {
-  EXPECT_EQ(RoutingHeatmapModel::layerGroup(QStringLiteral("encoder.block.3.layer.0.SelfAttention.q")),
-            std::make_pair(QStringLiteral("encoder · block 3"), QStringLiteral("SelfAttention.q")));
-  EXPECT_EQ(RoutingHeatmapModel::layerGroup(QStringLiteral("decoder.block.11.EncDecAttention.k")),
-            std::make_pair(QStringLiteral("decoder · block 11"),
-                           QStringLiteral("EncDecAttention.k")));
+  EXPECT_EQ(
+      RoutingHeatmapModel::layerGroup(QStringLiteral("encoder.block.3.layer.0.SelfAttention.q")),
+      std::make_pair(QStringLiteral("encoder · block 3"), QStringLiteral("SelfAttention.q")));
+  EXPECT_EQ(
+      RoutingHeatmapModel::layerGroup(QStringLiteral("decoder.block.11.EncDecAttention.k")),
+      std::make_pair(QStringLiteral("decoder · block 11"), QStringLiteral("EncDecAttention.k")));
   EXPECT_EQ(RoutingHeatmapModel::layerGroup(QStringLiteral("lm_head")),
             std::make_pair(QStringLiteral("other"), QStringLiteral("lm_head")));
 }
