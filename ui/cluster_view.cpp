@@ -461,7 +461,7 @@ void ClusterView::drawDendrogram() {
   QMap<int, QVector<QCPCurveData>> segments;  // cluster label (0: above the cut) -> polyline
   for (int i = 0; i < n - 1; ++i) {
     const analysis::Merge& merge = merges_[static_cast<size_t>(i)];
-    const auto node = static_cast<size_t>(n + i);
+    const auto node = static_cast<size_t>(n) + static_cast<size_t>(i);
     const auto l = static_cast<size_t>(merge.left), r = static_cast<size_t>(merge.right);
     y[node] = (y[l] + y[r]) / 2.0;
     height_of[node] = merge.distance;

@@ -78,7 +78,7 @@ QString PlotPanel::exportImage(const QString& path) {
 void PlotPanel::setHoverText(HoverText hover) { hover_ = std::move(hover); }
 
 QString PlotPanel::showHoverAt(const QPoint& pos) {
-  const QString text = hover_ ? hover_(pos) : QString();
+  QString text = hover_ ? hover_(pos) : QString();
   readout_->setText(text);
   if (text.isEmpty())
     QToolTip::hideText();
