@@ -7,15 +7,12 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QMap>
-#include <QMenu>
 #include <QSaveFile>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QStandardItemModel>
 #include <QTableView>
 #include <QTextStream>
-#include <QToolButton>
-#include <QToolTip>
 #include <QVBoxLayout>
 #include <algorithm>
 #include <cmath>
@@ -24,6 +21,7 @@
 
 #include "ui/palette.h"
 #include "ui/plot_export.h"
+#include "ui/plot_panel.h"
 #include "ui/qcustomplot_include.h"
 
 namespace tensorpoly::ui {
@@ -36,13 +34,31 @@ const double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 ClusterView::ClusterView(QWidget* parent) : QWidget(parent) {
   own_selection_ = new TaskSelection(this);
+  panel_ = new PlotPanel(this, {QSize(300, 240), false, /*empty_layout=*/true});
+  plot_ = panel_->plot();
+  buildPlot();
+  buildControls();
+  const ExportTarget plot_target{tr("clustering plot"),
+                                 {QStringLiteral("png"), QStringLiteral("pdf")},
+                                 [this](const QString& path) { return exportTo(path); }};
+  const ExportTarget table_target{tr("cluster table"),
+                                  {QStringLiteral("csv")},
+                                  [this](const QString& path) { return exportTo(path); }};
+  const ExportTarget assignment_target{
+      tr("task assignments"), {QStringLiteral("csv")}, [this](const QString& path) {
+        return exportAssignments(path);
+      }};
+  panel_->addExport(plot_target);
+  panel_->addExport(table_target, PlotPanel::ExportPlace::kMenuOnly);
+  panel_->addExport(assignment_target);
+  installExportContextMenu(cluster_table_, {table_target, assignment_target});
+  panel_->setHoverText([this](const QPoint& pos) { return hoverText(pos); });
+  connectControls();
+  setSelection(own_selection_);
+  recut();
+}
 
-  plot_ = new QCustomPlot(this);
-  plot_->setNotAntialiasedElements(QCP::aePlottables);
-  plot_->setAutoAddPlottableToLegend(false);  // legends are our own widgets
-  plot_->setMouseTracking(true);
-  plot_->setMinimumSize(300, 240);
-  plot_->plotLayout()->clear();
+void ClusterView::buildPlot() {
   tree_rect_ = new QCPAxisRect(plot_);
   map_rect_ = new QCPAxisRect(plot_);
   scale_ = new QCPColorScale(plot_);
@@ -87,7 +103,9 @@ ClusterView::ClusterView(QWidget* parent) : QWidget(parent) {
     (*rect)->setPen(QPen(QColor(230, 30, 30), 2));
     (*rect)->setVisible(false);
   }
+}
 
+void ClusterView::buildControls() {
   linkage_combo_ = new QComboBox(this);
   for (auto linkage : {analysis::Linkage::kSingle, analysis::Linkage::kComplete,
                        analysis::Linkage::kAverage, analysis::Linkage::kWard})
@@ -113,9 +131,6 @@ ClusterView::ClusterView(QWidget* parent) : QWidget(parent) {
   distance_spin_->setVisible(false);
   agreement_label_ = new QLabel(this);
   agreement_label_->setWordWrap(true);  // long agreement lines must not widen the dock
-  readout_ = new QLabel(this);
-  readout_->setWordWrap(true);
-  readout_->setTextInteractionFlags(Qt::TextSelectableByMouse);
 
   cluster_model_ = new QStandardItemModel(0, 4, this);
   cluster_model_->setHorizontalHeaderLabels(
@@ -127,25 +142,6 @@ ClusterView::ClusterView(QWidget* parent) : QWidget(parent) {
   cluster_table_->horizontalHeader()->setStretchLastSection(true);
   cluster_table_->verticalHeader()->setVisible(false);
 
-  auto* export_button = new QToolButton(this);
-  export_button->setText(tr("Export"));
-  export_button->setPopupMode(QToolButton::InstantPopup);
-  auto* export_menu = new QMenu(export_button);
-  const ExportTarget plot_target{tr("clustering plot"),
-                                 {QStringLiteral("png"), QStringLiteral("pdf")},
-                                 [this](const QString& path) { return exportTo(path); }};
-  const ExportTarget table_target{tr("cluster table"),
-                                  {QStringLiteral("csv")},
-                                  [this](const QString& path) { return exportTo(path); }};
-  const ExportTarget assignment_target{
-      tr("task assignments"), {QStringLiteral("csv")}, [this](const QString& path) {
-        return exportAssignments(path);
-      }};
-  addExportActions(export_menu, this, {plot_target, table_target, assignment_target});
-  export_button->setMenu(export_menu);
-  installExportContextMenu(plot_, {plot_target, assignment_target});
-  installExportContextMenu(cluster_table_, {table_target, assignment_target});
-
   auto* controls = new QHBoxLayout;
   controls->addWidget(new QLabel(tr("Linkage"), this));
   controls->addWidget(linkage_combo_);
@@ -155,7 +151,7 @@ ClusterView::ClusterView(QWidget* parent) : QWidget(parent) {
   controls->addWidget(k_spin_);
   controls->addWidget(distance_spin_);
   controls->addStretch(1);
-  controls->addWidget(export_button);
+  controls->addWidget(panel_->exportButton());
   auto* splitter = new QSplitter(Qt::Vertical, this);
   splitter->addWidget(plot_);
   splitter->addWidget(cluster_table_);
@@ -165,8 +161,10 @@ ClusterView::ClusterView(QWidget* parent) : QWidget(parent) {
   layout->addLayout(controls);
   layout->addWidget(agreement_label_);
   layout->addWidget(splitter, 1);
-  layout->addWidget(readout_);
+  layout->addWidget(panel_->readout());
+}
 
+void ClusterView::connectControls() {
   connect(linkage_combo_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this](int index) {
     if (!updating_controls_ && index >= 0)
       setLinkage(static_cast<analysis::Linkage>(linkage_combo_->itemData(index).toInt()));
@@ -184,27 +182,15 @@ ClusterView::ClusterView(QWidget* parent) : QWidget(parent) {
   connect(distance_spin_, qOverload<double>(&QDoubleSpinBox::valueChanged), this, [this](double d) {
     if (!updating_controls_) setDistanceCut(d);
   });
-  connect(plot_, &QCustomPlot::mouseMove, this, [this](QMouseEvent* event) {
-    const QString text = hoverText(event->pos());
-    readout_->setText(text);
-    if (text.isEmpty())
-      QToolTip::hideText();
-    else
-      QToolTip::showText(event->globalPosition().toPoint(), text, plot_);
-  });
-  connect(plot_, &QCustomPlot::mousePress, this, [this](QMouseEvent* event) {
-    if (event->button() != Qt::LeftButton || leaf_order_.empty()) return;
-    if (!map_rect_->rect().contains(event->pos())) return;
-    const double row = map_rect_->axis(QCPAxis::atLeft)->pixelToCoord(event->pos().y());
+  connect(panel_, &PlotPanel::clicked, this, [this](const QPoint& pos) {
+    if (leaf_order_.empty() || !map_rect_->rect().contains(pos)) return;
+    const double row = map_rect_->axis(QCPAxis::atLeft)->pixelToCoord(pos.y());
     const auto position = static_cast<int64_t>(std::lround(row));
     if (position < 0 || position >= static_cast<int64_t>(leaf_order_.size())) return;
     const int task = static_cast<int>(leaf_order_[static_cast<size_t>(position)]);
     selection_->toggleHighlight(task);
     Q_EMIT taskClicked(task);
   });
-
-  setSelection(own_selection_);
-  recut();
 }
 
 void ClusterView::setSelection(TaskSelection* selection) {
@@ -226,7 +212,10 @@ void ClusterView::setRouting(const std::vector<RoutingMatrix>& layers, const Tas
   recompute();
 }
 
-void ClusterView::clear() { setRouting({}, {}); }
+void ClusterView::clear() {
+  panel_->clearHover();
+  setRouting({}, {});
+}
 
 void ClusterView::setLinkage(analysis::Linkage linkage) {
   linkage_ = linkage;
@@ -411,13 +400,21 @@ void ClusterView::draw() {
   tree_curves_.clear();
   for (QCPItemRect* box : cluster_boxes_) plot_->removeItem(box);
   cluster_boxes_.clear();
+  drawSimilarity();
   const auto n = static_cast<int>(leaf_order_.size());
-  QCPAxis* tree_x = tree_rect_->axis(QCPAxis::atBottom);
-  QCPAxis* tree_y = tree_rect_->axis(QCPAxis::atLeft);
-  QCPAxis* map_x = map_rect_->axis(QCPAxis::atBottom);
-  QCPAxis* map_y = map_rect_->axis(QCPAxis::atLeft);
+  if (n > 1 && merges_.size() == static_cast<size_t>(n - 1)) {
+    drawDendrogram();
+    drawClusterBoxes();
+  } else {
+    cut_line_->setVisible(false);
+  }
+  updateHighlight();
+  plot_->replot(QCustomPlot::rpQueuedReplot);
+}
 
+void ClusterView::drawSimilarity() {
   // Similarity in dendrogram order.
+  const auto n = static_cast<int>(leaf_order_.size());
   if (n > 0 && similarity_.rows == n) {
     auto* data = new QCPColorMapData(n, n, QCPRange(0, n - 1), QCPRange(0, n - 1));
     double low = 1.0;
@@ -440,72 +437,75 @@ void ClusterView::draw() {
   for (int position = 0; position < n; position += stride)
     ticker->addTick(position,
                     tasks_[static_cast<size_t>(leaf_order_[static_cast<size_t>(position)])].name);
-  map_x->setTicker(ticker);
-  map_y->setTicker(ticker);
+  map_rect_->axis(QCPAxis::atBottom)->setTicker(ticker);
+  map_rect_->axis(QCPAxis::atLeft)->setTicker(ticker);
   const double extent = std::max(0, n - 1) + 0.5;
-  map_x->setRange(-0.5, extent);
-  map_y->setRange(-0.5, extent);
-  tree_y->setRange(-0.5, extent);
+  map_rect_->axis(QCPAxis::atBottom)->setRange(-0.5, extent);
+  map_rect_->axis(QCPAxis::atLeft)->setRange(-0.5, extent);
+  tree_rect_->axis(QCPAxis::atLeft)->setRange(-0.5, extent);
+}
 
-  // Dendrogram: node positions as in SciPy's plot (leaves at their order, a merge
-  // midway between its children), links coloured by cluster below the cut.
-  if (n > 1 && merges_.size() == static_cast<size_t>(n - 1)) {
-    std::vector<double> y(static_cast<size_t>(2 * n - 1)),
-        height_of(static_cast<size_t>(2 * n - 1), 0.0);
-    std::vector<int> label_of(static_cast<size_t>(2 * n - 1), 0);
-    for (int task = 0; task < n; ++task) {
-      y[static_cast<size_t>(task)] = position_of_task_[static_cast<size_t>(task)];
-      label_of[static_cast<size_t>(task)] = labels_[static_cast<size_t>(task)];
-    }
-    QMap<int, QVector<QCPCurveData>> segments;  // cluster label (0: above the cut) -> polyline
-    for (int i = 0; i < n - 1; ++i) {
-      const analysis::Merge& merge = merges_[static_cast<size_t>(i)];
-      const auto node = static_cast<size_t>(n + i);
-      const auto l = static_cast<size_t>(merge.left), r = static_cast<size_t>(merge.right);
-      y[node] = (y[l] + y[r]) / 2.0;
-      height_of[node] = merge.distance;
-      label_of[node] = label_of[l] == label_of[r] ? label_of[l] : 0;
-      auto& line = segments[label_of[node]];
-      const double t = line.size();
-      line << QCPCurveData(t, height_of[l], y[l]) << QCPCurveData(t + 1, merge.distance, y[l])
-           << QCPCurveData(t + 2, merge.distance, y[r]) << QCPCurveData(t + 3, height_of[r], y[r])
-           << QCPCurveData(t + 4, kNaN, kNaN);  // a gap before the next link
-    }
-    for (auto it = segments.cbegin(); it != segments.cend(); ++it) {
-      auto* curve = new QCPCurve(tree_x, tree_y);
-      curve->data()->set(it.value(), true);
-      curve->setPen(QPen(it.key() == 0 ? QColor(90, 90, 90) : categoricalColor(it.key() - 1), 1.2));
-      curve->setAntialiased(false);
-      tree_curves_.push_back(curve);
-    }
-    tree_x->setRange(0.0, std::max(merges_.back().distance, cut_height_) * 1.05 + 1e-9);
-    cut_line_->setVisible(true);
-    cut_line_->point1->setCoords(cut_height_, 0);
-    cut_line_->point2->setCoords(cut_height_, 1);
-
-    // A box around each cluster on the diagonal (flat clusters are contiguous leaves).
-    int start = 0;
-    for (int position = 1; position <= n; ++position) {
-      const bool boundary =
-          position == n ||
-          labels_[static_cast<size_t>(leaf_order_[static_cast<size_t>(position)])] !=
-              labels_[static_cast<size_t>(leaf_order_[static_cast<size_t>(start)])];
-      if (!boundary) continue;
-      auto* box = new QCPItemRect(plot_);
-      box->setClipAxisRect(map_rect_);
-      box->topLeft->setAxes(map_x, map_y);
-      box->bottomRight->setAxes(map_x, map_y);
-      box->topLeft->setCoords(start - 0.5, start - 0.5);
-      box->bottomRight->setCoords(position - 0.5, position - 0.5);
-      box->setPen(QPen(Qt::white, 1.5));
-      cluster_boxes_.push_back(box);
-      start = position;
-    }
-  } else {
-    cut_line_->setVisible(false);
+void ClusterView::drawDendrogram() {
+  // Node positions as in SciPy's plot (leaves at their order, a merge midway
+  // between its children), links coloured by cluster below the cut.
+  const auto n = static_cast<int>(leaf_order_.size());
+  QCPAxis* tree_x = tree_rect_->axis(QCPAxis::atBottom);
+  QCPAxis* tree_y = tree_rect_->axis(QCPAxis::atLeft);
+  std::vector<double> y(static_cast<size_t>(2 * n - 1)),
+      height_of(static_cast<size_t>(2 * n - 1), 0.0);
+  std::vector<int> label_of(static_cast<size_t>(2 * n - 1), 0);
+  for (int task = 0; task < n; ++task) {
+    y[static_cast<size_t>(task)] = position_of_task_[static_cast<size_t>(task)];
+    label_of[static_cast<size_t>(task)] = labels_[static_cast<size_t>(task)];
   }
-  updateHighlight();
-  plot_->replot(QCustomPlot::rpQueuedReplot);
+  QMap<int, QVector<QCPCurveData>> segments;  // cluster label (0: above the cut) -> polyline
+  for (int i = 0; i < n - 1; ++i) {
+    const analysis::Merge& merge = merges_[static_cast<size_t>(i)];
+    const auto node = static_cast<size_t>(n) + static_cast<size_t>(i);
+    const auto l = static_cast<size_t>(merge.left), r = static_cast<size_t>(merge.right);
+    y[node] = (y[l] + y[r]) / 2.0;
+    height_of[node] = merge.distance;
+    label_of[node] = label_of[l] == label_of[r] ? label_of[l] : 0;
+    auto& line = segments[label_of[node]];
+    const double t = line.size();
+    line << QCPCurveData(t, height_of[l], y[l]) << QCPCurveData(t + 1, merge.distance, y[l])
+         << QCPCurveData(t + 2, merge.distance, y[r]) << QCPCurveData(t + 3, height_of[r], y[r])
+         << QCPCurveData(t + 4, kNaN, kNaN);  // a gap before the next link
+  }
+  for (auto it = segments.cbegin(); it != segments.cend(); ++it) {
+    auto* curve = new QCPCurve(tree_x, tree_y);
+    curve->data()->set(it.value(), true);
+    curve->setPen(QPen(it.key() == 0 ? QColor(90, 90, 90) : categoricalColor(it.key() - 1), 1.2));
+    curve->setAntialiased(false);
+    tree_curves_.push_back(curve);
+  }
+  tree_x->setRange(0.0, std::max(merges_.back().distance, cut_height_) * 1.05 + 1e-9);
+  cut_line_->setVisible(true);
+  cut_line_->point1->setCoords(cut_height_, 0);
+  cut_line_->point2->setCoords(cut_height_, 1);
+}
+
+void ClusterView::drawClusterBoxes() {
+  // A box around each cluster on the diagonal (flat clusters are contiguous leaves).
+  const auto n = static_cast<int>(leaf_order_.size());
+  QCPAxis* map_x = map_rect_->axis(QCPAxis::atBottom);
+  QCPAxis* map_y = map_rect_->axis(QCPAxis::atLeft);
+  int start = 0;
+  for (int position = 1; position <= n; ++position) {
+    const bool boundary =
+        position == n || labels_[static_cast<size_t>(leaf_order_[static_cast<size_t>(position)])] !=
+                             labels_[static_cast<size_t>(leaf_order_[static_cast<size_t>(start)])];
+    if (!boundary) continue;
+    auto* box = new QCPItemRect(plot_);
+    box->setClipAxisRect(map_rect_);
+    box->topLeft->setAxes(map_x, map_y);
+    box->bottomRight->setAxes(map_x, map_y);
+    box->topLeft->setCoords(start - 0.5, start - 0.5);
+    box->bottomRight->setCoords(position - 0.5, position - 0.5);
+    box->setPen(QPen(Qt::white, 1.5));
+    cluster_boxes_.push_back(box);
+    start = position;
+  }
 }
 
 void ClusterView::updateHighlight() {
@@ -554,8 +554,7 @@ QPoint ClusterView::pixelOf(int row_task, int column_task) const {
 QString ClusterView::exportTo(const QString& path) {
   if (path.endsWith(QLatin1String(".csv"), Qt::CaseInsensitive))
     return exportModelCsv(cluster_model_, path);
-  plot_->replot(QCustomPlot::rpImmediateRefresh);
-  return exportPlot(plot_, path);
+  return panel_->exportImage(path);
 }
 
 QString ClusterView::exportAssignments(const QString& path) const {

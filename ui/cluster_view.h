@@ -1,8 +1,8 @@
-// Task clustering (issue 7, part 6): the task-similarity matrix of the routing,
-// reordered by the dendrogram that is drawn beside it; linkage and cut controls
-// (k clusters or a distance); the clusters with their tasks; agreement with the
-// known task families (ARI, NMI). Computed with tensorpoly::analysis (SciPy's
-// linkage/fcluster/dendrogram order).
+// Task clustering: the task-similarity matrix of the routing, reordered by the
+// dendrogram that is drawn beside it; linkage and cut controls (k clusters or a
+// distance); the clusters with their tasks; agreement with the known task families
+// (ARI, NMI). Computed with tensorpoly::analysis (SciPy's linkage/fcluster/dendrogram
+// order).
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
@@ -30,6 +30,8 @@ class QStandardItemModel;
 class QTableView;
 
 namespace tensorpoly::ui {
+
+class PlotPanel;
 
 class ClusterView : public QWidget {
   Q_OBJECT
@@ -73,6 +75,7 @@ class ClusterView : public QWidget {
   QString exportAssignments(const QString& path) const;
 
   QCustomPlot* plot() const { return plot_; }
+  PlotPanel* plotPanel() const { return panel_; }
 
  Q_SIGNALS:
   // The dendrogram's leaf order changed (feed RoutingHeatmapView::setClusterOrder).
@@ -80,9 +83,15 @@ class ClusterView : public QWidget {
   void taskClicked(int task);
 
  private:
+  void buildPlot();
+  void buildControls();
+  void connectControls();
   void recompute();  // similarity + linkage
   void recut();      // flat clusters, agreement, table, drawing
   void draw();
+  void drawSimilarity();
+  void drawDendrogram();
+  void drawClusterBoxes();
   void updateHighlight();
   int cutClusterCount() const;
 
@@ -107,7 +116,8 @@ class ClusterView : public QWidget {
   TaskSelection* own_selection_ = nullptr;
   QMetaObject::Connection highlight_connection_;
 
-  QCustomPlot* plot_ = nullptr;
+  PlotPanel* panel_ = nullptr;
+  QCustomPlot* plot_ = nullptr;  // panel_->plot()
   QCPAxisRect* tree_rect_ = nullptr;
   QCPAxisRect* map_rect_ = nullptr;
   QCPColorMap* map_ = nullptr;
@@ -124,7 +134,6 @@ class ClusterView : public QWidget {
   QSpinBox* k_spin_ = nullptr;
   QDoubleSpinBox* distance_spin_ = nullptr;
   QLabel* agreement_label_ = nullptr;
-  QLabel* readout_ = nullptr;
   QStandardItemModel* cluster_model_ = nullptr;
   QTableView* cluster_table_ = nullptr;
   bool updating_controls_ = false;

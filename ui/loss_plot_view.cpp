@@ -6,15 +6,12 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QListWidget>
-#include <QMenu>
 #include <QPainter>
 #include <QSaveFile>
 #include <QSlider>
 #include <QSplitter>
 #include <QTextStream>
 #include <QTimer>
-#include <QToolButton>
-#include <QToolTip>
 #include <QVBoxLayout>
 #include <algorithm>
 #include <cmath>
@@ -22,6 +19,7 @@
 
 #include "ui/dense_line_bundle.h"
 #include "ui/plot_export.h"
+#include "ui/plot_panel.h"
 #include "ui/qcustomplot_include.h"
 
 namespace tensorpoly::ui {
@@ -65,25 +63,28 @@ double LossPlotView::Smoother::next(double value, double weight) {
 
 LossPlotView::LossPlotView(QWidget* parent) : QWidget(parent) {
   own_selection_ = new TaskSelection(this);
-
-  plot_ = new QCustomPlot(this);
-  plot_->setPlottingHint(QCP::phFastPolylines, true);
-  plot_->setNotAntialiasedElements(QCP::aePlottables);
-  plot_->setAutoAddPlottableToLegend(false);  // legends are our own widgets
-  plot_->setNoAntialiasingOnDrag(true);
-  plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+  panel_ = new PlotPanel(this, {QSize(260, 180), /*range_interaction=*/true});
+  plot_ = panel_->plot();
   plot_->addLayer(QStringLiteral("highlight"), plot_->layer(QStringLiteral("main")),
                   QCustomPlot::limAbove);
   plot_->xAxis->setLabel(tr("step"));
   plot_->yAxis->setLabel(tr("loss"));
-  plot_->setMouseTracking(true);
-  plot_->setMinimumSize(260, 180);
+  const auto write = [this](const QString& path) { return exportTo(path); };
+  panel_->addExport({tr("loss plot"), {QStringLiteral("png"), QStringLiteral("pdf")}, write});
+  panel_->addExport({tr("loss table"), {QStringLiteral("csv")}, write});
+  panel_->setHoverText([this](const QPoint& pos) { return hoverText(pos); });
+  buildControls();
+  connectControls();
+  selection_ = own_selection_;
+  rebuildGraphs();
+  setSelection(own_selection_);
+}
 
+void LossPlotView::buildControls() {
   legend_ = new QListWidget(this);
   legend_->setSelectionMode(QAbstractItemView::SingleSelection);
   legend_->setUniformItemSizes(true);
   legend_->setToolTip(tr("Tick to show a task; select it to highlight it in every view"));
-
   smoothing_slider_ = new QSlider(Qt::Horizontal, this);
   smoothing_slider_->setRange(0, 99);
   smoothing_slider_->setMinimumWidth(80);  // a narrow dock must not squeeze it to a knob
@@ -96,26 +97,13 @@ LossPlotView::LossPlotView(QWidget* parent) : QWidget(parent) {
   mean_check_->setChecked(true);
   x_combo_ = new QComboBox(this);
   x_combo_->addItems({tr("Step"), tr("Wall time")});
-  auto* export_button = new QToolButton(this);
-  export_button->setText(tr("Export"));
-  export_button->setPopupMode(QToolButton::InstantPopup);
-  auto* export_menu = new QMenu(export_button);
-  const QList<ExportTarget> targets = {{tr("loss plot"),
-                                        {QStringLiteral("png"), QStringLiteral("pdf")},
-                                        [this](const QString& path) { return exportTo(path); }},
-                                       {tr("loss table"),
-                                        {QStringLiteral("csv")},
-                                        [this](const QString& path) { return exportTo(path); }}};
-  addExportActions(export_menu, this, targets);
-  export_button->setMenu(export_menu);
-  installExportContextMenu(plot_, targets);
 
   // Two rows of controls, so that the panel fits beside the others on a 1280-pixel screen.
   auto* controls = new QHBoxLayout;
   controls->addWidget(new QLabel(tr("Smoothing"), this));
   controls->addWidget(smoothing_slider_, 1);
   controls->addWidget(smoothing_label_);
-  controls->addWidget(export_button);
+  controls->addWidget(panel_->exportButton());
   auto* view_controls = new QHBoxLayout;
   view_controls->addWidget(log_check_);
   view_controls->addWidget(new QLabel(tr("x:"), this));
@@ -129,18 +117,18 @@ LossPlotView::LossPlotView(QWidget* parent) : QWidget(parent) {
   splitter->setStretchFactor(0, 4);
   splitter->setStretchFactor(1, 1);
   splitter->setSizes({800, 200});  // scaled to the real width: the legend takes a fifth
-  readout_ = new QLabel(this);
-  readout_->setTextInteractionFlags(Qt::TextSelectableByMouse);
-  readout_->setWordWrap(true);  // a long hover read-out must not widen the dock
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(controls);
   layout->addLayout(view_controls);
   layout->addWidget(splitter, 1);
-  layout->addWidget(readout_);
+  layout->addWidget(panel_->readout());
 
   replot_timer_ = new QTimer(this);
   replot_timer_->setSingleShot(true);
   replot_timer_->setInterval(kReplotDelayMs);
+}
+
+void LossPlotView::connectControls() {
   connect(replot_timer_, &QTimer::timeout, this, [this] {
     if (mean_dirty_) {
       mean_smoother_ = {};
@@ -150,7 +138,6 @@ LossPlotView::LossPlotView(QWidget* parent) : QWidget(parent) {
     rescaleIfAuto();
     plot_->replot(QCustomPlot::rpQueuedReplot);
   });
-
   connect(smoothing_slider_, &QSlider::valueChanged, this,
           [this](int value) { setSmoothing(value / 100.0); });
   connect(log_check_, &QCheckBox::toggled, this, &LossPlotView::setLogScale);
@@ -168,14 +155,9 @@ LossPlotView::LossPlotView(QWidget* parent) : QWidget(parent) {
     const QList<QListWidgetItem*> selected = legend_->selectedItems();
     selection_->setHighlightedTask(selected.isEmpty() ? -1 : legend_->row(selected.front()));
   });
+  // Dragging or zooming the axes ends automatic ranges; a double click restores them.
   connect(plot_, &QCustomPlot::mouseMove, this, [this](QMouseEvent* event) {
-    if (event->buttons() != Qt::NoButton) auto_range_ = false;  // dragging
-    const QString text = hoverText(event->pos());
-    readout_->setText(text);
-    if (text.isEmpty())
-      QToolTip::hideText();
-    else
-      QToolTip::showText(event->globalPosition().toPoint(), text, plot_);
+    if (event->buttons() != Qt::NoButton) auto_range_ = false;
   });
   connect(plot_, &QCustomPlot::mouseWheel, this, [this] { auto_range_ = false; });
   connect(plot_, &QCustomPlot::mouseDoubleClick, this, [this] {
@@ -183,17 +165,12 @@ LossPlotView::LossPlotView(QWidget* parent) : QWidget(parent) {
     rescaleIfAuto();
     plot_->replot(QCustomPlot::rpQueuedReplot);
   });
-  connect(plot_, &QCustomPlot::mousePress, this, [this](QMouseEvent* event) {
-    if (event->button() != Qt::LeftButton) return;
-    const int task = taskAt(event->pos());
+  connect(panel_, &PlotPanel::clicked, this, [this](const QPoint& pos) {
+    const int task = taskAt(pos);
     if (task < 0) return;
     selection_->toggleHighlight(task);
     Q_EMIT taskClicked(task);
   });
-
-  selection_ = own_selection_;
-  rebuildGraphs();
-  setSelection(own_selection_);
 }
 
 void LossPlotView::setSelection(TaskSelection* selection) {
@@ -222,7 +199,10 @@ void LossPlotView::setSelection(TaskSelection* selection) {
   applyVisibility();
 }
 
-void LossPlotView::clear() { setSeries({}); }
+void LossPlotView::clear() {
+  panel_->clearHover();
+  setSeries({});
+}
 
 void LossPlotView::setSeries(const LossSeriesData& data) {
   data_ = data;
@@ -554,10 +534,7 @@ QString LossPlotView::hoverText(const QPoint& pos) const {
 }
 
 QString LossPlotView::exportTo(const QString& path) {
-  if (!path.endsWith(QLatin1String(".csv"), Qt::CaseInsensitive)) {
-    plot_->replot(QCustomPlot::rpImmediateRefresh);
-    return exportPlot(plot_, path);
-  }
+  if (!path.endsWith(QLatin1String(".csv"), Qt::CaseInsensitive)) return panel_->exportImage(path);
   QSaveFile file(path);
   if (!file.open(QIODevice::WriteOnly | QIODevice::Text))
     return tr("could not open %1 for writing: %2").arg(path, file.errorString());

@@ -1,8 +1,8 @@
-// Per-task losses of one run (issue 7, part 4): one line per task (train) with
-// eval results as markers, a mean curve, a legend that toggles and highlights
-// tasks (through the shared TaskSelection), EMA smoothing, log scale, x by step
-// or wall time and a hover read-out. Fed with plain data, from the store, for a
-// live run and a saved run alike; appendPoints() adds live increments.
+// Per-task losses of one run: one line per task (train) with eval results as markers,
+// a mean curve, a legend that toggles and highlights tasks (through the shared
+// TaskSelection), EMA smoothing, log scale, x by step or wall time and a hover
+// read-out (PlotPanel). Fed with plain data, from the store, for a live run and a
+// saved run alike; appendPoints() adds live increments.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
@@ -27,6 +27,7 @@ class QTimer;
 namespace tensorpoly::ui {
 
 class DenseLineBundle;
+class PlotPanel;
 
 struct LossPoint {
   int64_t step = 0;
@@ -86,6 +87,7 @@ class LossPlotView : public QWidget {
   QString exportTo(const QString& path);
 
   QCustomPlot* plot() const { return plot_; }
+  PlotPanel* plotPanel() const { return panel_; }
   // The task's data (drawn as its own graph only while highlighted; otherwise the
   // bundle that draws every task draws it).
   QCPGraph* trainGraph(int task) const;
@@ -111,6 +113,8 @@ class LossPlotView : public QWidget {
     double distance = 0.0;
   };
 
+  void buildControls();
+  void connectControls();
   void rebuildGraphs();
   void rebuildLegend();
   void refillAll();
@@ -143,7 +147,8 @@ class LossPlotView : public QWidget {
   TaskSelection* own_selection_ = nullptr;
   QMetaObject::Connection highlight_connection_, visibility_connection_;
 
-  QCustomPlot* plot_ = nullptr;
+  PlotPanel* panel_ = nullptr;
+  QCustomPlot* plot_ = nullptr;  // panel_->plot()
   std::vector<QCPGraph*> train_graphs_, eval_graphs_;
   std::vector<Smoother> train_smoothers_;
   Smoother mean_smoother_;
@@ -156,7 +161,6 @@ class LossPlotView : public QWidget {
   QCheckBox* eval_check_ = nullptr;
   QCheckBox* mean_check_ = nullptr;
   QComboBox* x_combo_ = nullptr;
-  QLabel* readout_ = nullptr;
   QTimer* replot_timer_ = nullptr;
   bool updating_legend_ = false;
 };

@@ -96,7 +96,7 @@ QString exportTableCsv(const QTableView* table, const QString& path) {
   return exportModelCsv(table->model(), path);
 }
 
-void exportWithDialog(QWidget* parent, const ExportTarget& target) {
+QString askExportPath(QWidget* parent, const ExportTarget& target) {
   QStringList filters;
   for (const QString& suffix : target.suffixes)
     filters << QStringLiteral("%1 (*.%2)").arg(suffix.toUpper(), suffix);
@@ -104,13 +104,24 @@ void exportWithDialog(QWidget* parent, const ExportTarget& target) {
   QString path =
       QFileDialog::getSaveFileName(parent, QObject::tr("Export %1").arg(target.label), QString(),
                                    filters.join(QLatin1String(";;")), &selected_filter);
-  if (path.isEmpty()) return;
+  if (path.isEmpty()) return {};
   if (QFileInfo(path).suffix().isEmpty()) {
     const int i = static_cast<int>(filters.indexOf(selected_filter));
     path += QLatin1Char('.') + target.suffixes.value(std::max(0, i));
   }
+  return path;
+}
+
+QString writeExportReportingErrors(QWidget* parent, const ExportTarget& target,
+                                   const QString& path) {
   const QString error = target.write(path);
   if (!error.isEmpty()) QMessageBox::warning(parent, QObject::tr("Export failed"), error);
+  return error;
+}
+
+void exportWithDialog(QWidget* parent, const ExportTarget& target) {
+  const QString path = askExportPath(parent, target);
+  if (!path.isEmpty()) writeExportReportingErrors(parent, target, path);
 }
 
 void addExportActions(QMenu* menu, QWidget* parent, const QList<ExportTarget>& targets) {

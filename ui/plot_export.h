@@ -39,8 +39,13 @@ struct ExportTarget {
   std::function<QString(const QString& path)> write;
 };
 
-// Asks for a file name (suffix filters from `target`), writes it and reports
-// errors in a message box.
+// Asks for a file name with the target's suffix filters (a name without a suffix
+// gets the chosen filter's); "" when cancelled.
+QString askExportPath(QWidget* parent, const ExportTarget& target);
+// Writes `target` to `path`, reporting an error in a message box; returns the error.
+QString writeExportReportingErrors(QWidget* parent, const ExportTarget& target,
+                                   const QString& path);
+// askExportPath, then writeExportReportingErrors.
 void exportWithDialog(QWidget* parent, const ExportTarget& target);
 // Adds one "Export <label>…" action per target to `menu`.
 void addExportActions(QMenu* menu, QWidget* parent, const QList<ExportTarget>& targets);

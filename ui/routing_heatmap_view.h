@@ -1,9 +1,10 @@
-// Routing heatmaps (issue 7, part 5): tasks × skills for one adapted layer or the
-// mean over layers, per order (TensorPoly-II) / split (MHR) or all of them side
-// by side, viridis with a colour scale, hover read-out, rows sorted by name,
-// family or cluster order, a step slider over the stored snapshots that follows
-// a live run at its end, a diff mode against an earlier step (diverging map),
-// and flags for collapsed skills and near-uniform tasks.
+// Routing heatmaps: tasks × skills for one adapted layer or the mean over layers,
+// per order (TensorPoly-II) / split (MHR) or all of them side by side, viridis with
+// a colour scale, hover read-out, rows sorted by name, family or cluster order, a
+// step slider over the stored snapshots that follows a live run at its end, a diff
+// mode against an earlier step (diverging map), and flags for collapsed skills and
+// near-uniform tasks. What is shown is computed by RoutingHeatmapModel (no
+// widgets); this class draws it and holds the controls.
 //
 // The view never reads the store itself: it asks for a step with requestStep()
 // and the owner answers with setRouting() (a live run and a saved run alike).
@@ -15,11 +16,11 @@
 #include <QPointer>
 #include <QWidget>
 #include <cstdint>
-#include <map>
-#include <tuple>
 #include <vector>
 
+#include "tensorpoly/analysis.h"
 #include "tensorpoly/routing.h"
+#include "ui/routing_heatmap_model.h"
 #include "ui/task_selection.h"
 
 class QCheckBox;
@@ -35,28 +36,24 @@ class QStandardItemModel;
 
 namespace tensorpoly::ui {
 
+class PlotPanel;
+
 class RoutingHeatmapView : public QWidget {
   Q_OBJECT
 
  public:
-  enum class RowOrder { kIndex, kName, kFamily, kCluster };
+  using RowOrder = RoutingHeatmapModel::RowOrder;
+  using Flags = analysis::RoutingFlags;
 
-  // A skill is flagged "collapsed" when every task gives it less than this share
-  // of the uniform weight 1/n_skills (in every order/split shown), i.e. no task uses it.
-  static constexpr double kCollapsedSkillShare = 0.25;
-  // A task is flagged "near-uniform" when the entropy of its routing over skills,
-  // divided by log(n_skills) and averaged over the orders/splits shown, is at least this.
-  static constexpr double kUniformEntropyRatio = 0.98;
+  // The flag thresholds (defined with the flags, in tensorpoly::analysis).
+  static constexpr double kCollapsedSkillShare = analysis::kCollapsedSkillShare;
+  static constexpr double kUniformEntropyRatio = analysis::kUniformEntropyRatio;
 
   struct Cell {
     int task = -1;
     int skill = -1;
     int block = -1;  // order/split index; 0 for single-block routing
     double value = 0.0;
-  };
-  struct Flags {
-    std::vector<int> collapsed_skills;
-    std::vector<int> uniform_tasks;
   };
 
   explicit RoutingHeatmapView(QWidget* parent = nullptr);
@@ -74,11 +71,11 @@ class RoutingHeatmapView : public QWidget {
   void clear();
 
   void setCurrentStep(int64_t step);
-  int64_t currentStep() const { return current_step_; }
+  int64_t currentStep() const { return model_.currentStep(); }
   // A full layer name, or "" for the mean over layers.
   void setLayer(const QString& layer);
-  QString layer() const { return layer_; }
-  QStringList layers() const;
+  QString layer() const { return model_.layer(); }
+  QStringList layers() const { return model_.layers(); }
   // Order/split index, or -1 for all of them side by side.
   void setBlock(int block);
   void setRowOrder(RowOrder order);
@@ -92,8 +89,8 @@ class RoutingHeatmapView : public QWidget {
   bool isEmbedded() const { return embedded_; }
 
   // Tasks top to bottom, as drawn (hidden tasks left out).
-  const std::vector<int>& rowOrder() const { return rows_; }
-  Flags flags() const { return flags_; }
+  const std::vector<int>& rowOrder() const { return model_.rows(); }
+  Flags flags() const { return model_.flags(); }
   // The cell under the plot pixel `pos`; task -1 when none.
   Cell cellAt(const QPoint& pos) const;
   // The pixel at the centre of a cell (for tests and tools); (-1,-1) if not drawn.
@@ -105,12 +102,14 @@ class RoutingHeatmapView : public QWidget {
   // column per skill). Returns "" or an error naming the file.
   QString exportTo(const QString& path);
 
-  QCustomPlot* plot() const { return plot_; }
+  QCustomPlot* plot() const;
+  PlotPanel* plotPanel() const { return panel_; }
+  const RoutingHeatmapModel& model() const { return model_; }
   QComboBox* layerCombo() const { return layer_combo_; }
   QWidget* stepControls() const { return step_row_; }
   // How often the cluster row order was computed (it is cached per step, layer and
   // shown block until that step's routing or the tasks change).
-  int clusterOrderComputations() const { return cluster_computations_; }
+  int clusterOrderComputations() const { return model_.clusterOrderComputations(); }
   // Recomputes what is shown and replots now (benchmarks, tests).
   void redrawNow();
 
@@ -122,15 +121,6 @@ class RoutingHeatmapView : public QWidget {
   void blockChanged(int block);
 
  private:
-  struct Shown {  // what the panels draw: [blocks][tasks][skills]
-    int n_blocks = 0, n_tasks = 0, n_skills = 0;
-    RoutingKind kind = RoutingKind::kSkills;
-    std::vector<double> values, base;  // base: current step (differs from values in diff mode)
-    QString layer_label;
-    double at(const std::vector<double>& v, int b, int t, int s) const {
-      return v[(static_cast<size_t>(b) * n_tasks + t) * n_skills + s];
-    }
-  };
   struct Panel {
     QCPAxisRect* rect = nullptr;
     QCPColorMap* map = nullptr;
@@ -138,51 +128,31 @@ class RoutingHeatmapView : public QWidget {
     int block = 0;
   };
 
-  bool compute(int64_t step, std::vector<double>* values, Shown* shape) const;
-  void recompute();
-  void updateRows();
-  void updateFlags();
+  void buildControls();
+  void connectControls();
   void rebuildPanels(int n_panels);
   void fillPanels();
+  void setTickLabels();
+  void updateColorScale(double low, double high);
   void updateHighlight();
   void updateLayerChoices();
   void updateBlockChoices();
   void updateStepControls();
   void request(int64_t step);
-  void evictCache();
   void scheduleRedraw();
   QString blockName(int block) const;
-  // The dendrogram leaf order of the shown routing, from the cache when it holds one.
-  std::vector<int64_t> clusterOrder();
-  void forgetClusterOrders(int64_t step);
+  QString layerLabel() const;
+  QString flagsText() const;
 
-  using ClusterKey = std::tuple<int64_t, QString, int>;  // step, layer, block (-1: all)
-
-  TaskLabels tasks_;
-  std::vector<int64_t> steps_;
-  std::map<int64_t, std::vector<RoutingMatrix>> cache_;
-  int64_t current_step_ = -1;
-  int64_t reference_step_ = -1;
-  bool diff_ = false;
-  QString layer_;
-  int block_ = 0;
-  RowOrder row_order_ = RowOrder::kIndex;
-  std::vector<int64_t> external_cluster_order_;
-  std::map<ClusterKey, std::vector<int64_t>> cluster_orders_;
-  int cluster_computations_ = 0;
+  RoutingHeatmapModel model_;
   bool embedded_ = false;
-  Shown shown_;
-  bool has_shown_ = false;
-  std::vector<int> rows_;
-  std::vector<int> row_of_task_;
-  Flags flags_;
   bool redraw_pending_ = false;
 
   QPointer<TaskSelection> selection_;
   TaskSelection* own_selection_ = nullptr;
   QMetaObject::Connection highlight_connection_, visibility_connection_;
 
-  QCustomPlot* plot_ = nullptr;
+  PlotPanel* panel_ = nullptr;
   QCPColorScale* scale_ = nullptr;
   std::vector<Panel> panels_;
   QLabel* layer_caption_ = nullptr;
@@ -196,7 +166,6 @@ class RoutingHeatmapView : public QWidget {
   QCheckBox* diff_check_ = nullptr;
   QComboBox* reference_combo_ = nullptr;
   QLabel* flags_label_ = nullptr;
-  QLabel* readout_ = nullptr;
   bool updating_controls_ = false;
 };
 

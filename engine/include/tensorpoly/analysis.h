@@ -1,6 +1,7 @@
 // Torch-free analysis of learned routing: task vectors, similarity, routing
-// entropy and skill usage, agglomerative clustering of tasks, and agreement of
-// the clusters with ground-truth task families and skill sets.
+// entropy, skill usage and flags (collapsed skills, near-uniform tasks),
+// agglomerative clustering of tasks, and agreement of the clusters with
+// ground-truth task families and skill sets.
 //
 // Clustering reproduces SciPy exactly (scipy.cluster.hierarchy.linkage,
 // fcluster, dendrogram): same distance formulas and summation order, the
@@ -91,7 +92,8 @@ Matrix similarity_matrix(const Matrix& vectors, Similarity similarity = Similari
 std::vector<double> distances_from_similarity(const Matrix& similarity);
 
 // Routing entropy, in nats, of each task's distribution over skills (weights
-// renormalised to sum 1 within each block), averaged over the blocks of a layer.
+// renormalised to sum 1 within each block; negative or NaN weights count as 0,
+// a row with no positive weight has entropy 0), averaged over the blocks of a layer.
 struct RoutingEntropy {
   std::vector<std::string> layers;
   Matrix per_layer_task;          // [layers, tasks]
@@ -109,6 +111,47 @@ struct SkillUsage {
 };
 SkillUsage skill_usage(const std::vector<RoutingMatrix>& routing,
                        const LayerSelection& selection = {});
+
+// Warnings about a routing that does not do its job, as the routing heatmap shows
+// them: a skill that no task uses, a task that routes (almost) uniformly.
+//
+// A skill is "collapsed" when, in every block considered, every task gives it less
+// than kCollapsedSkillShare of the uniform weight 1/n_skills (of its weights
+// renormalised over skills), i.e. no task uses it.
+constexpr double kCollapsedSkillShare = 0.25;
+// A task is "near-uniform" when its routing entropy divided by log(n_skills),
+// averaged over the blocks considered, is at least kUniformEntropyRatio. With a
+// single skill nothing is near-uniform.
+constexpr double kUniformEntropyRatio = 0.98;
+
+struct RoutingFlags {
+  std::vector<int> collapsed_skills;  // ascending skill indices
+  std::vector<int> uniform_tasks;     // ascending task indices
+};
+
+// Routing weights [blocks, tasks, skills], row-major, in double precision: one
+// layer's routing (routing_weights) or a mean over layers. Blocks are the orders
+// (TensorPoly-II) or splits (MHR); 1 for single-block routing.
+struct RoutingWeights {
+  int64_t n_blocks = 0;
+  int64_t n_tasks = 0;
+  int64_t n_skills = 0;
+  std::vector<double> values;  // size n_blocks * n_tasks * n_skills
+
+  double at(int64_t block, int64_t task, int64_t skill) const {
+    return values[static_cast<size_t>((block * n_tasks + task) * n_skills + skill)];
+  }
+};
+
+// The weights of one routing matrix (validated: std::invalid_argument otherwise).
+RoutingWeights routing_weights(const RoutingMatrix& matrix);
+
+// The flags over one block (0 <= block < n_blocks) or, for block -1, over every
+// block. Negative (or NaN) weights count as 0, as in routing_entropy. Throws
+// std::invalid_argument when the values do not fit the shape or the block does
+// not exist.
+RoutingFlags routing_flags(const RoutingWeights& weights, int64_t block = -1);
+RoutingFlags routing_flags(const RoutingMatrix& matrix, int64_t block = -1);
 
 // ---------------------------------------------------------------------------
 // 3. Agglomerative clustering
