@@ -1,3 +1,6 @@
+// The main window: its panels and their layout, settings, the status bar, and the
+// life of a run (start, live refreshes, end) and of the open database. Menus are in
+// main_window_actions.cpp, export and screenshots in main_window_export.cpp.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/main_window.h"
 
@@ -7,23 +10,15 @@
 #include <QDir>
 #include <QDockWidget>
 #include <QElapsedTimer>
-#include <QEventLoop>
 #include <QFileDialog>
-#include <QFileInfo>
 #include <QLabel>
-#include <QMenuBar>
 #include <QMessageBox>
 #include <QScreen>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QStatusBar>
-#include <QTabWidget>
 #include <QTableWidget>
-#include <QTimer>
 #include <algorithm>
-#include <fstream>
-#include <map>
-#include <nlohmann/json.hpp>
 
 #include "tensorpoly/runtime.h"
 #include "ui/cluster_view.h"
@@ -31,7 +26,6 @@
 #include "ui/engine_controller.h"
 #include "ui/experiment_form.h"
 #include "ui/loss_plot_view.h"
-#include "ui/plot_export.h"
 #include "ui/routing_heatmap_view.h"
 #include "ui/run_browser.h"
 #include "ui/run_controls.h"
@@ -47,26 +41,6 @@ const char* const kGeometryKey = "window/geometry";
 const char* const kStateKey = "window/state";
 const char* const kConfigKey = "experiment/lastConfig";
 const char* const kDatabaseKey = "sessions/lastDatabase";
-
-// Dock object name -> the view name used by exportView() and the screenshot files.
-const std::map<QString, QString>& viewNames() {
-  static const std::map<QString, QString> names = {
-      {QStringLiteral("experimentDock"), QStringLiteral("experiment")},
-      {QStringLiteral("runControlsDock"), QStringLiteral("run_controls")},
-      {QStringLiteral("lossDock"), QStringLiteral("loss")},
-      {QStringLiteral("routingDock"), QStringLiteral("routing")},
-      {QStringLiteral("clusterDock"), QStringLiteral("clustering")},
-      {QStringLiteral("runsDock"), QStringLiteral("runs")},
-      {QStringLiteral("comparisonDock"), QStringLiteral("comparison")}};
-  return names;
-}
-
-// Lets queued replots and short single-shot timers run (grabs, exports).
-void settle(int milliseconds) {
-  QEventLoop loop;
-  QTimer::singleShot(milliseconds, &loop, &QEventLoop::quit);
-  loop.exec();
-}
 
 }  // namespace
 
@@ -98,6 +72,26 @@ void MainWindow::init(const MainWindowOptions& options) {
   use_settings_ = options.use_settings;
   setDockNestingEnabled(true);
 
+  createPanels();
+  defaultLayout();
+  default_state_ = saveState();
+  createMenus();
+  createStatusBar();
+  connectPanels();
+
+  // 1400 x 900, or less on a smaller screen (never wider than what it can show).
+  const QRect available = screen() ? screen()->availableGeometry() : QRect(0, 0, 1400, 900);
+  resize(std::min(1400, available.width() * 19 / 20), std::min(900, available.height() * 19 / 20));
+  QString database = options.database_path;
+  if (database.isEmpty() && use_settings_) database = QSettings().value(kDatabaseKey).toString();
+  if (database.isEmpty()) database = defaultDatabasePath();
+  const QString error = openDatabase(database);
+  if (!error.isEmpty()) statusBar()->showMessage(error);
+  restoreSettings(options);
+  updateRunnable();
+}
+
+void MainWindow::createPanels() {
   engine_ = new EngineController(this);
   selection_ = new TaskSelection(this);
   form_ = new ExperimentForm;
@@ -114,33 +108,50 @@ void MainWindow::init(const MainWindowOptions& options) {
   run_browser_ = new RunBrowser;
   comparison_view_ = new ComparisonView;
   comparison_view_->setTaskSelection(selection_);
+  for (const DockSpec& spec : kDocks) {
+    auto* dock_widget = new QDockWidget(tr(spec.title), this);
+    dock_widget->setObjectName(QLatin1String(spec.object_name));
+    dock_widget->setWidget(panelWidget(spec.dock));
+    dock_widget->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable |
+                             QDockWidget::DockWidgetFloatable);
+    addDockWidget(spec.area, dock_widget);
+    docks_ << dock_widget;
+  }
+}
 
-  addPanel(QStringLiteral("experimentDock"), tr("Experiment"), form_, Qt::LeftDockWidgetArea);
-  addPanel(QStringLiteral("runControlsDock"), tr("Run controls"), run_controls_,
-           Qt::LeftDockWidgetArea);
-  addPanel(QStringLiteral("lossDock"), tr("Loss"), loss_view_, Qt::RightDockWidgetArea);
-  addPanel(QStringLiteral("comparisonDock"), tr("Comparison"), comparison_view_,
-           Qt::RightDockWidgetArea);
-  addPanel(QStringLiteral("routingDock"), tr("Routing"), heatmap_view_, Qt::RightDockWidgetArea);
-  addPanel(QStringLiteral("clusterDock"), tr("Clustering"), cluster_view_, Qt::RightDockWidgetArea);
-  addPanel(QStringLiteral("runsDock"), tr("Runs"), run_browser_, Qt::BottomDockWidgetArea);
-  defaultLayout();
-  default_state_ = saveState();
+QWidget* MainWindow::panelWidget(Dock which) const {
+  switch (which) {
+    case Dock::kExperiment:
+      return form_;
+    case Dock::kRunControls:
+      return run_controls_;
+    case Dock::kLoss:
+      return loss_view_;
+    case Dock::kComparison:
+      return comparison_view_;
+    case Dock::kRouting:
+      return heatmap_view_;
+    case Dock::kCluster:
+      return cluster_view_;
+    case Dock::kRuns:
+      return run_browser_;
+  }
+  return nullptr;
+}
 
-  createMenus();
+void MainWindow::createStatusBar() {
   device_label_ = new QLabel(this);
   device_label_->setObjectName(QStringLiteral("deviceLabel"));
   database_label_ = new QLabel(this);
   database_label_->setObjectName(QStringLiteral("databaseLabel"));
   statusBar()->addPermanentWidget(device_label_);
   statusBar()->addPermanentWidget(database_label_);
-  {
-    const RuntimeInfo runtime = runtime_info();
-    device_text_ = runtime.cuda_available
-                       ? tr("cuda (%n GPU(s))", nullptr, runtime.cuda_device_count)
-                       : QStringLiteral("cpu");
-  }
+  const RuntimeInfo runtime = runtime_info();
+  device_text_ = runtime.cuda_available ? tr("cuda (%n GPU(s))", nullptr, runtime.cuda_device_count)
+                                        : QStringLiteral("cpu");
+}
 
+void MainWindow::connectPanels() {
   connect(form_, &ExperimentForm::validityChanged, this,
           [this](bool valid, const QString& problem) {
             form_valid_ = valid;
@@ -197,29 +208,6 @@ void MainWindow::init(const MainWindowOptions& options) {
       }
     }
   });
-
-  // 1400 x 900, or less on a smaller screen (never wider than what it can show).
-  const QRect available = screen() ? screen()->availableGeometry() : QRect(0, 0, 1400, 900);
-  resize(std::min(1400, available.width() * 19 / 20), std::min(900, available.height() * 19 / 20));
-  QString database = options.database_path;
-  if (database.isEmpty() && use_settings_) database = QSettings().value(kDatabaseKey).toString();
-  if (database.isEmpty()) database = defaultDatabasePath();
-  const QString error = openDatabase(database);
-  if (!error.isEmpty()) statusBar()->showMessage(error);
-  restoreSettings(options);
-  updateRunnable();
-}
-
-QDockWidget* MainWindow::addPanel(const QString& name, const QString& title, QWidget* widget,
-                                  Qt::DockWidgetArea area) {
-  auto* dock_widget = new QDockWidget(title, this);
-  dock_widget->setObjectName(name);
-  dock_widget->setWidget(widget);
-  dock_widget->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable |
-                           QDockWidget::DockWidgetFloatable);
-  addDockWidget(area, dock_widget);
-  docks_ << dock_widget;
-  return dock_widget;
 }
 
 void MainWindow::defaultLayout() {
@@ -227,19 +215,17 @@ void MainWindow::defaultLayout() {
     dock_widget->setFloating(false);
     dock_widget->show();
   }
-  QDockWidget* experiment = dock(QStringLiteral("experimentDock"));
-  QDockWidget* controls = dock(QStringLiteral("runControlsDock"));
-  QDockWidget* loss = dock(QStringLiteral("lossDock"));
-  QDockWidget* comparison = dock(QStringLiteral("comparisonDock"));
-  QDockWidget* routing = dock(QStringLiteral("routingDock"));
-  QDockWidget* cluster = dock(QStringLiteral("clusterDock"));
-  QDockWidget* runs = dock(QStringLiteral("runsDock"));
+  QDockWidget* experiment = dock(Dock::kExperiment);
+  QDockWidget* controls = dock(Dock::kRunControls);
+  QDockWidget* loss = dock(Dock::kLoss);
+  QDockWidget* routing = dock(Dock::kRouting);
+  QDockWidget* runs = dock(Dock::kRuns);
   addDockWidget(Qt::LeftDockWidgetArea, experiment);
   splitDockWidget(experiment, controls, Qt::Vertical);
   addDockWidget(Qt::RightDockWidgetArea, loss);
   splitDockWidget(loss, routing, Qt::Horizontal);
-  tabifyDockWidget(loss, comparison);
-  tabifyDockWidget(routing, cluster);
+  tabifyDockWidget(loss, dock(Dock::kComparison));
+  tabifyDockWidget(routing, dock(Dock::kCluster));
   addDockWidget(Qt::BottomDockWidgetArea, runs);
   loss->raise();
   routing->raise();
@@ -248,119 +234,15 @@ void MainWindow::defaultLayout() {
   resizeDocks({loss, runs}, {600, 220}, Qt::Vertical);
 }
 
-void MainWindow::createMenus() {
-  const auto make = [this](const QString& name, const QString& text, const QKeySequence& shortcut) {
-    auto* created = new QAction(text, this);
-    created->setObjectName(name);
-    if (!shortcut.isEmpty()) created->setShortcut(shortcut);
-    return created;
-  };
-  QMenu* file = menuBar()->addMenu(tr("&File"));
-  QAction* new_action =
-      make(QStringLiteral("actionNew"), tr("&New experiment"), QKeySequence(tr("Ctrl+N")));
-  connect(new_action, &QAction::triggered, this, &MainWindow::newExperiment);
-  QAction* open_action =
-      make(QStringLiteral("actionOpen"), tr("&Open database…"), QKeySequence(tr("Ctrl+O")));
-  connect(open_action, &QAction::triggered, this, [this] {
-    const QString path = QFileDialog::getSaveFileName(
-        this, tr("Open database"), QFileInfo(database_path_).absolutePath(),
-        tr("TensorPoly stores (*.sqlite *.db);;All files (*)"), nullptr,
-        QFileDialog::DontConfirmOverwrite);
-    if (path.isEmpty()) return;
-    const QString error = openDatabase(path);
-    if (!error.isEmpty()) QMessageBox::warning(this, tr("Open database"), error);
-  });
-  QAction* attach_action = make(QStringLiteral("actionAttach"), tr("&Attach database…"), {});
-  connect(attach_action, &QAction::triggered, run_browser_, &RunBrowser::attachRequested);
-  QAction* load_config = make(QStringLiteral("actionLoadConfig"), tr("&Load config…"), {});
-  connect(load_config, &QAction::triggered, this, [this] {
-    const QString path =
-        QFileDialog::getOpenFileName(this, tr("Load config"), {}, tr("JSON (*.json)"));
-    if (path.isEmpty()) return;
-    const QString error = form_->loadFile(path);
-    if (!error.isEmpty()) QMessageBox::warning(this, tr("Load config"), error);
-  });
-  QAction* save_config =
-      make(QStringLiteral("actionSaveConfig"), tr("&Save config as…"), QKeySequence(tr("Ctrl+S")));
-  connect(save_config, &QAction::triggered, this, [this] {
-    QString path = QFileDialog::getSaveFileName(this, tr("Save config"), {}, tr("JSON (*.json)"));
-    if (path.isEmpty()) return;
-    if (!path.endsWith(QStringLiteral(".json"))) path += QStringLiteral(".json");
-    const QString error = form_->saveFile(path);
-    if (!error.isEmpty()) QMessageBox::warning(this, tr("Save config"), error);
-  });
-  QAction* export_action =
-      make(QStringLiteral("actionExport"), tr("&Export…"), QKeySequence(tr("Ctrl+E")));
-  connect(export_action, &QAction::triggered, this, &MainWindow::exportCurrentView);
-  QAction* export_config =
-      make(QStringLiteral("actionExportRunConfig"), tr("Export run &config…"), {});
-  connect(export_config, &QAction::triggered, this, &MainWindow::exportSelectedRunConfig);
-  QAction* quit_action =
-      make(QStringLiteral("actionQuit"), tr("&Quit"), QKeySequence(tr("Ctrl+Q")));
-  connect(quit_action, &QAction::triggered, this, &QMainWindow::close);
-  file->addActions({new_action, open_action, attach_action});
-  file->addSeparator();
-  file->addActions({load_config, save_config});
-  file->addSeparator();
-  file->addActions({export_action, export_config});
-  file->addSeparator();
-  file->addAction(quit_action);
-
-  QMenu* run = menuBar()->addMenu(tr("&Run"));
-  QAction* run_action = make(QStringLiteral("actionRun"), tr("&Run"), QKeySequence(tr("Ctrl+R")));
-  connect(run_action, &QAction::triggered, this, [this] {
-    const QString error = startRun();
-    if (!error.isEmpty()) statusBar()->showMessage(error, 10000);
-  });
-  QAction* pause_action =
-      make(QStringLiteral("actionPause"), tr("&Pause"), QKeySequence(tr("Ctrl+P")));
-  connect(pause_action, &QAction::triggered, this, [this] {
-    if (engine_->isPaused()) {
-      engine_->resume();
-    } else {
-      engine_->pause();
-    }
-  });
-  QAction* stop_action =
-      make(QStringLiteral("actionStop"), tr("&Stop"), QKeySequence(tr("Ctrl+.")));
-  connect(stop_action, &QAction::triggered, engine_, &EngineController::stop);
-  QAction* compare_action = make(QStringLiteral("actionCompare"), tr("&Compare selected runs"), {});
-  connect(compare_action, &QAction::triggered, this, [this] {
-    const QString error = compareRuns(run_browser_->selectedRuns());
-    if (!error.isEmpty()) statusBar()->showMessage(error, 10000);
-  });
-  run->addActions({run_action, pause_action, stop_action});
-  run->addSeparator();
-  run->addAction(compare_action);
-
-  QMenu* view = menuBar()->addMenu(tr("&View"));
-  for (QDockWidget* dock_widget : docks_) {
-    QAction* toggle = dock_widget->toggleViewAction();
-    toggle->setObjectName(QStringLiteral("toggle_") + dock_widget->objectName());
-    view->addAction(toggle);
-  }
-  view->addSeparator();
-  QAction* reset_layout = make(QStringLiteral("actionResetLayout"), tr("Reset &layout"), {});
-  connect(reset_layout, &QAction::triggered, this, [this] { restoreState(default_state_); });
-  view->addAction(reset_layout);
-
-  QMenu* help = menuBar()->addMenu(tr("&Help"));
-  QAction* about = make(QStringLiteral("actionAbout"), tr("&About TensorPoly Studio"), {});
-  connect(about, &QAction::triggered, this, [this] {
-    QMessageBox::about(
-        this, tr("About TensorPoly Studio"),
-        tr("<b>TensorPoly Studio</b> %1<br>Modular multi-task learning with tensor-product "
-           "adapters (Su et al., TMLR 2024).<br>GPL-3.0-or-later.")
-            .arg(QCoreApplication::applicationVersion()));
-  });
-  help->addAction(about);
-}
-
 QDockWidget* MainWindow::dock(const QString& name) const {
   for (QDockWidget* dock_widget : docks_) {
     if (dock_widget->objectName() == name) return dock_widget;
   }
   return nullptr;
+}
+
+QDockWidget* MainWindow::dock(Dock which) const {
+  return docks_.value(static_cast<qsizetype>(which), nullptr);
 }
 
 QAction* MainWindow::action(const QString& name) const { return findChild<QAction*>(name); }
@@ -583,130 +465,11 @@ void MainWindow::loadRun(bool incremental) {
 QString MainWindow::compareRuns(const std::vector<sessions::RunRef>& runs) {
   const QString error = comparison_view_->setRuns(store_.get(), runs);
   if (error.isEmpty()) {
-    QDockWidget* comparison = dock(QStringLiteral("comparisonDock"));
+    QDockWidget* comparison = dock(Dock::kComparison);
     comparison->show();
     comparison->raise();
   }
   return error;
-}
-
-QString MainWindow::viewOfFocus() const {
-  if (last_active_dock_) {
-    const auto found = viewNames().find(last_active_dock_->objectName());
-    if (found != viewNames().end() && found->second != QLatin1String("experiment") &&
-        found->second != QLatin1String("run_controls")) {
-      return found->second;
-    }
-  }
-  // Otherwise the visible plot: the comparison when it is on top, else the loss plot.
-  QDockWidget* comparison = dock(QStringLiteral("comparisonDock"));
-  if (comparison->isVisible() && !comparison->visibleRegion().isEmpty() &&
-      comparison_view_->runCount() > 0) {
-    return QStringLiteral("comparison");
-  }
-  return QStringLiteral("loss");
-}
-
-QString MainWindow::exportView(const QString& view, const QString& path) {
-  const QString suffix = QFileInfo(path).suffix().toLower();
-  if (view == QLatin1String("loss")) return loss_view_->exportTo(path);
-  if (view == QLatin1String("routing")) return heatmap_view_->exportTo(path);
-  if (view == QLatin1String("clustering")) return cluster_view_->exportTo(path);
-  if (view == QLatin1String("runs")) {
-    if (suffix != QLatin1String("csv")) return tr("%1: the run list exports to .csv").arg(path);
-    return exportModelCsv(runTable()->model(), path);
-  }
-  if (view == QLatin1String("comparison")) {
-    for (const ExportTarget& target : comparison_view_->exportTargets()) {
-      if (target.suffixes.contains(suffix)) return target.write(path);
-    }
-    return tr("%1: the current comparison tab does not export to .%2").arg(path, suffix);
-  }
-  return tr("Unknown view '%1'").arg(view);
-}
-
-void MainWindow::exportCurrentView() {
-  const QString view = viewOfFocus();
-  if (view == QLatin1String("comparison")) {
-    const QList<ExportTarget> targets = comparison_view_->exportTargets();
-    if (!targets.isEmpty()) exportWithDialog(this, targets.front());
-    return;
-  }
-  ExportTarget target;
-  target.label = view;
-  target.suffixes =
-      view == QLatin1String("runs")
-          ? QStringList{QStringLiteral("csv")}
-          : QStringList{QStringLiteral("png"), QStringLiteral("pdf"), QStringLiteral("csv")};
-  target.write = [this, view](const QString& path) { return exportView(view, path); };
-  exportWithDialog(this, target);
-}
-
-QString MainWindow::exportRunConfig(const sessions::RunRef& run, const QString& path) {
-  if (!store_) return tr("No database is open.");
-  try {
-    const sessions::RunDetails details = store_->run_details(run);
-    std::ofstream out(path.toStdString());
-    if (!out) return tr("%1: cannot write the file").arg(path);
-    out << nlohmann::json::parse(details.config_json).dump(2) << '\n';
-    out.close();
-    if (!out) return tr("%1: write failed").arg(path);
-  } catch (const std::exception& error) {
-    return QString::fromStdString(error.what());
-  }
-  return {};
-}
-
-void MainWindow::exportSelectedRunConfig() {
-  std::vector<sessions::RunRef> runs = run_browser_->selectedRuns();
-  if (runs.empty() && shown_run_.id > 0) runs.push_back(shown_run_);
-  if (runs.empty()) {
-    QMessageBox::information(this, tr("Export run config"), tr("Select a run first."));
-    return;
-  }
-  const QString path = QFileDialog::getSaveFileName(
-      this, tr("Export run config"), QStringLiteral("run-%1.json").arg(runs.front().id),
-      tr("JSON (*.json)"));
-  if (path.isEmpty()) return;
-  const QString error = exportRunConfig(runs.front(), path);
-  if (!error.isEmpty()) QMessageBox::warning(this, tr("Export run config"), error);
-}
-
-QString MainWindow::saveScreenshots(const QString& folder) {
-  if (!QDir().mkpath(folder)) return tr("%1: cannot create the folder").arg(folder);
-  settle(300);
-  QStringList failed;
-  const auto save = [&](QWidget* widget, const QString& name) {
-    const QString path = QDir(folder).filePath(name + QStringLiteral(".png"));
-    if (!widget->grab().save(path)) failed << path;
-  };
-  const bool comparing = comparison_view_->runCount() > 0;
-  for (QDockWidget* dock_widget : docks_) {
-    if (!dock_widget->isVisible()) continue;
-    if (comparing && dock_widget == dock(QStringLiteral("comparisonDock")))
-      continue;  // per tab below
-    dock_widget->raise();
-    settle(200);
-    save(dock_widget->widget(), viewNames().at(dock_widget->objectName()));
-  }
-  if (comparison_view_->runCount() > 0) {
-    dock(QStringLiteral("comparisonDock"))->raise();
-    const QStringList tabs = {QStringLiteral("curves"), QStringLiteral("config_diff"),
-                              QStringLiteral("final_metrics"), QStringLiteral("routing")};
-    for (int index = 0; index < comparison_view_->tabs()->count() && index < tabs.size(); ++index) {
-      comparison_view_->tabs()->setCurrentIndex(index);
-      settle(250);
-      save(comparison_view_, QStringLiteral("comparison_") + tabs[index]);
-    }
-    comparison_view_->tabs()->setCurrentIndex(0);
-  }
-  // The whole window last, with the run's own views on top.
-  dock(QStringLiteral("lossDock"))->raise();
-  dock(QStringLiteral("routingDock"))->raise();
-  settle(250);
-  save(this, QStringLiteral("main_window"));
-  return failed.isEmpty() ? QString()
-                          : tr("could not write %1").arg(failed.join(QStringLiteral(", ")));
 }
 
 }  // namespace tensorpoly::ui

@@ -8,12 +8,14 @@
 #pragma once
 
 #include <QElapsedTimer>
+#include <QKeySequence>
 #include <QMainWindow>
 #include <QPointer>
 #include <QString>
 #include <memory>
 
 #include "tensorpoly/sessions/store.h"
+#include "ui/main_window_docks.h"
 
 class QAction;
 class QDockWidget;
@@ -80,8 +82,8 @@ class MainWindow : public QMainWindow {
   ClusterView* clusterView() const { return cluster_view_; }
   RunBrowser* runBrowser() const { return run_browser_; }
   ComparisonView* comparisonView() const { return comparison_view_; }
-  // By object name: experimentDock, runControlsDock, lossDock, routingDock,
-  // clusterDock, runsDock, comparisonDock.
+  // By object name (kDocks in main_window_docks.h): experimentDock, runControlsDock,
+  // lossDock, comparisonDock, routingDock, clusterDock, runsDock.
   QDockWidget* dock(const QString& name) const;
   QList<QDockWidget*> docks() const { return docks_; }
   QAction* action(const QString& name) const;
@@ -102,17 +104,30 @@ class MainWindow : public QMainWindow {
 
  private:
   void init(const MainWindowOptions& options);
-  QDockWidget* addPanel(const QString& name, const QString& title, QWidget* widget,
-                        Qt::DockWidgetArea area);
-  void createMenus();
+  // One dock per row of kDocks (main_window_docks.h), in its order.
+  void createPanels();
+  QWidget* panelWidget(Dock which) const;
+  QDockWidget* dock(Dock which) const;
+  void createStatusBar();
+  void connectPanels();
   void defaultLayout();
+  // main_window_actions.cpp: the menu bar and its named actions.
+  QAction* newAction(const QString& name, const QString& text, const QKeySequence& shortcut = {});
+  void createMenus();
+  void createFileMenu();
+  void createRunMenu();
+  void createViewMenu();
+  void createHelpMenu();
   void restoreSettings(const MainWindowOptions& options);
   void saveSettings();
   void updateStatus();
   void newExperiment();
+  // main_window_export.cpp: File ▸ Export… and the screenshots.
   void exportCurrentView();
   void exportSelectedRunConfig();
-  QString viewOfFocus() const;
+  // The exportable panel File ▸ Export… writes: the last one with focus, else the
+  // comparison when it is on top, else the loss plot.
+  Dock viewOfFocus() const;
   void onRunAdvanced(qint64 run_id, qint64 last_step);
   void onRunStarted(qint64 run_id, qint64 total_steps, const QString& device);
   void onRunEnded(qint64 run_id, const QString& status, qint64 step, const QString& message);

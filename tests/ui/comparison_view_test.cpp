@@ -2,6 +2,7 @@
 #include "ui/comparison_view.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -11,6 +12,9 @@
 #include <map>
 
 #include "studio_test_support.h"
+#include "ui/comparison_curves_page.h"
+#include "ui/comparison_metrics_page.h"
+#include "ui/comparison_routing_page.h"
 #include "ui/qcustomplot_include.h"
 #include "ui/routing_heatmap_view.h"
 #include "ui/task_selection.h"
@@ -111,22 +115,109 @@ void redraw(RoutingHeatmapView* view) {
   view->plot()->replot(QCustomPlot::rpImmediateRefresh);
 }
 
-TEST(ConfigDiff, FlattensNestedJsonToDottedKeys) {
-  const auto flat = flattenJson(R"({"a": {"b": 1, "c": [2, {"d": "x"}]}, "e": true, "f": {}})");
-  const std::map<std::string, std::string> expected = {
-      {"a.b", "1"}, {"a.c[0]", "2"}, {"a.c[1].d", "\"x\""}, {"e", "true"}, {"f", "{}"}};
-  EXPECT_EQ(flat, expected);
-  EXPECT_THROW(flattenJson("{"), std::invalid_argument);
+void execute(const QString& database, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(database.toStdString().c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  const std::string message = error ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(db);
+  ASSERT_EQ(rc, SQLITE_OK) << message;
 }
 
-TEST(ConfigDiff, ListsOnlyTheFieldsThatDiffer) {
-  const auto differences = diffConfigs(
-      {R"({"x": 1, "y": {"z": 2, "w": 3}})", R"({"x": 1, "y": {"z": 5, "w": 3}, "v": 0})"});
-  ASSERT_EQ(differences.size(), 2u);
-  EXPECT_EQ(differences[0].key, "v");
-  EXPECT_EQ(differences[0].values, (std::vector<std::string>{"", "0"}));
-  EXPECT_EQ(differences[1].key, "y.z");
-  EXPECT_EQ(differences[1].values, (std::vector<std::string>{"2", "5"}));
+TEST(ComparisonView, ARunTheStoreDoesNotHaveIsReportedNotCompared) {
+  testing::ensureApplication();
+  const QString database = testing::tempPath("compare-missing.sqlite");
+  const int64_t a = testing::recordRun(database, testing::FakeRun{});
+  auto store = sessions::Store::open(database.toStdString());
+  ComparisonView view;
+  const QString error = view.setRuns(&store, {sessions::RunRef(a), sessions::RunRef(a + 41)});
+  EXPECT_TRUE(error.contains(QStringLiteral("no run %1").arg(a + 41))) << error.toStdString();
+  EXPECT_EQ(view.runCount(), 0);
+  EXPECT_TRUE(view.heatmaps().empty());
+}
+
+TEST(ComparisonView, AConfigThatIsNotJsonIsRefusedNamingTheRun) {
+  testing::ensureApplication();
+  const QString database = testing::tempPath("compare-bad-config.sqlite");
+  const int64_t a = testing::recordRun(database, testing::FakeRun{});
+  testing::FakeRun second;
+  second.name = "broken";
+  const int64_t b = testing::recordRun(database, second);
+  execute(database,
+          "UPDATE runs SET config_json = '{\"adapter\": ' WHERE id = " + std::to_string(b));
+  auto store = sessions::Store::open(database.toStdString());
+  ComparisonView view;
+  const QString error = view.setRuns(&store, {sessions::RunRef(a), sessions::RunRef(b)});
+  EXPECT_TRUE(error.startsWith(QStringLiteral("%1 broken: config JSON: ").arg(b)))
+      << error.toStdString();
+  EXPECT_EQ(view.runCount(), 0);
+}
+
+// A run whose rows the store cannot read (here: a routing row whose values do not fit
+// its shape) is shown without that data, and the routing tab says why, naming the run;
+// the other run is drawn as usual.
+TEST(ComparisonView, RoutingTheStoreCannotReadIsSaidNotShownAsNoRouting) {
+  testing::ensureApplication();
+  const QString database = testing::tempPath("compare-damaged-routing.sqlite");
+  const int64_t a = testing::recordRun(database, testing::FakeRun{});
+  testing::FakeRun second;
+  second.name = "damaged";
+  const int64_t b = testing::recordRun(database, second);
+  execute(database, "UPDATE routing SET shape = '[7]' WHERE run_id = " + std::to_string(b));
+  auto store = sessions::Store::open(database.toStdString());
+  ComparisonView view;
+  ASSERT_EQ(view.setRuns(&store, {sessions::RunRef(a), sessions::RunRef(b)}), QString());
+
+  const QString problems = view.routingPage()->problems();
+  EXPECT_TRUE(problems.startsWith(QStringLiteral("%1 damaged: ").arg(b))) << problems.toStdString();
+  EXPECT_TRUE(problems.contains(QStringLiteral("bytes of values for shape [7]")))
+      << problems.toStdString();
+  ASSERT_EQ(view.heatmaps().size(), 2u);
+  EXPECT_FALSE(view.heatmaps()[0]->layers().isEmpty());
+  EXPECT_TRUE(view.heatmaps()[1]->layers().isEmpty());
+  // The other tabs read other tables and have nothing to report.
+  EXPECT_EQ(view.curvesPage()->problems(), QString());
+  EXPECT_EQ(view.metricsPage()->problems(), QString());
+}
+
+// A run of an attached store that is detached while it is compared: its curve and its
+// final metrics cannot be read any more, and each tab says so.
+TEST(ComparisonView, ADetachedStoreIsSaidOnTheCurvesAndMetricsTabs) {
+  testing::ensureApplication();
+  const QString local = testing::tempPath("compare-local.sqlite");
+  const int64_t a = testing::recordRun(local, testing::FakeRun{});
+  const QString remote = testing::tempPath("compare-remote.sqlite");
+  const int64_t b = testing::recordRun(remote, testing::FakeRun{});
+  auto store = sessions::Store::open(local.toStdString());
+  const std::string name = store.attach(remote.toStdString());
+  ComparisonView view;
+  ASSERT_EQ(view.setRuns(&store, {sessions::RunRef(a), sessions::RunRef(name, b)}), QString());
+  EXPECT_EQ(view.curvesPage()->problems(), QString());
+  EXPECT_GT(view.curvePlot()->graph(1)->dataCount(), 0);
+
+  store.detach(name);
+  view.curveSplitCombo()->setCurrentIndex(view.curveSplitCombo()->findText("eval"));
+  const QString curves = view.curvesPage()->problems();
+  EXPECT_TRUE(
+      curves.startsWith(QStringLiteral("%1:%2 fake: ").arg(QString::fromStdString(name)).arg(b)))
+      << curves.toStdString();
+  EXPECT_TRUE(curves.contains(
+      QStringLiteral("no attached database named '%1'").arg(QString::fromStdString(name))))
+      << curves.toStdString();
+  ASSERT_EQ(view.curvePlot()->graphCount(), 2);
+  EXPECT_GT(view.curvePlot()->graph(0)->dataCount(), 0);
+  EXPECT_EQ(view.curvePlot()->graph(1)->dataCount(), 0);
+
+  QComboBox* metric = view.metricsPage()->metricCombo();
+  ASSERT_GT(metric->count(), 1);
+  metric->setCurrentIndex(metric->currentIndex() == 0 ? 1 : 0);
+  // The store's own message (here SQLite's "no such table: db1.metrics"), beside the run.
+  const QString metrics = view.metricsPage()->problems();
+  EXPECT_TRUE(
+      metrics.startsWith(QStringLiteral("%1:%2 fake: ").arg(QString::fromStdString(name)).arg(b)))
+      << metrics.toStdString();
 }
 
 TEST(ComparisonView, ComparingTwoStoredRunsListsExactlyTheDifferingConfigFields) {

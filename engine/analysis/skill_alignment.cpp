@@ -1,5 +1,6 @@
+// Skill alignment between runs: the Hungarian method and routing similarity of skills.
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "ui/skill_alignment.h"
+#include "tensorpoly/skill_alignment.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,16 +10,17 @@
 #include <stdexcept>
 #include <string>
 
-namespace tensorpoly::ui {
+namespace tensorpoly::analysis {
 
 std::vector<int> solve_assignment(const std::vector<double>& cost, int n_rows, int n_cols) {
   if (n_rows < 0 || n_cols < 0 || n_rows > n_cols) {
     throw std::invalid_argument("solve_assignment: need 0 <= rows <= columns, got " +
                                 std::to_string(n_rows) + " x " + std::to_string(n_cols));
   }
-  if (cost.size() != static_cast<size_t>(n_rows) * static_cast<size_t>(n_cols)) {
+  const size_t expected = static_cast<size_t>(n_rows) * static_cast<size_t>(n_cols);
+  if (cost.size() != expected) {
     throw std::invalid_argument("solve_assignment: cost has " + std::to_string(cost.size()) +
-                                " entries, expected " + std::to_string(n_rows * n_cols));
+                                " entries, expected " + std::to_string(expected));
   }
   if (n_rows == 0) return {};
   // Shortest augmenting paths with potentials (Kuhn-Munkres), 1-based with a
@@ -244,4 +246,4 @@ RoutingMatrix reorder_skills(const RoutingMatrix& matrix, const std::vector<int>
   return result;
 }
 
-}  // namespace tensorpoly::ui
+}  // namespace tensorpoly::analysis

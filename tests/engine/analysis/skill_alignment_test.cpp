@@ -1,5 +1,7 @@
+// Skill alignment: the Hungarian method against brute force, and skills matched
+// between runs whose suites are reordered or only overlap.
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "ui/skill_alignment.h"
+#include "tensorpoly/skill_alignment.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +10,7 @@
 #include <numeric>
 #include <random>
 
-namespace tensorpoly::ui {
+namespace tensorpoly::analysis {
 namespace {
 
 // Brute force over every permutation: the reference the Hungarian method must match.
@@ -119,9 +121,9 @@ TEST(SkillAlignment, MoreSkillsInTheOtherRunAreAppended) {
 // Routing of a suite: each task routes mostly to one skill (its "own"), and the
 // other run learnt the same skills under a permutation. Tasks are given by name so
 // that the other run can list them in another order.
-RoutingMatrix suiteRouting(const std::vector<std::string>& task_names,
-                           const std::map<std::string, int>& skill_of_task,
-                           const std::vector<int>& permutation) {
+RoutingMatrix suite_routing(const std::vector<std::string>& task_names,
+                            const std::map<std::string, int>& skill_of_task,
+                            const std::vector<int>& permutation) {
   const auto n_skills = static_cast<int64_t>(permutation.size());
   RoutingMatrix matrix;
   matrix.layer = "encoder.block.0.layer.0.SelfAttention.q";
@@ -151,8 +153,8 @@ TEST(SkillAlignment, ReorderedSuitesAreAlignedOnTheTasksMatchedByName) {
   // Same suite, listed in another order; skill p[s] of the other run is skill s.
   const std::vector<std::string> other_tasks = {"shift", "upper", "copy", "reverse"};
   const std::vector<int> permutation = {2, 0, 3, 1};
-  const RoutingMatrix reference = suiteRouting(reference_tasks, skill_of_task, {0, 1, 2, 3});
-  const RoutingMatrix other = suiteRouting(other_tasks, skill_of_task, permutation);
+  const RoutingMatrix reference = suite_routing(reference_tasks, skill_of_task, {0, 1, 2, 3});
+  const RoutingMatrix other = suite_routing(other_tasks, skill_of_task, permutation);
 
   const SkillAlignment by_name =
       align_skills(reference, other, match_tasks_by_name(reference_tasks, other_tasks));
@@ -168,7 +170,7 @@ TEST(SkillAlignment, ReorderedSuitesAreAlignedOnTheTasksMatchedByName) {
   const std::vector<std::string> partial_tasks = {"upper", "extra", "copy", "reverse"};
   std::map<std::string, int> partial_skills = skill_of_task;
   partial_skills["extra"] = 3;
-  const RoutingMatrix partial = suiteRouting(partial_tasks, partial_skills, permutation);
+  const RoutingMatrix partial = suite_routing(partial_tasks, partial_skills, permutation);
   const SkillAlignment on_overlap =
       align_skills(reference, partial, match_tasks_by_name(reference_tasks, partial_tasks));
   ASSERT_TRUE(on_overlap.aligned) << on_overlap.reason;
@@ -178,8 +180,8 @@ TEST(SkillAlignment, ReorderedSuitesAreAlignedOnTheTasksMatchedByName) {
 }
 
 TEST(SkillAlignment, NoTaskInCommonKeepsTheRawOrderAndSaysWhy) {
-  const RoutingMatrix reference = suiteRouting({"a", "b"}, {{"a", 0}, {"b", 1}}, {0, 1});
-  const RoutingMatrix other = suiteRouting({"x", "y"}, {{"x", 1}, {"y", 0}}, {0, 1});
+  const RoutingMatrix reference = suite_routing({"a", "b"}, {{"a", 0}, {"b", 1}}, {0, 1});
+  const RoutingMatrix other = suite_routing({"x", "y"}, {{"x", 1}, {"y", 0}}, {0, 1});
   const SkillAlignment alignment =
       align_skills(reference, other, match_tasks_by_name({"a", "b"}, {"x", "y"}));
   EXPECT_FALSE(alignment.aligned);
@@ -189,4 +191,4 @@ TEST(SkillAlignment, NoTaskInCommonKeepsTheRawOrderAndSaysWhy) {
 }
 
 }  // namespace
-}  // namespace tensorpoly::ui
+}  // namespace tensorpoly::analysis

@@ -2,7 +2,8 @@
 // the same skills may list them in any order. Before two routing matrices are
 // drawn side by side, the skills of one are matched one-to-one with those of
 // the other so that the total routing similarity is maximal (Hungarian method).
-// Plain C++ on RoutingMatrix; no Qt, no torch.
+// Plain C++ on RoutingMatrix; no Qt, no torch, so the comparison view and the
+// command line share it.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
@@ -13,7 +14,7 @@
 
 #include "tensorpoly/routing.h"
 
-namespace tensorpoly::ui {
+namespace tensorpoly::analysis {
 
 // Minimum-cost assignment of rows to columns (Hungarian method, O(n^3)).
 // `cost` is row-major [n_rows, n_cols] with n_rows <= n_cols. Returns, for every
@@ -58,4 +59,4 @@ SkillAlignment align_skills(const RoutingMatrix& reference, const RoutingMatrix&
 // in their original order, so nothing is hidden.
 RoutingMatrix reorder_skills(const RoutingMatrix& matrix, const std::vector<int>& order);
 
-}  // namespace tensorpoly::ui
+}  // namespace tensorpoly::analysis
