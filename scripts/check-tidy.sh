@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs clang-tidy (the repository's .clang-tidy) over the sources of the torch-free
+# libraries: engine/api, engine/analysis and sessions/ (their headers are checked
+# where these sources include them). Those are cheap to analyse; the LibTorch and Qt
+# sources are not (each drags in hundreds of thousands of header lines). Any finding
+# fails. Part of the README's test command (scripts/test.sh) and of ctest
+# (Tidy.TorchFreeLibrariesClean).
+# Usage: scripts/check-tidy.sh [BUILD_DIR] [FILE...]
+#   BUILD_DIR  a configured build folder with compile_commands.json
+#              (default: $TENSORPOLY_BUILD_DIR, else build/)
+#   FILE...    check these instead of the torch-free libraries
+#   TIDY_JOBS  parallel clang-tidy processes (default: the number of cores)
+# Exit status: 0 clean, 1 findings, 2 clang-tidy or the compile database is missing.
+# SPDX-License-Identifier: GPL-3.0-or-later
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build_dir=${1:-${TENSORPOLY_BUILD_DIR:-$root/build}}
+(($#)) && shift
+if ! command -v clang-tidy >/dev/null; then
+  echo "check-tidy.sh: clang-tidy is missing (scripts/install-deps.sh installs it)" >&2
+  exit 2
+fi
+if [[ ! -f $build_dir/compile_commands.json ]]; then
+  echo "check-tidy.sh: $build_dir/compile_commands.json is missing (run scripts/build.sh)" >&2
+  exit 2
+fi
+
+files=()
+if (($#)); then
+  files=("$@")
+else
+  cd "$root"
+  while IFS= read -r -d '' file; do
+    [[ -f $file ]] && files+=("$root/$file")
+  done < <(git ls-files -z -- 'engine/api/*.cpp' 'engine/analysis/*.cpp' 'sessions/*.cpp')
+fi
+((${#files[@]})) || { echo "check-tidy.sh: no sources to check" >&2; exit 2; }
+
+# One clang-tidy per source, TIDY_JOBS at a time; xargs exits non-zero if any fails.
+# --quiet drops the "N warnings generated" chatter; findings are errors.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+start=$SECONDS
+if printf '%s\0' "${files[@]}" |
+  xargs -0 -n 1 -P "${TIDY_JOBS:-$(nproc)}" \
+    clang-tidy -p "$build_dir" --quiet --warnings-as-errors='*' >"$log" 2>&1; then
+  echo "check-tidy.sh: ${#files[@]} sources clean ($((SECONDS - start)) s)"
+  exit 0
+fi
+cat "$log" >&2
+echo "check-tidy.sh: findings in the files above (${#files[@]} sources checked;" \
+  "see docs/CONTRIBUTING.md)" >&2
+exit 1
