@@ -10,14 +10,26 @@ std::map<std::string, Command>& commands() {
   return registry;
 }
 
+namespace {
+
+// A variable of the environment, or nullptr when unset or empty. getenv is safe here:
+// tensorpoly-run changes its environment only in main, before any thread starts
+// (select_blas_kernel), and reads it afterwards.
+const char* environment(const char* name) {
+  const char* value = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): see above
+  return value && *value ? value : nullptr;
+}
+
+}  // namespace
+
 std::string default_database_path() {
-  if (const char* env = std::getenv("TENSORPOLY_DB"); env && *env) return env;
+  if (const char* env = environment("TENSORPOLY_DB")) return env;
   // Same place as QStandardPaths::AppDataLocation for organisation "TensorPoly"
   // and application "TensorPoly Studio" (the GUI's default).
   std::string base;
-  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) {
+  if (const char* xdg = environment("XDG_DATA_HOME")) {
     base = xdg;
-  } else if (const char* home = std::getenv("HOME"); home && *home) {
+  } else if (const char* home = environment("HOME")) {
     base = std::string(home) + "/.local/share";
   } else {
     base = ".";

@@ -10,6 +10,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tensorpoly::app {
@@ -39,13 +40,24 @@ std::vector<std::string> option_values(const std::vector<std::string>& args,
 bool has_flag(const std::vector<std::string>& args, const std::string& name);
 
 // What an integer option accepts. The message for a bad value reads
-// "--NAME expects MEANING (RANGE; NOTE), got 'TEXT'", e.g.
-// "--threads expects a thread count (an integer >= 0; 0 = one per core), got 'x'".
+// "--NAME expects MEANING (RANGE; NOTE), got 'TEXT'", e.g. "--steps expects a step count
+// (a positive integer), got '2x'". The range shown is the real one, including a bound
+// that only the storage type sets (threads: "an integer from 0 to 2147483647").
 struct IntegerOption {
+  // Not explicit: callers write {"steps", "a step count", 1}.
+  IntegerOption(std::string name, std::string meaning = {},
+                int64_t min = std::numeric_limits<int64_t>::min(),
+                int64_t max = std::numeric_limits<int64_t>::max(), std::string note = {})
+      : name(std::move(name)),
+        meaning(std::move(meaning)),
+        min(min),
+        max(max),
+        note(std::move(note)) {}
+
   std::string name;     // without the dashes
   std::string meaning;  // what the number is ("a run id"); may be empty
-  int64_t min = std::numeric_limits<int64_t>::min();
-  int64_t max = std::numeric_limits<int64_t>::max();
+  int64_t min;
+  int64_t max;
   std::string note;  // what a special value means ("0 = one per core"); may be empty
 };
 

@@ -242,8 +242,8 @@ TEST(AnalyzeCli, ConflictingOrInvalidOptionsExitTwo) {
       {"--step -1", "--step expects a step (an integer >= 0), got '-1'"},
       {"--step 5x", "--step expects a step (an integer >= 0), got '5x'"},
       {"--clusters -2",
-       "--clusters expects a cluster count (an integer >= 0; 0 = the number of known families), "
-       "got '-2'"},
+       "--clusters expects a cluster count (an integer from 0 to 2147483647; 0 = the number of "
+       "known families), got '-2'"},
       {"--clusters 99999999999", "--clusters expects a cluster count"},
       {"--threshold -0.5", "--threshold expects a distance (a number >= 0), got '-0.5'"},
       {"--threshold nan", "--threshold expects a distance (a number >= 0), got 'nan'"},
