@@ -1,3 +1,4 @@
+// The subcommand registry and the default store path of tensorpoly-run (run/command.h).
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "run/command.h"
 
