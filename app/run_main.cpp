@@ -8,25 +8,10 @@
 #include <vector>
 
 #include "run/command.h"
+#include "run/options.h"
 #include "tensorpoly/runtime.h"
 
 namespace {
-
-// --threads N: a whole number >= 0 (0 = one per core).
-int thread_count(const std::string& text) {
-  size_t used = 0;
-  int value = -1;
-  try {
-    value = std::stoi(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || value < 0) {
-    throw std::invalid_argument(
-        "--threads: expected a whole number >= 0 (0 = one per core), got '" + text + "'");
-  }
-  return value;
-}
 
 void print_help() {
   using namespace tensorpoly::app;
@@ -78,7 +63,8 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
   try {
-    tensorpoly::configure_threads(thread_count(option_value(args, "threads", "0")));
+    // --threads is every command's: checked here, once, before the command runs.
+    tensorpoly::configure_threads(static_cast<int>(integer_option(args, threads_option(), 0)));
     return found->second.run(args);
   } catch (const std::invalid_argument& error) {
     std::cerr << "tensorpoly-run " << name << ": " << error.what() << "\n";

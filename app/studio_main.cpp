@@ -23,14 +23,16 @@ int main(int argc, char** argv) {
   parser.setApplicationDescription(QStringLiteral("Train, watch and compare TensorPoly runs."));
   parser.addHelpOption();
   parser.addVersionOption();
-  QCommandLineOption database_option(QStringLiteral("db"),
-                                     QStringLiteral("SQLite store to open (default: the last one, else %1)")
-                                         .arg(tensorpoly::ui::defaultDatabasePath()),
-                                     QStringLiteral("file"));
-  QCommandLineOption config_option(QStringLiteral("config"),
-                                   QStringLiteral("Experiment config JSON for the form (default: the last "
-                                                  "one, else the built-in default experiment)."),
-                                   QStringLiteral("file"));
+  QCommandLineOption database_option(
+      QStringLiteral("db"),
+      QStringLiteral("SQLite store to open (default: the last one, else %1)")
+          .arg(tensorpoly::ui::defaultDatabasePath()),
+      QStringLiteral("file"));
+  QCommandLineOption config_option(
+      QStringLiteral("config"),
+      QStringLiteral("Experiment config JSON for the form (default: the last "
+                     "one, else the built-in default experiment)."),
+      QStringLiteral("file"));
   QCommandLineOption screenshot_option(
       QStringLiteral("screenshot-dir"),
       QStringLiteral("Show the newest run (and compare the two newest), save every panel as PNG "

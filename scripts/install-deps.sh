@@ -12,6 +12,7 @@ packages=(
   libopenblas0-openmp        # optimized BLAS sharing LibTorch's OpenMP pool
   libsqlite3-dev nlohmann-json3-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
+  clang-format clang-tidy    # scripts/check-format.sh, scripts/check-tidy.sh
 )
 if [[ "${1:-}" != "--no-gui" ]]; then
   packages+=(

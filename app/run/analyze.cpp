@@ -2,6 +2,7 @@
 // step and print clusters, agreement with the known families and skills, and
 // routing entropy as JSON (the same analysis the clustering view shows).
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include <climits>
 #include <iostream>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -20,34 +21,6 @@ namespace {
 
 namespace ta = tensorpoly::analysis;
 
-int64_t parse_integer(const std::string& option, const std::string& text) {
-  size_t used = 0;
-  int64_t value = 0;
-  try {
-    value = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size()) {
-    throw std::invalid_argument("--" + option + " expects an integer, got '" + text + "'");
-  }
-  return value;
-}
-
-double parse_number(const std::string& option, const std::string& text) {
-  size_t used = 0;
-  double value = 0.0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size()) {
-    throw std::invalid_argument("--" + option + " expects a number, got '" + text + "'");
-  }
-  return value;
-}
-
 ta::ReportOptions report_options(const std::vector<std::string>& args) {
   ta::ReportOptions options;
   options.linkage = ta::parse_linkage(option_value(args, "linkage", "average"));
@@ -59,23 +32,17 @@ ta::ReportOptions report_options(const std::vector<std::string>& args) {
                                   ")");
     }
   }
-  options.clusters =
-      static_cast<int>(parse_integer("clusters", option_value(args, "clusters", "0")));
-  if (options.clusters < 0) {
-    throw std::invalid_argument("--clusters must be >= 1 (or 0: the number of known families)");
-  }
+  options.clusters = static_cast<int>(integer_option(
+      args, {"clusters", "a cluster count", 0, INT_MAX, "0 = the number of known families"}, 0));
   const std::string threshold = option_value(args, "threshold");
-  if (!threshold.empty()) {
-    options.threshold = parse_number("threshold", threshold);
-    if (options.threshold < 0) throw std::invalid_argument("--threshold must be >= 0");
-  }
+  if (!threshold.empty()) options.threshold = parse_number("threshold", "a distance", 0, threshold);
   const std::string scope = option_value(args, "scope", "all");
   if (scope == "encoder") {
     options.layers.scope = ta::LayerScope::kEncoder;
   } else if (scope == "decoder") {
     options.layers.scope = ta::LayerScope::kDecoder;
   } else if (scope != "all") {
-    throw std::invalid_argument("--scope must be all, encoder or decoder, got '" + scope + "'");
+    throw std::invalid_argument("--scope expects all, encoder or decoder, got '" + scope + "'");
   }
   options.layers.pattern = option_value(args, "layers");
   options.layers.layer = option_value(args, "layer");
@@ -92,14 +59,7 @@ int analyze(const std::vector<std::string>& args) {
                                 "' (analyze takes only options: " + allowed_options(spec) + ")");
   }
   const int64_t run_id = run_option(args);
-  const std::string step_text = option_value(args, "step");
-  std::optional<int64_t> requested_step;
-  if (!step_text.empty()) {
-    requested_step = parse_integer("step", step_text);
-    if (*requested_step < 0) {
-      throw std::invalid_argument("--step must be a step (>= 0), got " + step_text);
-    }
-  }
+  const std::optional<int64_t> requested_step = integer_option(args, {"step", "a step", 0});
   const ta::ReportOptions options = report_options(args);
   const std::string database = database_option(args);
 

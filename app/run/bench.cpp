@@ -11,23 +11,6 @@
 namespace tensorpoly::app {
 namespace {
 
-int64_t integer_option(const std::vector<std::string>& args, const std::string& name,
-                       int64_t fallback) {
-  const std::string text = option_value(args, name);
-  if (text.empty()) return fallback;
-  size_t used = 0;
-  int64_t value = 0;
-  try {
-    value = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size()) {
-    throw std::invalid_argument("--" + name + ": expected an integer, got '" + text + "'");
-  }
-  return value;
-}
-
 int bench(const std::vector<std::string>& args) {
   const OptionSpec spec{
       {"preset", "method", "batch", "src-len", "tgt-len", "steps", "warmup", "threads", "device"},
@@ -40,12 +23,14 @@ int bench(const std::vector<std::string>& args) {
   BenchOptions options;
   options.preset = option_value(args, "preset", options.preset);
   options.method = option_value(args, "method", options.method);
-  options.batch_size = integer_option(args, "batch", options.batch_size);
-  options.source_length = integer_option(args, "src-len", options.source_length);
-  options.target_length = integer_option(args, "tgt-len", options.target_length);
-  options.steps = integer_option(args, "steps", options.steps);
-  options.warmup_steps = integer_option(args, "warmup", options.warmup_steps);
-  options.threads = static_cast<int>(integer_option(args, "threads", options.threads));
+  options.batch_size = integer_option(args, {"batch", "a batch size", 1}, options.batch_size);
+  options.source_length =
+      integer_option(args, {"src-len", "a length in tokens", 1}, options.source_length);
+  options.target_length =
+      integer_option(args, {"tgt-len", "a length in tokens", 1}, options.target_length);
+  options.steps = integer_option(args, {"steps", "a step count", 1}, options.steps);
+  options.warmup_steps = integer_option(args, {"warmup", "a step count", 0}, options.warmup_steps);
+  options.threads = static_cast<int>(integer_option(args, threads_option(), options.threads));
   options.device = option_value(args, "device", options.device);
   const BenchResult result = run_training_benchmark(options);
   // ordered_json keeps the documented field order.

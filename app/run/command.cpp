@@ -1,9 +1,8 @@
+// The subcommand registry and the default store path of tensorpoly-run (run/command.h).
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "run/command.h"
 
-#include <algorithm>
 #include <cstdlib>
-#include <stdexcept>
 
 namespace tensorpoly::app {
 
@@ -12,31 +11,26 @@ std::map<std::string, Command>& commands() {
   return registry;
 }
 
-std::string option_value(const std::vector<std::string>& args, const std::string& name,
-                         const std::string& fallback) {
-  const std::string flag = "--" + name;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == flag) {
-      if (i + 1 >= args.size()) throw std::invalid_argument(flag + " needs a value");
-      return args[i + 1];
-    }
-    if (args[i].rfind(flag + "=", 0) == 0) return args[i].substr(flag.size() + 1);
-  }
-  return fallback;
+namespace {
+
+// A variable of the environment, or nullptr when unset or empty. getenv is safe here:
+// tensorpoly-run changes its environment only in main, before any thread starts
+// (select_blas_kernel), and reads it afterwards.
+const char* environment(const char* name) {
+  const char* value = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): see above
+  return value && *value ? value : nullptr;
 }
 
-bool has_flag(const std::vector<std::string>& args, const std::string& name) {
-  return std::find(args.begin(), args.end(), "--" + name) != args.end();
-}
+}  // namespace
 
 std::string default_database_path() {
-  if (const char* env = std::getenv("TENSORPOLY_DB"); env && *env) return env;
+  if (const char* env = environment("TENSORPOLY_DB")) return env;
   // Same place as QStandardPaths::AppDataLocation for organisation "TensorPoly"
   // and application "TensorPoly Studio" (the GUI's default).
   std::string base;
-  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) {
+  if (const char* xdg = environment("XDG_DATA_HOME")) {
     base = xdg;
-  } else if (const char* home = std::getenv("HOME"); home && *home) {
+  } else if (const char* home = environment("HOME")) {
     base = std::string(home) + "/.local/share";
   } else {
     base = ".";

@@ -13,32 +13,26 @@ namespace tensorpoly::app {
 // Exit codes of tensorpoly-run (documented in --help).
 enum ExitCode : int {
   kExitOk = 0,
-  kExitFailure = 1,        // the run failed (error while running)
-  kExitUsage = 2,          // bad command line or configuration
-  kExitDiverged = 3,       // training stopped on NaN/Inf
-  kExitStopped = 4,        // stopped by a signal or a request before the end
-  kExitStoreError = 5,     // the SQLite store could not be opened or written
+  kExitFailure = 1,     // the run failed (error while running)
+  kExitUsage = 2,       // bad command line or configuration
+  kExitDiverged = 3,    // training stopped on NaN/Inf
+  kExitStopped = 4,     // stopped by a signal or a request before the end
+  kExitStoreError = 5,  // the SQLite store could not be opened or written
 };
 
 struct Command {
-  std::string summary;     // one line for --help
-  std::string usage;       // full usage for `tensorpoly-run help NAME`
+  std::string summary;  // one line for --help
+  std::string usage;    // full usage for `tensorpoly-run help NAME`
   std::function<int(const std::vector<std::string>& args)> run;
 };
 
 std::map<std::string, Command>& commands();
 
 struct Registration {
-  Registration(const std::string& name, Command command) {
-    commands()[name] = std::move(command);
-  }
+  Registration(const std::string& name, Command command) { commands()[name] = std::move(command); }
 };
 
-// Small argument helpers shared by the subcommands.
-// Returns the value of `--name VALUE` or `--name=VALUE`, or `fallback`.
-std::string option_value(const std::vector<std::string>& args, const std::string& name,
-                         const std::string& fallback = {});
-bool has_flag(const std::vector<std::string>& args, const std::string& name);
+// Option parsing (option_value, integer_option, ...) lives in run/options.h.
 // The default store: $TENSORPOLY_DB, else the GUI's AppDataLocation file
 // (~/.local/share/TensorPoly/TensorPoly Studio/sessions.sqlite).
 std::string default_database_path();

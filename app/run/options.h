@@ -1,11 +1,16 @@
-// Strict option checking for the subcommands: every --flag must be one the command
-// knows, so that a typo (--step 5) is an error instead of a silently ignored option.
+// The one option parser of tensorpoly-run's subcommands: strict option checking
+// (every --flag must be one the command knows, so that a typo such as --step 5 is an
+// error instead of a silently ignored option), option values, and integer and number
+// options with range checks and one message format: "--NAME expects ..., got 'X'".
+// Every error is a std::invalid_argument, which tensorpoly-run turns into exit code 2.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-#include <algorithm>
-#include <stdexcept>
+#include <cstdint>
+#include <limits>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tensorpoly::app {
@@ -16,55 +21,62 @@ struct OptionSpec {
 };
 
 // The allowed options, for messages: "--batch, --device, --no-db".
-inline std::string allowed_options(const OptionSpec& spec) {
-  std::vector<std::string> names;
-  for (const auto& name : spec.with_value) names.push_back("--" + name);
-  for (const auto& name : spec.switches) names.push_back("--" + name);
-  std::sort(names.begin(), names.end());
-  std::string text;
-  for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
-  return text.empty() ? "none" : text;
-}
+std::string allowed_options(const OptionSpec& spec);
 
-// The arguments that are not options (nor option values), in order. Throws
-// std::invalid_argument (exit code 2) naming an unknown option and listing the allowed
-// ones, a value option without its value, or a switch given a value. "-x" counts as an
-// option too; a value after a value option may start with "-" (--steps -5 reaches the
-// option's own check).
-inline std::vector<std::string> positional_arguments(const std::vector<std::string>& args,
-                                                     const std::string& command,
-                                                     const OptionSpec& spec) {
-  const auto listed = [](const std::vector<std::string>& names, const std::string& name) {
-    return std::find(names.begin(), names.end(), name) != names.end();
-  };
-  std::vector<std::string> positional;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg.empty() || arg[0] != '-') {
-      positional.push_back(arg);
-      continue;
-    }
-    const size_t dashes = arg.rfind("--", 0) == 0 ? 2 : 1;
-    const size_t equals = arg.find('=');
-    const std::string name =
-        arg.substr(dashes, equals == std::string::npos ? std::string::npos : equals - dashes);
-    if (dashes == 2 && listed(spec.with_value, name)) {
-      if (equals == std::string::npos) {
-        if (i + 1 >= args.size()) throw std::invalid_argument("--" + name + " needs a value");
-        ++i;  // the value
-      }
-      continue;
-    }
-    if (dashes == 2 && listed(spec.switches, name)) {
-      if (equals != std::string::npos) {
-        throw std::invalid_argument("--" + name + " takes no value, got '" + arg + "'");
-      }
-      continue;
-    }
-    throw std::invalid_argument("unknown option '" + arg.substr(0, equals) + "' for " + command +
-                                " (allowed: " + allowed_options(spec) + ")");
-  }
-  return positional;
-}
+// The arguments that are not options (nor option values), in order. Throws naming an
+// unknown option and listing the allowed ones, a value option without its value, or a
+// switch given a value. "-x" counts as an option too; a value after a value option may
+// start with "-" (--steps -5 reaches the option's own check).
+std::vector<std::string> positional_arguments(const std::vector<std::string>& args,
+                                              const std::string& command, const OptionSpec& spec);
+
+// The value of `--name VALUE` or `--name=VALUE` (the first one), or `fallback`.
+std::string option_value(const std::vector<std::string>& args, const std::string& name,
+                         const std::string& fallback = {});
+// Every value of a repeatable option (--attach A --attach B), in order.
+std::vector<std::string> option_values(const std::vector<std::string>& args,
+                                       const std::string& name);
+// Whether the switch `--name` is given.
+bool has_flag(const std::vector<std::string>& args, const std::string& name);
+
+// What an integer option accepts. The message for a bad value reads
+// "--NAME expects MEANING (RANGE; NOTE), got 'TEXT'", e.g. "--steps expects a step count
+// (a positive integer), got '2x'". The range shown is the real one, including a bound
+// that only the storage type sets (threads: "an integer from 0 to 2147483647").
+struct IntegerOption {
+  // Not explicit: callers write {"steps", "a step count", 1}.
+  IntegerOption(std::string name, std::string meaning = {},
+                int64_t min = std::numeric_limits<int64_t>::min(),
+                int64_t max = std::numeric_limits<int64_t>::max(), std::string note = {})
+      : name(std::move(name)),
+        meaning(std::move(meaning)),
+        min(min),
+        max(max),
+        note(std::move(note)) {}
+
+  std::string name;     // without the dashes
+  std::string meaning;  // what the number is ("a run id"); may be empty
+  int64_t min;
+  int64_t max;
+  std::string note;  // what a special value means ("0 = one per core"); may be empty
+};
+
+// `text` as the integer `option` accepts: the whole text a decimal integer within
+// [min, max] (no overflow), else std::invalid_argument with the message above.
+int64_t parse_integer(const IntegerOption& option, const std::string& text);
+// The option's value parsed, or nothing when the option is absent.
+std::optional<int64_t> integer_option(const std::vector<std::string>& args,
+                                      const IntegerOption& option);
+// The option's value parsed, or `fallback` when the option is absent.
+int64_t integer_option(const std::vector<std::string>& args, const IntegerOption& option,
+                       int64_t fallback);
+
+// --threads N of every command: 0 = one per core.
+IntegerOption threads_option();
+
+// A finite decimal number >= `min`, else "--NAME expects MEANING (a number >= MIN), got
+// 'TEXT'".
+double parse_number(const std::string& name, const std::string& meaning, double min,
+                    const std::string& text);
 
 }  // namespace tensorpoly::app

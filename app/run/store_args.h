@@ -4,11 +4,13 @@
 
 #include <cstdint>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "run/command.h"
+#include "run/options.h"
 #include "tensorpoly/sessions/store.h"
 
 namespace tensorpoly::app {
@@ -20,35 +22,9 @@ inline std::string database_option(const std::vector<std::string>& args) {
 
 // --run ID (required, a positive integer).
 inline int64_t run_option(const std::vector<std::string>& args) {
-  const std::string text = option_value(args, "run");
-  if (text.empty()) throw std::invalid_argument("--run ID is required");
-  size_t used = 0;
-  int64_t id = 0;
-  try {
-    id = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || id <= 0) {
-    throw std::invalid_argument("--run expects a run id (a positive integer), got '" + text + "'");
-  }
-  return id;
-}
-
-// Every value of a repeatable option (--attach A --attach B).
-inline std::vector<std::string> option_values(const std::vector<std::string>& args,
-                                              const std::string& name) {
-  std::vector<std::string> values;
-  const std::string flag = "--" + name;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == flag) {
-      if (i + 1 >= args.size()) throw std::invalid_argument(flag + " needs a value");
-      values.push_back(args[++i]);
-    } else if (args[i].rfind(flag + "=", 0) == 0) {
-      values.push_back(args[i].substr(flag.size() + 1));
-    }
-  }
-  return values;
+  const std::optional<int64_t> id = integer_option(args, {"run", "a run id", 1});
+  if (!id) throw std::invalid_argument("--run ID is required");
+  return *id;
 }
 
 inline int report_store_error(const std::string& command, const sessions::StoreError& error) {

@@ -26,7 +26,7 @@ extern "C" void on_stop_signal(int signal) { g_signal.store(signal); }
 
 std::string duration_text(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return "?";
-  const auto total = static_cast<int64_t>(seconds + 0.5);
+  const int64_t total = std::llround(seconds);
   char text[32];
   if (total >= 3600) {
     std::snprintf(text, sizeof text, "%lldh%02lldm", static_cast<long long>(total / 3600),

@@ -357,11 +357,12 @@ Matrix centred_rows(const Matrix& x) {
 std::vector<double> cosine_from_dots(const Matrix& x, std::vector<double> dots,
                                      const std::string& what, const std::string& zero_norm_means) {
   const std::vector<double> norms = row_norms(x);
-  for (int64_t i = 0; i < x.rows; ++i) {
-    if (!(norms[static_cast<size_t>(i)] > 0.0)) {
-      throw std::invalid_argument(what + " is undefined for task " + std::to_string(i) +
-                                  ": its routing vector " + zero_norm_means);
-    }
+  const auto zero_norm =
+      std::find_if(norms.begin(), norms.end(), [](double norm) { return !(norm > 0.0); });
+  if (zero_norm != norms.end()) {
+    throw std::invalid_argument(what + " is undefined for task " +
+                                std::to_string(zero_norm - norms.begin()) +
+                                ": its routing vector " + zero_norm_means);
   }
   size_t index = 0;
   for (int64_t i = 0; i < x.rows; ++i) {

@@ -239,8 +239,15 @@ TEST(AnalyzeCli, ConflictingOrInvalidOptionsExitTwo) {
   const std::map<std::string, std::string> usage_errors = {
       {"--linkage ward --distance cosine", "--linkage ward needs --distance euclidean"},
       {"--scope decoder --layer " + std::string(kEncoderLayer), "no routing layer selected"},
-      {"--step -1", "--step must be a step"},
-      {"--clusters -2", "--clusters must be >= 1"},
+      {"--step -1", "--step expects a step (an integer >= 0), got '-1'"},
+      {"--step 5x", "--step expects a step (an integer >= 0), got '5x'"},
+      {"--clusters -2",
+       "--clusters expects a cluster count (an integer from 0 to 2147483647; 0 = the number of "
+       "known families), got '-2'"},
+      {"--clusters 99999999999", "--clusters expects a cluster count"},
+      {"--threshold -0.5", "--threshold expects a distance (a number >= 0), got '-0.5'"},
+      {"--threshold nan", "--threshold expects a distance (a number >= 0), got 'nan'"},
+      {"--scope sideways", "--scope expects all, encoder or decoder, got 'sideways'"},
       {"--steps 60", "unknown option '--steps' for analyze"},  // a typo is not ignored
   };
   for (const auto& [options, message] : usage_errors) {

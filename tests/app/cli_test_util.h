@@ -1,4 +1,6 @@
-// Helpers shared by the tensorpoly-run tests: run the binary, temporary store paths.
+// The one way the app tests run a program: run_cli (tensorpoly-run) and run_command
+// (any command line, e.g. the GUI smoke script), each returning the exit code and
+// stdout and stderr apart; plus temporary store paths.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
@@ -11,25 +13,28 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+
 #include "test_paths.h"
 
 namespace tensorpoly::app::testing {
 
 struct CliResult {
-  int exit_code = -1;
-  std::string out;  // stdout only
-  std::string all;  // stdout and stderr
+  int exit_code = -1;  // -1 when the program did not exit by itself (killed by a signal)
+  std::string out;     // stdout
+  std::string err;     // stderr
+  std::string all;     // stdout, then stderr
 };
 
-// Runs tensorpoly-run with `arguments` (already quoted); stderr goes to a file.
-inline CliResult run_cli(const std::string& arguments, const std::string& environment = {}) {
+// Runs `command_line` with /bin/sh (arguments already quoted), stdin from /dev/null
+// unless the command line says otherwise. stderr goes through a temporary file, so
+// that the two streams cannot block each other.
+inline CliResult run_command(const std::string& command_line) {
   static int counter = 0;
   const std::string err_file =
       (std::filesystem::temp_directory_path() /
        ("tp-cli-err-" + std::to_string(::getpid()) + "-" + std::to_string(counter++)))
           .string();
-  const std::string command =
-      environment + " '" + TENSORPOLY_RUN_EXE + "' " + arguments + " 2>'" + err_file + "'";
+  const std::string command = "{ " + command_line + " ; } </dev/null 2>'" + err_file + "'";
   CliResult result;
   FILE* pipe = popen(command.c_str(), "r");
   if (!pipe) return result;
@@ -39,11 +44,20 @@ inline CliResult run_cli(const std::string& arguments, const std::string& enviro
     result.out.append(buffer.data(), n);
   }
   const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  // The shell reports a program killed by signal N as exit status 128 + N.
+  result.exit_code = WIFEXITED(status) && WEXITSTATUS(status) <= 128 ? WEXITSTATUS(status) : -1;
   std::ifstream err(err_file);
-  result.all = result.out + std::string(std::istreambuf_iterator<char>(err), {});
+  result.err.assign(std::istreambuf_iterator<char>(err), {});
+  result.all = result.out + result.err;
   std::filesystem::remove(err_file);
   return result;
+}
+
+// Runs tensorpoly-run with `arguments` (already quoted). `prefix` goes before the
+// program: environment changes (`env -u VAR NAME=value`, or just `NAME=value`) or a
+// wrapper such as `timeout -s INT 5`.
+inline CliResult run_cli(const std::string& arguments, const std::string& prefix = {}) {
+  return run_command(prefix + " '" + TENSORPOLY_RUN_EXE + "' " + arguments);
 }
 
 inline std::string quote(const std::filesystem::path& path) { return "'" + path.string() + "'"; }

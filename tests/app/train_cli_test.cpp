@@ -4,37 +4,21 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "app/cli_test_util.h"
 #include "tensorpoly/sessions/store.h"
 #include "test_paths.h"
 
 namespace {
 
-struct Result {
-  int exit_code;
-  std::string output;
-};
-
-Result run(const std::string& arguments) {
-  Result result{-1, {}};
-  const std::string command = std::string("'") + TENSORPOLY_RUN_EXE + "' " + arguments + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return result;
-  std::array<char, 4096> buffer{};
-  size_t n = 0;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    result.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
+using tensorpoly::app::testing::CliResult;
+using tensorpoly::app::testing::run_cli;
 
 std::string scratch(const std::string& name) {
   return std::string(TENSORPOLY_BINARY_DIR) + "/test-tmp/cli-" + name + "-" +
@@ -42,31 +26,32 @@ std::string scratch(const std::string& name) {
 }
 
 TEST(TrainCommand, TrainsTheTinyPresetWithoutAStore) {
-  const Result result = run("train --preset tiny --no-db train.checkpoint_dir=" + scratch("tiny"));
-  ASSERT_EQ(result.exit_code, 0) << result.output;
-  EXPECT_NE(result.output.find("step 6/6"), std::string::npos) << result.output;
-  EXPECT_NE(result.output.find("run finished at step 6"), std::string::npos) << result.output;
+  const CliResult result =
+      run_cli("train --preset tiny --no-db train.checkpoint_dir=" + scratch("tiny"));
+  ASSERT_EQ(result.exit_code, 0) << result.all;
+  EXPECT_NE(result.all.find("step 6/6"), std::string::npos) << result.all;
+  EXPECT_NE(result.all.find("run finished at step 6"), std::string::npos) << result.all;
 }
 
 TEST(TrainCommand, RecordsIntoTheStoreAndEvalReadsItBack) {
   const std::string db = scratch("store") + ".sqlite";
-  const Result trained =
-      run("train --preset tiny --db '" + db + "' train.checkpoint_dir=" + scratch("stored"));
-  ASSERT_EQ(trained.exit_code, 0) << trained.output;
-  const auto at = trained.output.find("stored as run ");
-  ASSERT_NE(at, std::string::npos) << trained.output;
-  const std::string id = std::to_string(std::stoll(trained.output.substr(at + 14)));
-  const Result evaluated = run("eval --run " + id + " --db '" + db + "' --json");
-  ASSERT_EQ(evaluated.exit_code, 0) << evaluated.output;
-  const auto json = nlohmann::json::parse(evaluated.output);
+  const CliResult trained =
+      run_cli("train --preset tiny --db '" + db + "' train.checkpoint_dir=" + scratch("stored"));
+  ASSERT_EQ(trained.exit_code, 0) << trained.all;
+  const auto at = trained.all.find("stored as run ");
+  ASSERT_NE(at, std::string::npos) << trained.all;
+  const std::string id = std::to_string(std::stoll(trained.all.substr(at + 14)));
+  const CliResult evaluated = run_cli("eval --run " + id + " --db '" + db + "' --json");
+  ASSERT_EQ(evaluated.exit_code, 0) << evaluated.all;
+  const auto json = nlohmann::json::parse(evaluated.out);
   EXPECT_EQ(json["step"], 6);
   EXPECT_EQ(json["tasks"].size(), 4u);
 }
 
 TEST(TrainCommand, BadOverrideIsAUsageErrorNamingTheField) {
-  const Result result = run("train --preset tiny --no-db train.steps=-3");
-  EXPECT_EQ(result.exit_code, 2) << result.output;
-  EXPECT_NE(result.output.find("train.steps: must be >= 0"), std::string::npos) << result.output;
+  const CliResult result = run_cli("train --preset tiny --no-db train.steps=-3");
+  EXPECT_EQ(result.exit_code, 2) << result.all;
+  EXPECT_NE(result.all.find("train.steps: must be >= 0"), std::string::npos) << result.all;
 }
 
 bool contains(const std::string& text, const std::string& part) {
@@ -108,7 +93,7 @@ std::string jsonl_experiment(const std::string& name, const std::vector<std::str
   return (dir / "config.json").string();
 }
 
-// Issue 4: every malformed line is reported with file:line and field before anything
+// Every malformed line is reported with file:line and field before anything
 // starts. On the command line that is a bad input (exit 2), and the store gets no run.
 TEST(TrainCommand, MalformedJsonlExitsTwoNamingFileLineAndFieldAndStoresNoRun) {
   const std::string good = R"({"task": "copy", "input": "ab", "target": "ab"})";
@@ -131,79 +116,70 @@ TEST(TrainCommand, MalformedJsonlExitsTwoNamingFileLineAndFieldAndStoresNoRun) {
         jsonl_experiment(std::string("jsonl-") + c.name, {good, c.bad_line, good, good});
     const std::string data = (std::filesystem::path(config).parent_path() / "train.jsonl").string();
     const std::string db = empty_store(std::string("jsonl-store-") + c.name);
-    const Result result = run("train --config '" + config + "' --db '" + db + "'");
-    EXPECT_EQ(result.exit_code, 2) << result.output;
-    EXPECT_TRUE(contains(result.output, data + ":2: " + c.expected)) << result.output;
-    EXPECT_FALSE(contains(result.output, "stored as run")) << result.output;
-    EXPECT_FALSE(contains(result.output, "run failed")) << result.output;
+    const CliResult result = run_cli("train --config '" + config + "' --db '" + db + "'");
+    EXPECT_EQ(result.exit_code, 2) << result.all;
+    EXPECT_TRUE(contains(result.all, data + ":2: " + c.expected)) << result.all;
+    EXPECT_FALSE(contains(result.all, "stored as run")) << result.all;
+    EXPECT_FALSE(contains(result.all, "run failed")) << result.all;
     EXPECT_EQ(run_count(db), 0u);
   }
 }
 
 TEST(TrainCommand, UnusableDeviceExitsTwoAndStoresNoRun) {
   const std::string db = empty_store("device-store");
-  const Result result = run("train --preset tiny --db '" + db + "' device=cuda:99");
-  EXPECT_EQ(result.exit_code, 2) << result.output;
-  EXPECT_TRUE(contains(result.output, "device: 'cuda:99'")) << result.output;
-  EXPECT_FALSE(contains(result.output, "stored as run")) << result.output;
+  const CliResult result = run_cli("train --preset tiny --db '" + db + "' device=cuda:99");
+  EXPECT_EQ(result.exit_code, 2) << result.all;
+  EXPECT_TRUE(contains(result.all, "device: 'cuda:99'")) << result.all;
+  EXPECT_FALSE(contains(result.all, "stored as run")) << result.all;
   EXPECT_EQ(run_count(db), 0u);
 }
 
 TEST(TrainCommand, UnknownOptionExitsTwoNamingItAndTheAllowedOnes) {
-  const Result typo = run("train --preset tiny --no-db --step 5");
-  EXPECT_EQ(typo.exit_code, 2) << typo.output;
-  EXPECT_TRUE(contains(typo.output, "unknown option '--step' for train")) << typo.output;
-  EXPECT_TRUE(contains(typo.output, "--config, --db, --no-db, --preset, --threads")) << typo.output;
-  const Result with_value = run("train --preset tiny --no-db --steps=5");
-  EXPECT_EQ(with_value.exit_code, 2) << with_value.output;
-  EXPECT_TRUE(contains(with_value.output, "unknown option '--steps'")) << with_value.output;
-  const Result switch_value = run("train --preset tiny --no-db=1");
-  EXPECT_EQ(switch_value.exit_code, 2) << switch_value.output;
-  EXPECT_TRUE(contains(switch_value.output, "--no-db takes no value")) << switch_value.output;
+  const CliResult typo = run_cli("train --preset tiny --no-db --step 5");
+  EXPECT_EQ(typo.exit_code, 2) << typo.all;
+  EXPECT_TRUE(contains(typo.all, "unknown option '--step' for train")) << typo.all;
+  EXPECT_TRUE(contains(typo.all, "--config, --db, --no-db, --preset, --threads")) << typo.all;
+  const CliResult with_value = run_cli("train --preset tiny --no-db --steps=5");
+  EXPECT_EQ(with_value.exit_code, 2) << with_value.all;
+  EXPECT_TRUE(contains(with_value.all, "unknown option '--steps'")) << with_value.all;
+  const CliResult switch_value = run_cli("train --preset tiny --no-db=1");
+  EXPECT_EQ(switch_value.exit_code, 2) << switch_value.all;
+  EXPECT_TRUE(contains(switch_value.all, "--no-db takes no value")) << switch_value.all;
 }
 
 TEST(TrainCommand, DivergedRunExitsWithThree) {
-  const Result result =
-      run("train --preset tiny --no-db train.steps=30 train.max_grad_norm=0 "
-          "train.warmup_fraction=0 train.adapter_learning_rate=1e30 "
-          "train.router_learning_rate=1e30 train.checkpoint_dir=" +
-          scratch("nan"));
-  EXPECT_EQ(result.exit_code, 3) << result.output;
-  EXPECT_NE(result.output.find("run diverged"), std::string::npos) << result.output;
+  const CliResult result = run_cli(
+      "train --preset tiny --no-db train.steps=30 train.max_grad_norm=0 "
+      "train.warmup_fraction=0 train.adapter_learning_rate=1e30 "
+      "train.router_learning_rate=1e30 train.checkpoint_dir=" +
+      scratch("nan"));
+  EXPECT_EQ(result.exit_code, 3) << result.all;
+  EXPECT_NE(result.all.find("run diverged"), std::string::npos) << result.all;
 }
 
 TEST(TrainCommand, SigintStopsTheRunWithACheckpoint) {
-  const std::string command = std::string("timeout --preserve-status -s INT 5 '") +
-                              TENSORPOLY_RUN_EXE + "' train --preset tiny --no-db " +
-                              "train.steps=1000000 train.checkpoint_dir=" + scratch("sigint") +
-                              " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string output;
-  std::array<char, 4096> buffer{};
-  size_t n = 0;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  ASSERT_TRUE(WIFEXITED(status)) << output;
-  EXPECT_EQ(WEXITSTATUS(status), 4) << output;
-  EXPECT_NE(output.find("run stopped at step"), std::string::npos) << output;
-  EXPECT_NE(output.find("checkpoint at step"), std::string::npos) << output;
+  const CliResult result = run_cli(
+      "train --preset tiny --no-db train.steps=1000000 train.checkpoint_dir=" + scratch("sigint"),
+      "timeout --preserve-status -s INT 5");
+  EXPECT_EQ(result.exit_code, 4) << result.all;
+  EXPECT_NE(result.all.find("run stopped at step"), std::string::npos) << result.all;
+  EXPECT_NE(result.all.find("checkpoint at step"), std::string::npos) << result.all;
 }
 
 TEST(TrainCommand, HelpDocumentsExitCodes) {
-  const Result result = run("train --help");
+  const CliResult result = run_cli("train --help");
   EXPECT_EQ(result.exit_code, 0);
-  EXPECT_NE(result.output.find("3 diverged"), std::string::npos) << result.output;
+  EXPECT_NE(result.all.find("3 diverged"), std::string::npos) << result.all;
 }
 
 TEST(BenchCommand, PrintsOneJsonLineWithEveryField) {
-  const Result result =
-      run("bench --method poly --batch 2 --src-len 8 --tgt-len 4 --steps 2 "
-          "--warmup 1 --threads 1 --device cpu");
-  ASSERT_EQ(result.exit_code, 0) << result.output;
-  ASSERT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;
-  EXPECT_EQ(result.output.rfind("{\"impl\":\"libtorch\",\"torch\":", 0), 0u) << result.output;
-  const auto json = nlohmann::json::parse(result.output);
+  const CliResult result = run_cli(
+      "bench --method poly --batch 2 --src-len 8 --tgt-len 4 --steps 2 "
+      "--warmup 1 --threads 1 --device cpu");
+  ASSERT_EQ(result.exit_code, 0) << result.all;
+  ASSERT_EQ(std::count(result.out.begin(), result.out.end(), '\n'), 1) << result.all;
+  EXPECT_EQ(result.out.rfind("{\"impl\":\"libtorch\",\"torch\":", 0), 0u) << result.all;
+  const auto json = nlohmann::json::parse(result.out);
   EXPECT_EQ(json["impl"], "libtorch");
   EXPECT_EQ(json["preset"], "t5-mini");
   EXPECT_EQ(json["method"], "poly");
@@ -216,39 +192,63 @@ TEST(BenchCommand, PrintsOneJsonLineWithEveryField) {
   EXPECT_LT(json["trainable_params"].get<int64_t>(), json["total_params"].get<int64_t>());
   EXPECT_EQ(json.size(), 10u);
 
-  const Result full =
-      run("bench --method none --batch 2 --src-len 8 --tgt-len 4 --steps 1 "
-          "--warmup 0 --threads 1 --device cpu");
-  ASSERT_EQ(full.exit_code, 0) << full.output;
-  const auto whole = nlohmann::json::parse(full.output);
+  const CliResult full = run_cli(
+      "bench --method none --batch 2 --src-len 8 --tgt-len 4 --steps 1 "
+      "--warmup 0 --threads 1 --device cpu");
+  ASSERT_EQ(full.exit_code, 0) << full.all;
+  const auto whole = nlohmann::json::parse(full.out);
   EXPECT_EQ(whole["trainable_params"], whole["total_params"]);
 }
 
 TEST(BenchCommand, UnknownOptionExitsTwoNamingItAndTheAllowedOnes) {
   // A typo must not run the defaults.
-  const Result typo = run("bench --step 5");
-  EXPECT_EQ(typo.exit_code, 2) << typo.output;
-  EXPECT_FALSE(contains(typo.output, "\"impl\"")) << typo.output;
-  EXPECT_TRUE(contains(typo.output, "unknown option '--step' for bench")) << typo.output;
-  EXPECT_TRUE(contains(typo.output,
+  const CliResult typo = run_cli("bench --step 5");
+  EXPECT_EQ(typo.exit_code, 2) << typo.all;
+  EXPECT_FALSE(contains(typo.all, "\"impl\"")) << typo.all;
+  EXPECT_TRUE(contains(typo.all, "unknown option '--step' for bench")) << typo.all;
+  EXPECT_TRUE(contains(typo.all,
                        "--batch, --device, --method, --preset, --src-len, --steps, --tgt-len, "
                        "--threads, --warmup"))
-      << typo.output;
-  const Result single_dash = run("bench -s 5");
-  EXPECT_EQ(single_dash.exit_code, 2) << single_dash.output;
-  EXPECT_TRUE(contains(single_dash.output, "unknown option '-s'")) << single_dash.output;
-  const Result positional = run("bench t5-tiny");
-  EXPECT_EQ(positional.exit_code, 2) << positional.output;
-  EXPECT_TRUE(contains(positional.output, "unexpected argument 't5-tiny'")) << positional.output;
-  const Result missing = run("bench --steps");
-  EXPECT_EQ(missing.exit_code, 2) << missing.output;
-  EXPECT_TRUE(contains(missing.output, "--steps needs a value")) << missing.output;
+      << typo.all;
+  const CliResult single_dash = run_cli("bench -s 5");
+  EXPECT_EQ(single_dash.exit_code, 2) << single_dash.all;
+  EXPECT_TRUE(contains(single_dash.all, "unknown option '-s'")) << single_dash.all;
+  const CliResult positional = run_cli("bench t5-tiny");
+  EXPECT_EQ(positional.exit_code, 2) << positional.all;
+  EXPECT_TRUE(contains(positional.all, "unexpected argument 't5-tiny'")) << positional.all;
+  const CliResult missing = run_cli("bench --steps");
+  EXPECT_EQ(missing.exit_code, 2) << missing.all;
+  EXPECT_TRUE(contains(missing.all, "--steps needs a value")) << missing.all;
+}
+
+// Every integer option goes through one parser: a value that is not a whole integer, out
+// of the option's range or past 64 bits is a usage error in one message format, and no
+// benchmark runs.
+TEST(BenchCommand, BadIntegerValueExitsTwoNamingTheOptionTheRangeAndTheValue) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"--batch 0", "--batch expects a batch size (a positive integer), got '0'"},
+      {"--steps 2x", "--steps expects a step count (a positive integer), got '2x'"},
+      {"--warmup=-1", "--warmup expects a step count (an integer >= 0), got '-1'"},
+      {"--src-len 99999999999999999999",
+       "--src-len expects a length in tokens (a positive integer), got '99999999999999999999'"},
+      {"--tgt-len ' 4'", "--tgt-len expects a length in tokens (a positive integer), got ' 4'"},
+      {"--threads 3000000000",
+       "--threads expects a thread count (an integer from 0 to 2147483647; 0 = one per core), got "
+       "'3000000000'"},
+  };
+  for (const auto& [options, message] : cases) {
+    SCOPED_TRACE(options);
+    const CliResult result = run_cli(std::string("bench --device cpu ") + options);
+    EXPECT_EQ(result.exit_code, 2) << result.all;
+    EXPECT_TRUE(contains(result.err, message)) << result.all;
+    EXPECT_TRUE(result.out.empty()) << result.out;
+  }
 }
 
 TEST(EvalCommand, UnknownOptionExitsTwo) {
-  const Result result = run("eval --run 1 --jsn");
-  EXPECT_EQ(result.exit_code, 2) << result.output;
-  EXPECT_TRUE(contains(result.output, "unknown option '--jsn' for eval")) << result.output;
+  const CliResult result = run_cli("eval --run 1 --jsn");
+  EXPECT_EQ(result.exit_code, 2) << result.all;
+  EXPECT_TRUE(contains(result.all, "unknown option '--jsn' for eval")) << result.all;
 }
 
 }  // namespace

@@ -1,56 +1,42 @@
+// tensorpoly-run --version (components, BLAS kernel), top-level usage errors, and the
+// GUI smoke test of tensorpoly-studio under Xvfb.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
 #include <regex>
 #include <string>
 
+#include "app/cli_test_util.h"
 #include "tensorpoly/runtime.h"
 #include "test_paths.h"
 
 namespace {
 
-struct Result {
-  int exit_code;
-  std::string output;
-};
-
-Result run(const std::string& command) {
-  Result result{-1, {}};
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return result;
-  std::array<char, 4096> buffer{};
-  size_t n = 0;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    result.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
+using tensorpoly::app::testing::CliResult;
+using tensorpoly::app::testing::run_cli;
+using tensorpoly::app::testing::run_command;
 
 TEST(TensorpolyRun, VersionNamesEveryComponent) {
-  const Result result = run(std::string("'") + TENSORPOLY_RUN_EXE + "' --version");
-  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const CliResult result = run_cli("--version");
+  ASSERT_EQ(result.exit_code, 0) << result.all;
   for (const char* expected : {"LibTorch ", "SQLite 3", "CUDA ", "BLAS ", "Qt "}) {
-    EXPECT_NE(result.output.find(expected), std::string::npos)
-        << "missing '" << expected << "' in:\n"
-        << result.output;
+    EXPECT_NE(result.all.find(expected), std::string::npos) << "missing '" << expected << "' in:\n"
+                                                            << result.all;
   }
 }
 
 // tensorpoly-run --version run under `env ENV_ARGS`, and the OpenBLAS kernel its
 // "BLAS kernel NAME" line names ("" when the BLAS is not OpenBLAS).
 struct KernelReport {
-  Result result;
+  CliResult result;
   std::string kernel;
 };
 
 KernelReport version_under(const std::string& env_args) {
   static const std::regex line("(^|\n)BLAS kernel ([A-Za-z0-9_]+)");
-  KernelReport report{run("env " + env_args + " '" + TENSORPOLY_RUN_EXE + "' --version"), {}};
+  KernelReport report{run_cli("--version", "env " + env_args), {}};
   std::smatch match;
-  if (std::regex_search(report.result.output, match, line)) report.kernel = match[2].str();
+  if (std::regex_search(report.result.all, match, line)) report.kernel = match[2].str();
   return report;
 }
 
@@ -60,38 +46,41 @@ KernelReport version_under(const std::string& env_args) {
 TEST(TensorpolyRun, RunsTheBlasKernelsThisCpuSupports) {
   const auto [result, kernel] =
       version_under("-u OPENBLAS_CORETYPE -u TENSORPOLY_OPENBLAS_DETECTED_CORE");
-  ASSERT_EQ(result.exit_code, 0) << result.output;
-  if (kernel.empty()) GTEST_SKIP() << "the BLAS loaded is not OpenBLAS:\n" << result.output;
+  ASSERT_EQ(result.exit_code, 0) << result.all;
+  if (kernel.empty()) GTEST_SKIP() << "the BLAS loaded is not OpenBLAS:\n" << result.all;
   EXPECT_EQ(tensorpoly::openblas_core_override(kernel, tensorpoly::cpu_vector_support()), "")
       << "still on the outdated kernel " << kernel << ":\n"
-      << result.output;
+      << result.all;
 }
 
 TEST(TensorpolyRun, KeepsTheUsersOwnBlasKernelChoice) {
   const auto [result, kernel] =
       version_under("-u TENSORPOLY_OPENBLAS_DETECTED_CORE OPENBLAS_CORETYPE=Prescott");
-  ASSERT_EQ(result.exit_code, 0) << result.output;
-  if (kernel.empty()) GTEST_SKIP() << "the BLAS loaded is not OpenBLAS:\n" << result.output;
-  EXPECT_EQ(kernel, "Prescott") << result.output;
-  EXPECT_EQ(result.output.find("set by TensorPoly"), std::string::npos) << result.output;
+  ASSERT_EQ(result.exit_code, 0) << result.all;
+  if (kernel.empty()) GTEST_SKIP() << "the BLAS loaded is not OpenBLAS:\n" << result.all;
+  EXPECT_EQ(kernel, "Prescott") << result.all;
+  EXPECT_EQ(result.all.find("set by TensorPoly"), std::string::npos) << result.all;
 }
 
 TEST(TensorpolyRun, UnknownCommandIsAUsageError) {
-  const Result result = run(std::string("'") + TENSORPOLY_RUN_EXE + "' frobnicate");
+  const CliResult result = run_cli("frobnicate");
   EXPECT_EQ(result.exit_code, 2);
-  EXPECT_NE(result.output.find("unknown command 'frobnicate'"), std::string::npos);
+  EXPECT_NE(result.all.find("unknown command 'frobnicate'"), std::string::npos);
 }
 
 TEST(TensorpolyRun, MalformedThreadCountIsAUsageErrorNamingTheOption) {
-  for (const char* threads : {"abc", "-1", "2x"}) {
-    const Result result =
-        run(std::string("'") + TENSORPOLY_RUN_EXE + "' version --threads " + threads);
-    EXPECT_EQ(result.exit_code, 2) << result.output;
-    EXPECT_NE(result.output.find(std::string("--threads: expected a whole number >= 0 (0 = one per "
-                                             "core), got '") +
-                                 threads + "'"),
-              std::string::npos)
-        << result.output;
+  for (const char* threads : {"abc", "-1", "2x", "", "99999999999", "99999999999999999999"}) {
+    SCOPED_TRACE(threads);
+    const CliResult result = run_cli(std::string("version --threads '") + threads + "'");
+    EXPECT_EQ(result.exit_code, 2) << result.all;
+    EXPECT_NE(
+        result.err.find(
+            std::string("--threads expects a thread count (an integer from 0 to 2147483647; 0 = "
+                        "one per core), got '") +
+            threads + "'"),
+        std::string::npos)
+        << result.all;
+    EXPECT_TRUE(result.out.empty()) << result.out;
   }
 }
 
@@ -100,9 +89,9 @@ TEST(TensorpolyRun, MalformedThreadCountIsAUsageErrorNamingTheOption) {
 // top-level window titled "TensorPoly Studio" on the virtual display.
 TEST(TensorpolyStudio, ShowsItsWindowUnderXvfb) {
   const std::string script = std::string(TENSORPOLY_SOURCE_DIR) + "/tests/app/gui_smoke.sh";
-  const Result result = run("bash '" + script + "' '" + TENSORPOLY_STUDIO_EXE + "'");
-  EXPECT_EQ(result.exit_code, 0) << result.output;
-  EXPECT_NE(result.output.find("\"TensorPoly Studio\""), std::string::npos) << result.output;
+  const CliResult result = run_command("bash '" + script + "' '" + TENSORPOLY_STUDIO_EXE + "'");
+  EXPECT_EQ(result.exit_code, 0) << result.all;
+  EXPECT_NE(result.all.find("\"TensorPoly Studio\""), std::string::npos) << result.all;
 }
 #endif
 
