@@ -64,8 +64,7 @@ class EngineController : public QObject {
   // The latest finished step, at most once per event-loop turn.
   void progress(qint64 step, qint64 total_steps, double wall_time_s);
   // A preparatory stage (base model pre-training, few-shot adaptation).
-  void stageProgress(const QString& stage, qint64 step, qint64 total_steps,
-                     const QString& message);
+  void stageProgress(const QString& stage, qint64 step, qint64 total_steps, const QString& message);
   // New rows up to `last_step` are committed in the store (merged, ~40 ms).
   void runAdvanced(qint64 run_id, qint64 last_step);
   void pausedChanged(bool paused);

@@ -21,7 +21,17 @@ class RunBrowser : public QWidget {
   Q_OBJECT
 
  public:
-  enum Column { kId, kName, kStatus, kMethod, kLastStep, kCreated, kDatabase, kNotes, kColumnCount };
+  enum Column {
+    kId,
+    kName,
+    kStatus,
+    kMethod,
+    kLastStep,
+    kCreated,
+    kDatabase,
+    kNotes,
+    kColumnCount
+  };
 
   explicit RunBrowser(QWidget* parent = nullptr);
 

@@ -83,7 +83,10 @@ QString RunControls::formatDuration(double seconds) {
   const auto total = static_cast<qint64>(std::llround(seconds));
   const qint64 hours = total / 3600, minutes = (total / 60) % 60, secs = total % 60;
   if (hours > 0) {
-    return QStringLiteral("%1:%2:%3").arg(hours).arg(minutes, 2, 10, QLatin1Char('0')).arg(secs, 2, 10, QLatin1Char('0'));
+    return QStringLiteral("%1:%2:%3")
+        .arg(hours)
+        .arg(minutes, 2, 10, QLatin1Char('0'))
+        .arg(secs, 2, 10, QLatin1Char('0'));
   }
   return QStringLiteral("%1:%2").arg(minutes).arg(secs, 2, 10, QLatin1Char('0'));
 }
@@ -118,23 +121,27 @@ void RunControls::onProgress(qint64 step, qint64 total_steps, double /*wall_time
   step_label_->setText(tr("Step %1 / %2").arg(step).arg(total_steps));
   const double now = static_cast<double>(clock_.nsecsElapsed()) * 1e-9;
   recent_.emplace_back(now, step);
-  while (recent_.size() > 2 && now - recent_.front().first > kRateWindowSeconds) recent_.pop_front();
+  while (recent_.size() > 2 && now - recent_.front().first > kRateWindowSeconds)
+    recent_.pop_front();
   if (recent_.size() >= 2) {
     const double seconds = recent_.back().first - recent_.front().first;
     const auto steps = static_cast<double>(recent_.back().second - recent_.front().second);
     if (seconds > 0) steps_per_second_ = steps / seconds;
   }
   if (steps_per_second_ > 0) {
-    rate_label_->setText(tr("%1 steps/s").arg(steps_per_second_, 0, 'f', steps_per_second_ < 10 ? 2 : 1));
-    eta_label_->setText(tr("ETA %1").arg(formatDuration(static_cast<double>(total_steps - step) / steps_per_second_)));
+    rate_label_->setText(
+        tr("%1 steps/s").arg(steps_per_second_, 0, 'f', steps_per_second_ < 10 ? 2 : 1));
+    eta_label_->setText(tr("ETA %1").arg(
+        formatDuration(static_cast<double>(total_steps - step) / steps_per_second_)));
   }
 }
 
 void RunControls::onStageProgress(const QString& stage, qint64 step, qint64 total_steps,
                                   const QString& message) {
-  const QString what = stage == QLatin1String("base") ? tr("Preparing the base model")
-                                                      : tr("Stage %1").arg(stage);
-  status_label_->setText(QStringLiteral("%1: %2 / %3 %4").arg(what).arg(step).arg(total_steps).arg(message));
+  const QString what =
+      stage == QLatin1String("base") ? tr("Preparing the base model") : tr("Stage %1").arg(stage);
+  status_label_->setText(
+      QStringLiteral("%1: %2 / %3 %4").arg(what).arg(step).arg(total_steps).arg(message));
   if (total_steps > 0 && progress_bar_->maximum() == 0) progress_bar_->setRange(0, 0);
 }
 
@@ -142,7 +149,8 @@ void RunControls::onPausedChanged(bool paused) {
   paused_ = paused;
   recent_.clear();
   if (running_) {
-    status_label_->setText(paused ? tr("Run %1: paused").arg(run_id_) : tr("Run %1: training").arg(run_id_));
+    status_label_->setText(paused ? tr("Run %1: paused").arg(run_id_)
+                                  : tr("Run %1: training").arg(run_id_));
   }
   updateButtons();
 }
@@ -165,7 +173,8 @@ void RunControls::updateButtons() {
   run_button_->setEnabled(runnable_ && !running_);
   pause_button_->setEnabled(running_);
   pause_button_->setText(paused_ ? tr("Resume") : tr("Pause"));
-  pause_button_->setIcon(style()->standardIcon(paused_ ? QStyle::SP_MediaPlay : QStyle::SP_MediaPause));
+  pause_button_->setIcon(
+      style()->standardIcon(paused_ ? QStyle::SP_MediaPlay : QStyle::SP_MediaPause));
   stop_button_->setEnabled(running_);
 }
 

@@ -9,8 +9,8 @@ namespace tensorpoly::adapters {
 LinearProjectionImpl::LinearProjectionImpl(int64_t in_features, int64_t out_features,
                                            bool with_bias) {
   TORCH_CHECK(in_features > 0 && out_features > 0,
-              "LinearProjection: in_features and out_features must be positive, got ",
-              in_features, " and ", out_features);
+              "LinearProjection: in_features and out_features must be positive, got ", in_features,
+              " and ", out_features);
   const double bound = 1.0 / std::sqrt(static_cast<double>(in_features));
   weight = register_parameter("weight",
                               torch::empty({out_features, in_features}).uniform_(-bound, bound));

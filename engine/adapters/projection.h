@@ -10,11 +10,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include <torch/torch.h>
+
 #include <map>
 #include <memory>
 #include <string>
-
-#include <torch/torch.h>
 
 namespace tensorpoly::adapters {
 

@@ -7,12 +7,18 @@ namespace tensorpoly {
 
 const char* run_status_name(RunStatus status) {
   switch (status) {
-    case RunStatus::kRunning: return "running";
-    case RunStatus::kFinished: return "finished";
-    case RunStatus::kStopped: return "stopped";
-    case RunStatus::kFailed: return "failed";
-    case RunStatus::kDiverged: return "diverged";
-    case RunStatus::kInterrupted: return "interrupted";
+    case RunStatus::kRunning:
+      return "running";
+    case RunStatus::kFinished:
+      return "finished";
+    case RunStatus::kStopped:
+      return "stopped";
+    case RunStatus::kFailed:
+      return "failed";
+    case RunStatus::kDiverged:
+      return "diverged";
+    case RunStatus::kInterrupted:
+      return "interrupted";
   }
   return "unknown";
 }

@@ -7,9 +7,12 @@ namespace tensorpoly {
 
 const char* routing_kind_name(RoutingKind kind) {
   switch (kind) {
-    case RoutingKind::kSkills: return "skills";
-    case RoutingKind::kSplits: return "splits";
-    case RoutingKind::kOrders: return "orders";
+    case RoutingKind::kSkills:
+      return "skills";
+    case RoutingKind::kSplits:
+      return "splits";
+    case RoutingKind::kOrders:
+      return "orders";
   }
   return "unknown";
 }

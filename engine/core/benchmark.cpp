@@ -2,14 +2,13 @@
 #include "tensorpoly/benchmark.h"
 
 #include <sys/resource.h>
+#include <torch/torch.h>
+#include <torch/version.h>
 
 #include <algorithm>
 #include <chrono>
 #include <set>
 #include <stdexcept>
-
-#include <torch/torch.h>
-#include <torch/version.h>
 
 #include "adapters/inject.h"
 #include "model/t5_model.h"
@@ -21,13 +20,15 @@
 namespace tensorpoly {
 
 BenchResult run_training_benchmark(const BenchOptions& options) {
-  const std::pair<const char*, int64_t> sizes[] = {
-      {"--batch", options.batch_size}, {"--src-len", options.source_length},
-      {"--tgt-len", options.target_length}, {"--steps", options.steps},
-      {"--tasks", options.n_tasks}};
+  const std::pair<const char*, int64_t> sizes[] = {{"--batch", options.batch_size},
+                                                   {"--src-len", options.source_length},
+                                                   {"--tgt-len", options.target_length},
+                                                   {"--steps", options.steps},
+                                                   {"--tasks", options.n_tasks}};
   for (const auto& [name, value] : sizes) {
     if (value < 1) {
-      throw std::invalid_argument(std::string(name) + ": must be >= 1, got " + std::to_string(value));
+      throw std::invalid_argument(std::string(name) + ": must be >= 1, got " +
+                                  std::to_string(value));
     }
   }
   if (options.warmup_steps < 0) throw std::invalid_argument("--warmup: must be >= 0");
@@ -68,19 +69,21 @@ BenchResult run_training_benchmark(const BenchOptions& options) {
   const int64_t total = options.warmup_steps + options.steps;
   double measured_s = 0;
   for (int64_t step = 0; step < total; ++step) {
-    const auto input_ids = torch::randint(3, vocab, {options.batch_size, options.source_length},
-                                          generator_options).to(device);
-    const auto labels = torch::randint(3, vocab, {options.batch_size, options.target_length},
-                                       generator_options).to(device);
-    const auto task_ids = torch::randint(0, options.n_tasks, {options.batch_size},
-                                         generator_options).to(device);
+    const auto input_ids =
+        torch::randint(3, vocab, {options.batch_size, options.source_length}, generator_options)
+            .to(device);
+    const auto labels =
+        torch::randint(3, vocab, {options.batch_size, options.target_length}, generator_options)
+            .to(device);
+    const auto task_ids =
+        torch::randint(0, options.n_tasks, {options.batch_size}, generator_options).to(device);
     const auto attention_mask = torch::ones_like(input_ids);
     const auto start = std::chrono::steady_clock::now();
     const auto decoder_input_ids = model::shift_right(labels);
     model->set_task_ids(task_ids);
-    const auto loss = train::example_losses(
-                          model->forward(input_ids, attention_mask, decoder_input_ids), labels)
-                          .mean();
+    const auto loss =
+        train::example_losses(model->forward(input_ids, attention_mask, decoder_input_ids), labels)
+            .mean();
     optimizer->zero_grad();
     loss.backward();
     optimizer->step();

@@ -3,6 +3,8 @@
 #include "tensorpoly/runtime.h"
 
 #include <dlfcn.h>
+#include <torch/torch.h>
+#include <torch/version.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,9 +15,6 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
-
-#include <torch/torch.h>
-#include <torch/version.h>
 
 namespace tensorpoly {
 namespace {

@@ -7,7 +7,6 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "data/pretrain_data.h"
@@ -56,9 +55,8 @@ std::string base_cache_key(const ExperimentConfig& config, const std::string& al
       {"recipe", kBaseRecipeVersion},
       {"preset",
        {preset.name, preset.vocab, preset.d_model, preset.d_ff, preset.n_encoder_layers,
-        preset.n_decoder_layers, preset.n_heads, preset.d_kv,
-        preset.relative_attention_num_buckets, preset.relative_attention_max_distance,
-        preset.layer_norm_epsilon}},
+        preset.n_decoder_layers, preset.n_heads, preset.d_kv, preset.relative_attention_num_buckets,
+        preset.relative_attention_max_distance, preset.layer_norm_epsilon}},
       {"tokenizer", {tokenizer.name(), tokenizer.vocab_size(), tokenizer.n_sentinels()}},
       {"alphabet", alphabet},
       {"pretrain_steps", config.base.pretrain_steps},
@@ -109,7 +107,8 @@ double copy_exact_match(model::T5ModelImpl& model, const data::Tokenizer& tokeni
   const auto output = model.greedy_generate(batch.input_ids, batch.attention_mask, greedy);
   model.train(was_training);
   const auto texts = data::decode_rows(
-      tokenizer, output.sequences.index({torch::indexing::Slice(), torch::indexing::Slice(1)}).cpu());
+      tokenizer,
+      output.sequences.index({torch::indexing::Slice(), torch::indexing::Slice(1)}).cpu());
   int64_t exact = 0;
   for (int64_t row = 0; row < n; ++row) {
     if (texts[static_cast<size_t>(row)] == data.random_text(0, row)) ++exact;
@@ -147,9 +146,9 @@ BaseModelSource prepare_base_model(const ExperimentConfig& config, const std::st
   model::T5Model model = make_random_model(config);
   model->to(device);
   model->train();
-  torch::optim::AdamW optimizer(model->parameters(),
-                                torch::optim::AdamWOptions(config.base.learning_rate)
-                                    .weight_decay(0.01));
+  torch::optim::AdamW optimizer(
+      model->parameters(),
+      torch::optim::AdamWOptions(config.base.learning_rate).weight_decay(0.01));
   const PretrainDataConfig mix = config.base.data;
   const data::PretrainData copy_data(tokenizer, alphabet, copy_stage_data(mix),
                                      config.base.batch_size);
@@ -174,15 +173,16 @@ BaseModelSource prepare_base_model(const ExperimentConfig& config, const std::st
       factor = 1.0 - 0.9 * progress;
     }
     for (auto& group : optimizer.param_groups()) {
-      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(config.base.learning_rate * factor);
+      static_cast<torch::optim::AdamWOptions&>(group.options())
+          .lr(config.base.learning_rate * factor);
     }
-    torch::manual_seed(data::mix_keys({mix.seed, data::hash_string("base-step"),
-                                       static_cast<uint64_t>(step)}));
+    torch::manual_seed(
+        data::mix_keys({mix.seed, data::hash_string("base-step"), static_cast<uint64_t>(step)}));
     const data::Batch batch =
         (copy_stage ? copy_data.batch(step) : mix_data.batch(step)).to(device);
     model->set_task_ids(batch.task_ids);
-    const auto logits = model->forward(batch.input_ids, batch.attention_mask,
-                                       batch.decoder_input_ids);
+    const auto logits =
+        model->forward(batch.input_ids, batch.attention_mask, batch.decoder_input_ids);
     const auto loss = example_losses(logits, batch.labels).mean();
     optimizer.zero_grad();
     loss.backward();
@@ -227,9 +227,9 @@ BaseModelSource prepare_base_model(const ExperimentConfig& config, const std::st
                             {"batch_size", config.base.batch_size},
                             {"data", to_json(mix)},
                             {"copy_exact_match", source.copy_exact_match},
-                            {"seconds", std::chrono::duration<double>(
-                                            std::chrono::steady_clock::now() - start)
-                                            .count()}}
+                            {"seconds",
+                             std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+                                 .count()}}
                  .dump(2)
           << "\n";
   source.checkpoint = path;

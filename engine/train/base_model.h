@@ -9,9 +9,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-#include <string>
-
 #include <torch/torch.h>
+
+#include <string>
 
 #include "data/tokenizer.h"
 #include "model/t5_model.h"
@@ -22,10 +22,10 @@
 namespace tensorpoly::train {
 
 struct BaseModelSource {
-  std::string checkpoint;       // file the base weights come from; "" = random weights
-  bool built_now = false;       // pre-trained by this call (false: cache hit or given file)
-  bool stopped = false;         // a stop request interrupted pre-training (nothing cached)
-  double copy_exact_match = -1; // measured after pre-training (-1 when not measured)
+  std::string checkpoint;        // file the base weights come from; "" = random weights
+  bool built_now = false;        // pre-trained by this call (false: cache hit or given file)
+  bool stopped = false;          // a stop request interrupted pre-training (nothing cached)
+  double copy_exact_match = -1;  // measured after pre-training (-1 when not measured)
 };
 
 // Hex hash of the base configuration (preset shape, tokenizer, alphabet, curriculum).

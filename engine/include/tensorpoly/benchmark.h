@@ -10,16 +10,16 @@
 namespace tensorpoly {
 
 struct BenchOptions {
-  std::string preset = "t5-mini";        // model preset
-  std::string method = "tensorpoly-1";   // an adapter method, or "none" (full fine-tuning)
+  std::string preset = "t5-mini";       // model preset
+  std::string method = "tensorpoly-1";  // an adapter method, or "none" (full fine-tuning)
   int64_t batch_size = 32;
-  int64_t source_length = 32;            // tokens per input row
-  int64_t target_length = 16;            // tokens per target row
-  int64_t steps = 20;                    // measured steps
-  int64_t warmup_steps = 3;              // unmeasured steps first
-  int threads = 0;                       // 0 = one per core
+  int64_t source_length = 32;  // tokens per input row
+  int64_t target_length = 16;  // tokens per target row
+  int64_t steps = 20;          // measured steps
+  int64_t warmup_steps = 3;    // unmeasured steps first
+  int threads = 0;             // 0 = one per core
   std::string device = "auto";
-  int64_t n_tasks = 16;                  // a uniformly random task per example
+  int64_t n_tasks = 16;  // a uniformly random task per example
   uint64_t seed = 0;
 };
 
@@ -27,7 +27,7 @@ struct BenchResult {
   std::string torch_version;
   std::string device;
   double steps_per_s = 0;
-  double tokens_per_s = 0;               // steps/s × batch × (source + target length)
+  double tokens_per_s = 0;  // steps/s × batch × (source + target length)
   double ms_per_step_median = 0;
   double peak_rss_mb = 0;
   int64_t trainable_params = 0;

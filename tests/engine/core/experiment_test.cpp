@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "engine/train/test_support.h"
+#include "test_paths.h"
 #include "train/base_model.h"
 #include "train/trainer.h"
-#include "test_paths.h"
 
 namespace tensorpoly {
 namespace {

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
 #include "test_paths.h"
 
 namespace tensorpoly::model::testing {
