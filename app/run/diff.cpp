@@ -28,6 +28,7 @@ std::vector<int64_t> run_ids(const std::vector<std::string>& args) {
                                 std::to_string(values.size()));
   }
   std::vector<int64_t> ids;
+  ids.reserve(values.size());
   for (const std::string& value : values) ids.push_back(run_option({"--run", value}));
   return ids;
 }
@@ -74,6 +75,7 @@ void print_table(const std::vector<DiffedRun>& runs,
   for (const DiffedRun& run : runs) header.push_back(std::to_string(run.id) + " " + run.name);
   // Each column fits its widest cell, with two spaces to spare.
   std::vector<size_t> widths;
+  widths.reserve(header.size());
   for (const std::string& title : header) widths.push_back(title.size() + 2);
   for (const ConfigDifference& difference : differences) {
     widths[0] = std::max(widths[0], difference.key.size() + 2);
@@ -105,6 +107,7 @@ int diff_runs(const std::vector<std::string>& args) {
     const auto store = sessions::Store::open(path, sessions::OpenMode::kReadOnly);
     const std::vector<DiffedRun> runs = read_runs(store, ids);
     std::vector<FlatConfig> configs;
+    configs.reserve(runs.size());
     for (const DiffedRun& run : runs) configs.push_back(run.config);
     const std::vector<ConfigDifference> differences = diff_flat_configs(configs);
     if (has_flag(args, "json")) {

@@ -114,9 +114,14 @@ void check_regexes(const AdapterConfig& config, AdapterProblems& problems) {
     try {
       const std::regex compiled(pattern);
     } catch (const std::regex_error& error) {
-      problems.refuse(field, field + " must be a valid regular expression (ECMAScript, full " +
-                                 "match): invalid regular expression '" + pattern +
-                                 "': " + error.what());
+      std::string message = field;
+      message +=
+          " must be a valid regular expression (ECMAScript, full match): invalid "
+          "regular expression '";
+      message += pattern;
+      message += "': ";
+      message += error.what();
+      problems.refuse(field, message);
     }
   }
 }

@@ -92,7 +92,7 @@ ExperimentConfig read_config(const json& j, ProblemList& problems) {
 
 ExperimentConfig config_from_json(const json& j) {
   ProblemList problems;
-  const ExperimentConfig config = read_config(j, problems);
+  ExperimentConfig config = read_config(j, problems);
   problems.collect_validation([&] { validate(config); });
   problems.throw_if_any();
   return config;

@@ -78,7 +78,13 @@ ExperimentConfig apply_overrides(const ExperimentConfig& config,
   for (const std::string& override_text : overrides) {
     std::string field;
     const std::string problem = apply_override(document, override_text, field);
-    if (!problem.empty()) problems.add(field, "override '" + override_text + "': " + problem);
+    if (!problem.empty()) {
+      std::string message = "override '";
+      message += override_text;
+      message += "': ";
+      message += problem;
+      problems.add(field, message);
+    }
   }
   problems.throw_if_any();
   return config_from_json(document);
