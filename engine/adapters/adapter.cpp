@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "adapters/phase_profile.h"
 #include "adapters/tensor_product.h"
 
 namespace tensorpoly::adapters {
@@ -39,6 +40,7 @@ torch::Tensor AdapterImpl::run(const torch::Tensor& x, const torch::Tensor& task
   TORCH_CHECK(x.dim() >= 2 && x.size(-1) == in_features(), config_.method,
               " adapter: input must be [B, ..., ", in_features(), "], got ", x.sizes());
   const auto base = torch::nn::functional::linear(x, weight, bias);
+  const PhaseScope phase(Phase::kAdapterProducts);
   const auto rows = x.reshape({x.size(0), -1, in_features()});  // [B, L, in]
   torch::Tensor update;
   switch (formulation) {
@@ -105,8 +107,12 @@ torch::Tensor RoutedAdapterImpl::low_rank_update(const torch::Tensor& x,
   const auto ids = task_ids_for(x, task_ids);
   // Route and build once per distinct task, then mix after gathering per example.
   const auto [unique_ids, inverse] = torch::_unique(ids, /*sorted=*/true, /*return_inverse=*/true);
-  const auto [a, b] =
-      task_factors(router_->route(unique_ids, false, 1.0));  // [U, in, r], [U, r, out]
+  torch::Tensor weights;
+  {
+    const PhaseScope phase(Phase::kRoutingMix);
+    weights = router_->route(unique_ids, false, 1.0);
+  }
+  const auto [a, b] = task_factors(weights);  // [U, in, r], [U, r, out]
   const int64_t n_unique = unique_ids.size(0);
   if (n_unique == 1) return x.matmul(a[0]).div(config_.rank).matmul(b[0]);
   if (n_unique == x.size(0)) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "adapters/tensorpoly1.h"
 
+#include "adapters/phase_profile.h"
 #include "adapters/tensor_product.h"
 
 namespace tensorpoly::adapters {
@@ -24,8 +25,13 @@ std::pair<torch::Tensor, torch::Tensor> TensorPoly1Impl::task_factors(
     const torch::Tensor& weights) {
   const int64_t n = weights.size(0), s = config_.n_skills, r = config_.rank;
   const int64_t in = in_features(), out = out_features();
-  const auto f_a = tensor_product_factor(weight_leafs_a, in, ln1_a, ln1_a);   // [S, r, in]
-  const auto f_b = tensor_product_factor(weight_leafs_b, out, ln1_b, ln1_b);  // [S, r, out]
+  torch::Tensor f_a, f_b;
+  {
+    const PhaseScope phase(Phase::kFactorConstruction);
+    f_a = tensor_product_factor(weight_leafs_a, in, ln1_a, ln1_a);   // [S, r, in]
+    f_b = tensor_product_factor(weight_leafs_b, out, ln1_b, ln1_b);  // [S, r, out]
+  }
+  const PhaseScope phase(Phase::kRoutingMix);
   const auto w = weights.reshape({n, s});
   const auto a = w.matmul(f_a.reshape({s, r * in})).view({n, r, in}).transpose(1, 2);
   const auto b = w.matmul(f_b.reshape({s, r * out})).view({n, r, out});

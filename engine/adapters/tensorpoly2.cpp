@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "adapters/phase_profile.h"
 #include "adapters/tensor_product.h"
 
 namespace tensorpoly::adapters {
@@ -49,10 +50,15 @@ TensorPoly2Impl::TensorPoly2Impl(const AdapterConfig& config, const LinearProjec
 
 std::pair<torch::Tensor, torch::Tensor> TensorPoly2Impl::task_factors(
     const torch::Tensor& weights) {
-  const auto f_a = tensor_product_factor(mix_leaves(weights, weight_leafs_a), in_features(), ln1_a,
-                                         ln2_a);  // [N, r, in]
-  const auto f_b = tensor_product_factor(mix_leaves(weights, weight_leafs_b), out_features(), ln1_b,
-                                         ln2_b);  // [N, r, out]
+  torch::Tensor mixed_a, mixed_b;
+  {
+    const PhaseScope phase(Phase::kRoutingMix);
+    mixed_a = mix_leaves(weights, weight_leafs_a);
+    mixed_b = mix_leaves(weights, weight_leafs_b);
+  }
+  const PhaseScope phase(Phase::kFactorConstruction);
+  const auto f_a = tensor_product_factor(mixed_a, in_features(), ln1_a, ln2_a);   // [N, r, in]
+  const auto f_b = tensor_product_factor(mixed_b, out_features(), ln1_b, ln2_b);  // [N, r, out]
   return {f_a.transpose(1, 2), f_b};
 }
 
