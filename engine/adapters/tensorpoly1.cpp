@@ -9,16 +9,10 @@ namespace tensorpoly::adapters {
 TensorPoly1Impl::TensorPoly1Impl(const AdapterConfig& config, const LinearProjectionImpl& base,
                                  std::shared_ptr<TaskContext> context,
                                  std::shared_ptr<RouterImpl> router)
-    : RoutedAdapterImpl(config, base, std::move(context), 1, RoutingKind::kSkills,
-                        std::move(router)) {
-  const int64_t k = config_.order, s = config_.n_skills, r = config_.rank;
-  const int64_t d_a = leaf_size(in_features(), k), d_b = leaf_size(out_features(), k);
-  weight_leafs_a = register_parameter("weight_leafs_a", kaiming_uniform({k, s, r, d_a}));
-  weight_leafs_b = register_parameter("weight_leafs_b", kaiming_uniform({k, s, r, d_b}));
-  if (k > 1) {
-    register_pair_norm("ln1_a", ln1_a, d_a);
-    register_pair_norm("ln1_b", ln1_b, d_b);
-  }
+    : TensorProductAdapterImpl(config, base, std::move(context), 1, RoutingKind::kSkills,
+                               std::move(router)) {
+  register_factor_parameters([this](torch::IntArrayRef shape) { return kaiming_uniform(shape); },
+                             /*second_norm=*/false);
 }
 
 std::pair<torch::Tensor, torch::Tensor> TensorPoly1Impl::task_factors(
