@@ -41,6 +41,13 @@ Sizes checked_sizes(const torch::Tensor& weights, const torch::Tensor& first,
   return sizes;
 }
 
+// The 32-byte vectors below never cross a call boundary between code built with and
+// without AVX: always_inline puts them inside the per-instruction-set entry points, so
+// GCC's note that their calling convention differs between the two does not apply.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
 // Eight floats (or four doubles) as one value: GCC and Clang compile the arithmetic to
 // the widest vector instructions the function's target allows (AVX2 in the *_avx2 entry
 // points below, SSE2 otherwise). Unaligned loads and stores go through memcpy.
@@ -48,14 +55,16 @@ template <typename T>
 struct Lanes {
   typedef T Vector __attribute__((vector_size(32)));
   static constexpr int64_t kCount = 32 / sizeof(T);
-  static Vector load(const T* from) {
+  __attribute__((always_inline)) static Vector load(const T* from) {
     Vector value;
     std::memcpy(&value, from, sizeof value);
     return value;
   }
-  static void store(T* to, Vector value) { std::memcpy(to, &value, sizeof value); }
-  static Vector splat(T value) { return Vector{} + value; }
-  static T sum(Vector value) {
+  __attribute__((always_inline)) static void store(T* to, Vector value) {
+    std::memcpy(to, &value, sizeof value);
+  }
+  __attribute__((always_inline)) static Vector splat(T value) { return Vector{} + value; }
+  __attribute__((always_inline)) static T sum(Vector value) {
     T total = 0;
     for (int64_t lane = 0; lane < kCount; ++lane) total += value[lane];
     return total;
