@@ -164,7 +164,11 @@ TEST(FactorBank, SameShapedSidesShareAStack) {
   EXPECT_EQ(layers.factor_builds(), 2);
   layers.separate();
   (void)layers.loss(layers.inputs);
-  EXPECT_EQ(layers.adapters.front()->factor_bank()->stack_count(), 2u);  // its A and B
+  // Alone, a square layer's A and B sides have the same shapes (one stack); the widening
+  // layer's do not (two).
+  EXPECT_EQ(layers.adapters[0]->factor_bank()->stack_count(), 1u);
+  EXPECT_EQ(layers.adapters[2]->factor_bank()->stack_count(), 2u);
+  EXPECT_EQ(layers.adapters[2]->factor_bank()->factor_builds(), 2);
 }
 
 TEST(FactorBank, FixedWeightsBuildOnceUntilAParameterChanges) {
