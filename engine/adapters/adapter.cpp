@@ -4,21 +4,27 @@
 #include <cmath>
 #include <vector>
 
+#include "adapters/phase_profile.h"
 #include "adapters/tensor_product.h"
 
 namespace tensorpoly::adapters {
 
 AdapterImpl::AdapterImpl(const AdapterConfig& config, const LinearProjectionImpl& base,
                          std::shared_ptr<TaskContext> context)
-    : config_(config), context_(std::move(context)) {
+    : config_(config), context_(context ? std::move(context) : std::make_shared<TaskContext>()) {
   validate(config_, base.in_features(), base.out_features());
   TORCH_CHECK(config_.method != "none", "adapter: method 'none' has no adapter module");
   weight = register_parameter("weight", base.weight, /*requires_grad=*/false);
   if (base.bias.defined()) bias = register_parameter("bias", base.bias, /*requires_grad=*/false);
 }
 
+void AdapterImpl::set_task_context(std::shared_ptr<TaskContext> context) {
+  TORCH_CHECK(context != nullptr, config_.method, " adapter: the task context must not be null");
+  context_ = std::move(context);
+}
+
 torch::Tensor AdapterImpl::forward(const torch::Tensor& x) {
-  return run(x, context_ ? context_->task_ids : torch::Tensor(), Formulation::kOptimised);
+  return run(x, context_->task_ids, Formulation::kOptimised);
 }
 
 torch::Tensor AdapterImpl::forward(const torch::Tensor& x, const torch::Tensor& task_ids) {
@@ -38,7 +44,10 @@ torch::Tensor AdapterImpl::run(const torch::Tensor& x, const torch::Tensor& task
                                Formulation formulation) {
   TORCH_CHECK(x.dim() >= 2 && x.size(-1) == in_features(), config_.method,
               " adapter: input must be [B, ..., ", in_features(), "], got ", x.sizes());
+  // Called alone (not inside a model's forward), each call is a forward pass of its own.
+  const ForwardScope forward_pass(context_.get());
   const auto base = torch::nn::functional::linear(x, weight, bias);
+  const PhaseScope phase(Phase::kAdapterProducts);
   const auto rows = x.reshape({x.size(0), -1, in_features()});  // [B, L, in]
   torch::Tensor update;
   switch (formulation) {
@@ -98,28 +107,52 @@ torch::Tensor RoutedAdapterImpl::task_ids_for(const torch::Tensor& x,
   return expand_task_ids(task_ids, x.size(0), config_.n_tasks).to(router_->module_logits.device());
 }
 
+const TaskRouting& RoutedAdapterImpl::checked_routing(const torch::Tensor& task_ids) {
+  const TaskRouting& routing = task_context()->routing(task_ids);
+  TORCH_CHECK(routing.min_id >= 0 && routing.max_id < config_.n_tasks,
+              "adapter: task ids must lie in [0, ", config_.n_tasks, "), got [", routing.min_id,
+              ", ", routing.max_id, "]");
+  return routing;
+}
+
+std::pair<torch::Tensor, torch::Tensor> RoutedAdapterImpl::routed_factors(
+    const TaskRouting& routing) {
+  torch::Tensor weights;
+  {
+    const PhaseScope phase(Phase::kRoutingMix);
+    weights = router_->route(routing.unique_ids.to(router_->module_logits.device()), false, 1.0);
+  }
+  return task_factors(weights);  // [U, in, r], [U, r, out]
+}
+
 torch::Tensor RoutedAdapterImpl::low_rank_update(const torch::Tensor& x,
                                                  const torch::Tensor& task_ids) {
   // Relaxed Bernoulli noise is drawn per example: one routing per row.
   if (sampling()) return low_rank_update_per_example(x, task_ids);
-  const auto ids = task_ids_for(x, task_ids);
   // Route and build once per distinct task, then mix after gathering per example.
-  const auto [unique_ids, inverse] = torch::_unique(ids, /*sorted=*/true, /*return_inverse=*/true);
-  const auto [a, b] =
-      task_factors(router_->route(unique_ids, false, 1.0));  // [U, in, r], [U, r, out]
-  const int64_t n_unique = unique_ids.size(0);
+  const TaskRouting& routing = checked_routing(task_ids);
+  const int64_t n_ids = routing.ids.size(0);
+  TORCH_CHECK(x.size(0) % n_ids == 0, "adapter: batch of ", x.size(0),
+              " rows is not a multiple of the ", n_ids, " task ids");
+  // Beam search: each task id repeated for the k rows of its example.
+  const auto inverse =
+      x.size(0) == n_ids ? routing.inverse : routing.inverse.repeat_interleave(x.size(0) / n_ids);
+  const auto [a, b] = routed_factors(routing);  // [U, in, r], [U, r, out]
+  return mixed_update(x, a, b, inverse.to(x.device()));
+}
+
+torch::Tensor RoutedAdapterImpl::mixed_update(const torch::Tensor& x, const torch::Tensor& a,
+                                              const torch::Tensor& b,
+                                              const torch::Tensor& inverse) const {
+  const int64_t n_unique = a.size(0);
   if (n_unique == 1) return x.matmul(a[0]).div(config_.rank).matmul(b[0]);
-  if (n_unique == x.size(0)) {
-    // Every example its own task: batched products with the per-example matrices.
-    const auto h = torch::bmm(x, a.index_select(0, inverse)).div(config_.rank);
-    return torch::bmm(h, b.index_select(0, inverse));
-  }
   // Fewer tasks than examples. With many rows per task, one tall product per task
   // (small-rank batched products are far less efficient than one tall matrix product on
   // CPU BLAS); with few, the per-task loop's operator overhead dominates and gathering
   // per-example matrices for two batched products is faster (t5-mini, 32 examples of
-  // ~30 tokens over ~15 tasks: a training step ~28% faster).
-  if (x.size(0) * x.size(1) < min_rows_per_task_group() * n_unique) {
+  // ~30 tokens over ~15 tasks: a training step ~28% faster). Every example its own task
+  // is the same gathering.
+  if (n_unique == x.size(0) || x.size(0) * x.size(1) < min_rows_per_task_group() * n_unique) {
     const auto h = torch::bmm(x, a.index_select(0, inverse)).div(config_.rank);
     return torch::bmm(h, b.index_select(0, inverse));
   }
@@ -127,12 +160,18 @@ torch::Tensor RoutedAdapterImpl::low_rank_update(const torch::Tensor& x,
   const auto counts = torch::bincount(inverse, {}, n_unique).to(torch::kCPU);
   const bool already_grouped = torch::equal(sorted_inverse, inverse);
   const auto grouped_x = already_grouped ? x : x.index_select(0, order);
+  // unbind, not a[task]: the backward is one stack, not a full-size zero tensor per task.
+  const auto a_tasks = a.unbind(0), b_tasks = b.unbind(0);
   std::vector<torch::Tensor> groups;
+  groups.reserve(static_cast<size_t>(n_unique));
   int64_t start = 0;
   for (int64_t task = 0; task < n_unique; ++task) {
     const int64_t count = counts[task].item<int64_t>();
-    groups.push_back(
-        grouped_x.narrow(0, start, count).matmul(a[task]).div(config_.rank).matmul(b[task]));
+    const auto index = static_cast<size_t>(task);
+    groups.push_back(grouped_x.narrow(0, start, count)
+                         .matmul(a_tasks[index])
+                         .div(config_.rank)
+                         .matmul(b_tasks[index]));
     start += count;
   }
   const auto grouped_update = torch::cat(groups, 0);

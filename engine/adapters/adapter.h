@@ -42,8 +42,9 @@ class AdapterImpl : public ProjectionImpl {
   int64_t in_features() const override { return weight.size(1); }
   int64_t out_features() const override { return weight.size(0); }
   const AdapterConfig& config() const { return config_; }
+  // Never null: an adapter built without one gets a context of its own.
   const std::shared_ptr<TaskContext>& task_context() const { return context_; }
-  void set_task_context(std::shared_ptr<TaskContext> context) { context_ = std::move(context); }
+  void set_task_context(std::shared_ptr<TaskContext> context);
   // The router (null for dense methods).
   virtual std::shared_ptr<RouterImpl> router() const { return nullptr; }
   // The optimised forward of a routed method groups a batch by task when its distinct
@@ -107,8 +108,11 @@ class RoutedAdapterImpl : public AdapterImpl {
   RoutedAdapterImpl(const AdapterConfig& config, const LinearProjectionImpl& base,
                     std::shared_ptr<TaskContext> context, int64_t n_blocks, RoutingKind kind,
                     std::shared_ptr<RouterImpl> router);
-  // weights [N, Q, S] -> A [N, in, r], B [N, r, out].
+  // weights [N, Q, S] -> A [N, in, r], B [N, r, out]: the one-layer formulation.
   virtual std::pair<torch::Tensor, torch::Tensor> task_factors(const torch::Tensor& weights) = 0;
+  // A [U, in, r], B [U, r, out] for the routing's distinct tasks (unique_ids). By default
+  // routes them and calls task_factors(); tensor-product methods ask their factor bank.
+  virtual std::pair<torch::Tensor, torch::Tensor> routed_factors(const TaskRouting& routing);
   torch::Tensor low_rank_update(const torch::Tensor& x, const torch::Tensor& task_ids) override;
   torch::Tensor low_rank_update_naive(const torch::Tensor& x,
                                       const torch::Tensor& task_ids) override;
@@ -119,6 +123,11 @@ class RoutedAdapterImpl : public AdapterImpl {
  private:
   bool sampling() const { return is_training() && config_.relaxed_bernoulli; }
   torch::Tensor task_ids_for(const torch::Tensor& x, const torch::Tensor& task_ids) const;
+  // The routing of task_ids, checked against this layer (ids in [0, n_tasks)).
+  const TaskRouting& checked_routing(const torch::Tensor& task_ids);
+  // (x A_b B_b) / r with A, B of the distinct tasks and `inverse` each row's task among them.
+  torch::Tensor mixed_update(const torch::Tensor& x, const torch::Tensor& a, const torch::Tensor& b,
+                             const torch::Tensor& inverse) const;
 
   std::shared_ptr<RouterImpl> router_;
 };

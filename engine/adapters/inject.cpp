@@ -6,6 +6,7 @@
 #include <set>
 
 #include "adapters/factory.h"
+#include "adapters/tensor_product_adapter.h"
 
 namespace tensorpoly::adapters {
 namespace {
@@ -90,6 +91,8 @@ std::vector<std::string> inject_adapters(torch::nn::Module& root, const AdapterC
                                      make_adapter(config, *target.base, context, router));
     adapted.push_back(target.full_name);
   }
+  // Same-shaped tensor-product layers build their factors together.
+  share_factor_bank(root);
   return adapted;
 }
 

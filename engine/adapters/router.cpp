@@ -27,6 +27,10 @@ torch::Tensor RouterImpl::route_rows(const torch::Tensor& logits_rows, bool rela
     const auto u = torch::rand_like(logits).clamp(eps, 1.0 - eps);
     logits = (logits + torch::log(u) - torch::log1p(-u)) / temperature;
   }
+  return normalised_sigmoid(logits);
+}
+
+torch::Tensor normalised_sigmoid(const torch::Tensor& logits) {
   const auto p = torch::sigmoid(logits);
   return p / (p.sum(-1, /*keepdim=*/true) + kRoutingEps);
 }

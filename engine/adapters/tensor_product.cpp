@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "adapters/tensor_product.h"
 
+#include "adapters/mixed_product.h"
+
 namespace tensorpoly::adapters {
 
 torch::Tensor row_outer_product(const torch::Tensor& u, const torch::Tensor& v) {
@@ -15,15 +17,56 @@ torch::nn::LayerNorm make_pair_norm(int64_t rank, int64_t leaf) {
       torch::nn::LayerNormOptions({rank, leaf * leaf}).eps(kLayerNormEps).elementwise_affine(true));
 }
 
-namespace {
-
-// LayerNorm over the last two axes jointly, with ln's affine ([r, d²]).
-torch::Tensor pair_norm(const torch::Tensor& pair_product, const torch::nn::LayerNorm& ln) {
-  return torch::layer_norm(pair_product, {pair_product.size(-2), pair_product.size(-1)}, ln->weight,
-                           ln->bias, kLayerNormEps);
+torch::Tensor normed_pair_products(const torch::Tensor& leaves, const torch::Tensor& gamma,
+                                   const torch::Tensor& beta) {
+  TORCH_CHECK(leaves.dim() == 5 && (leaves.size(1) == 2 || leaves.size(1) == 4),
+              "tensor_product_factor: leaves must be [layers, 2 or 4, N, rank, leaf], got ",
+              leaves.sizes());
+  const int64_t order = leaves.size(1);
+  const int64_t rank = leaves.size(3);
+  const int64_t pair = leaves.size(4) * leaves.size(4);
+  const int64_t n_pairs = order / 2;
+  TORCH_CHECK(
+      gamma.defined() && beta.defined() && gamma.dim() == 4 && gamma.size(0) == leaves.size(0) &&
+          (gamma.size(1) == 1 || gamma.size(1) == n_pairs) && gamma.size(2) == rank &&
+          gamma.size(3) == pair && beta.sizes() == gamma.sizes(),
+      "tensor_product_factor: LayerNorm affines must be [", leaves.size(0), ", 1 or ", n_pairs,
+      ", ", rank, ", ", pair, "], got ", gamma.defined() ? gamma.sizes() : torch::IntArrayRef{},
+      " and ", beta.defined() ? beta.sizes() : torch::IntArrayRef{});
+  // Every pair of every entry in one product: (ℓ0, ℓ2) ⊗ (ℓ1, ℓ3) -> [J, pairs, N, r, d²].
+  const auto products =
+      row_outer_product(leaves.slice(1, 0, order, 2), leaves.slice(1, 1, order, 2));
+  // LayerNorm over each [r, d²] block, then each entry's own affine.
+  const auto normed = torch::layer_norm(products, {rank, pair}, {}, {}, kLayerNormEps);
+  return torch::addcmul(beta.unsqueeze(2), normed, gamma.unsqueeze(2));
 }
 
-}  // namespace
+torch::Tensor stacked_tensor_product_factor(const torch::Tensor& leaves, int64_t n,
+                                            const torch::Tensor& gamma, const torch::Tensor& beta) {
+  TORCH_CHECK(leaves.dim() == 5,
+              "tensor_product_factor: leaves must be [layers, order, N, rank, leaf], got ",
+              leaves.sizes());
+  const int64_t order = leaves.size(1);
+  const int64_t leaf = leaves.size(4);
+  TORCH_CHECK(order == 1 || order == 2 || order == 4,
+              "tensor_product_factor: tensor order must be 1, 2 or 4, got ", order);
+  if (order == 1) {
+    TORCH_CHECK(leaf == n, "tensor_product_factor: order 1 needs leaf size ", n, ", got ", leaf);
+    return leaves.select(1, 0);
+  }
+  const auto pairs = normed_pair_products(leaves, gamma, beta);
+  if (order == 2) return pairs.squeeze(1).narrow(-1, 0, n);
+  // F[ρ, f] = P01[ρ, f / d²] · P23[ρ, f % d²] for f < n: the product of one "skill" with
+  // weight 1 per entry. unbind (not two selects) keeps the backward one stack.
+  const auto both = pairs.unbind(1);
+  const int64_t entries = leaves.size(0) * leaves.size(2);
+  const int64_t rank = leaves.size(3);
+  const auto first = both[0].reshape({entries, 1, rank, leaf * leaf});
+  const auto second = both[1].reshape({entries, 1, rank, leaf * leaf});
+  const auto ones = torch::ones({entries, 1, 1}, first.options().requires_grad(false));
+  return mixed_outer_product(ones, first, second, n)
+      .view({leaves.size(0), leaves.size(2), rank, n});
+}
 
 torch::Tensor tensor_product_factor(const torch::Tensor& leaves, int64_t n,
                                     const torch::nn::LayerNorm& ln1,
@@ -31,32 +74,22 @@ torch::Tensor tensor_product_factor(const torch::Tensor& leaves, int64_t n,
   TORCH_CHECK(leaves.dim() == 4,
               "tensor_product_factor: leaves must be [order, N, rank, leaf], got ", leaves.sizes());
   const int64_t order = leaves.size(0);
-  const int64_t leaf = leaves.size(3);
-  switch (order) {
-    case 1:
-      TORCH_CHECK(leaf == n, "tensor_product_factor: order 1 needs leaf size ", n, ", got ", leaf);
-      return leaves[0];
-    case 2: {
-      TORCH_CHECK(!ln1.is_empty(), "tensor_product_factor: order 2 needs ln1");
-      const auto full = pair_norm(row_outer_product(leaves[0], leaves[1]), ln1);
-      return full.narrow(-1, 0, n);
-    }
-    case 4: {
-      TORCH_CHECK(!ln1.is_empty() && !ln2.is_empty(),
-                  "tensor_product_factor: order 4 needs ln1 and ln2");
-      const auto first_pair = pair_norm(row_outer_product(leaves[0], leaves[1]), ln1);
-      const auto second_pair = pair_norm(row_outer_product(leaves[2], leaves[3]), ln2);
-      // F[ρ, f] = P01[ρ, f / d²] · P23[ρ, f % d²] for f < n: only the first
-      // ⌈n / d²⌉ rows of P01 are needed before truncating.
-      const int64_t pair = leaf * leaf;
-      const int64_t used_rows = (n + pair - 1) / pair;
-      const auto full = row_outer_product(first_pair.narrow(-1, 0, used_rows), second_pair);
-      return full.narrow(-1, 0, n);
-    }
-    default:
-      TORCH_CHECK(false, "tensor_product_factor: tensor order must be 1, 2 or 4, got ", order);
+  torch::Tensor gamma, beta;
+  if (order == 2) {
+    TORCH_CHECK(!ln1.is_empty(), "tensor_product_factor: order 2 needs ln1");
+    gamma = ln1->weight.unsqueeze(0);
+    beta = ln1->bias.unsqueeze(0);
+  } else if (order == 4) {
+    TORCH_CHECK(!ln1.is_empty() && !ln2.is_empty(),
+                "tensor_product_factor: order 4 needs ln1 and ln2");
+    gamma = torch::stack({ln1->weight, ln2->weight});
+    beta = torch::stack({ln1->bias, ln2->bias});
   }
-  return {};
+  if (gamma.defined()) {
+    gamma = gamma.unsqueeze(0);
+    beta = beta.unsqueeze(0);
+  }
+  return stacked_tensor_product_factor(leaves.unsqueeze(0), n, gamma, beta)[0];
 }
 
 }  // namespace tensorpoly::adapters

@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "adapters/phase_profile.h"
 #include "adapters/tensor_product.h"
 
 namespace tensorpoly::adapters {
@@ -29,30 +30,25 @@ torch::Tensor mix_leaves(const torch::Tensor& weights, const torch::Tensor& leav
 TensorPoly2Impl::TensorPoly2Impl(const AdapterConfig& config, const LinearProjectionImpl& base,
                                  std::shared_ptr<TaskContext> context,
                                  std::shared_ptr<RouterImpl> router)
-    : RoutedAdapterImpl(config, base, std::move(context), config.order, RoutingKind::kOrders,
-                        std::move(router)) {
-  const int64_t k = config_.order, s = config_.n_skills, r = config_.rank;
-  const int64_t d_a = leaf_size(in_features(), k), d_b = leaf_size(out_features(), k);
-  weight_leafs_a =
-      register_parameter("weight_leafs_a", xavier_uniform({k, s, r, d_a}, weight.options()));
-  weight_leafs_b =
-      register_parameter("weight_leafs_b", xavier_uniform({k, s, r, d_b}, weight.options()));
-  if (k > 1) {
-    register_pair_norm("ln1_a", ln1_a, d_a);
-    register_pair_norm("ln1_b", ln1_b, d_b);
-  }
-  if (k > 2) {
-    register_pair_norm("ln2_a", ln2_a, d_a);
-    register_pair_norm("ln2_b", ln2_b, d_b);
-  }
+    : TensorProductAdapterImpl(config, base, std::move(context), config.order, RoutingKind::kOrders,
+                               std::move(router)) {
+  const auto options = weight.options();
+  register_factor_parameters(
+      [&options](torch::IntArrayRef shape) { return xavier_uniform(shape, options); },
+      /*second_norm=*/true);
 }
 
 std::pair<torch::Tensor, torch::Tensor> TensorPoly2Impl::task_factors(
     const torch::Tensor& weights) {
-  const auto f_a = tensor_product_factor(mix_leaves(weights, weight_leafs_a), in_features(), ln1_a,
-                                         ln2_a);  // [N, r, in]
-  const auto f_b = tensor_product_factor(mix_leaves(weights, weight_leafs_b), out_features(), ln1_b,
-                                         ln2_b);  // [N, r, out]
+  torch::Tensor mixed_a, mixed_b;
+  {
+    const PhaseScope phase(Phase::kRoutingMix);
+    mixed_a = mix_leaves(weights, weight_leafs_a);
+    mixed_b = mix_leaves(weights, weight_leafs_b);
+  }
+  const PhaseScope phase(Phase::kFactorConstruction);
+  const auto f_a = tensor_product_factor(mixed_a, in_features(), ln1_a, ln2_a);   // [N, r, in]
+  const auto f_b = tensor_product_factor(mixed_b, out_features(), ln1_b, ln2_b);  // [N, r, out]
   return {f_a.transpose(1, 2), f_b};
 }
 

@@ -5,20 +5,18 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-#include "adapters/adapter.h"
+#include "adapters/tensor_product_adapter.h"
 
 namespace tensorpoly::adapters {
 
-class TensorPoly2Impl : public RoutedAdapterImpl {
+class TensorPoly2Impl : public TensorProductAdapterImpl {
  public:
   TensorPoly2Impl(const AdapterConfig& config, const LinearProjectionImpl& base,
                   std::shared_ptr<TaskContext> context,
                   std::shared_ptr<RouterImpl> router = nullptr);
 
-  torch::Tensor weight_leafs_a;                         // [k, S, r, d_a], Xavier-uniform
-  torch::Tensor weight_leafs_b;                         // [k, S, r, d_b], Xavier-uniform
-  torch::nn::LayerNorm ln1_a{nullptr}, ln1_b{nullptr};  // orders 2 and 4
-  torch::nn::LayerNorm ln2_a{nullptr}, ln2_b{nullptr};  // order 4
+  // Leaves are Xavier-uniform; ln1 on the pair (0, 1), ln2 on the pair (2, 3).
+  bool routes_leaves() const override { return true; }
 
  protected:
   // Factors depend on the routing: built once per row of `weights`.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "adapters/tlora.h"
 
+#include "adapters/phase_profile.h"
 #include "adapters/tensor_product.h"
 
 namespace tensorpoly::adapters {
@@ -20,6 +21,7 @@ TLoraImpl::TLoraImpl(const AdapterConfig& config, const LinearProjectionImpl& ba
 
 std::pair<torch::Tensor, torch::Tensor> TLoraImpl::dense_factors() {
   // One component: leaves [k, 1, r, d]; ln1 serves both pairs at order 4.
+  const PhaseScope phase(Phase::kFactorConstruction);
   const auto f_a = tensor_product_factor(weight_leafs_a.unsqueeze(1), in_features(), ln1_a, ln1_a);
   const auto f_b = tensor_product_factor(weight_leafs_b.unsqueeze(1), out_features(), ln1_b, ln1_b);
   return {f_a[0].t(), f_b[0]};

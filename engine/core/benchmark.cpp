@@ -7,10 +7,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
 #include "adapters/inject.h"
+#include "adapters/phase_profile.h"
 #include "model/t5_model.h"
 #include "tensorpoly/config.h"
 #include "tensorpoly/runtime.h"
@@ -18,6 +20,39 @@
 #include "train/optim_groups.h"
 
 namespace tensorpoly {
+namespace {
+
+double median(std::vector<double> values) {
+  if (values.empty()) return 0.0;
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+// Per-phase medians over the measured steps.
+void summarise_profiles(const std::vector<adapters::PhaseTimes>& profiles, BenchResult& result) {
+  auto median_of = [&](auto field) {
+    std::vector<double> values;
+    values.reserve(profiles.size());
+    for (const auto& times : profiles) values.push_back(field(times));
+    return median(values);
+  };
+  for (int index = 0; index < adapters::kPhaseCount; ++index) {
+    const auto phase = static_cast<size_t>(index);
+    PhaseProfile profile;
+    profile.phase = adapters::phase_name(static_cast<adapters::Phase>(index));
+    profile.forward_ms =
+        median_of([&](const adapters::PhaseTimes& t) { return t.forward_ms[phase]; });
+    profile.backward_ms =
+        median_of([&](const adapters::PhaseTimes& t) { return t.backward_ms[phase]; });
+    result.phases.push_back(profile);
+  }
+  result.backward_other_ms =
+      median_of([](const adapters::PhaseTimes& t) { return t.backward_other_ms; });
+  result.profiled_step_ms = median_of([](const adapters::PhaseTimes& t) { return t.total_ms; });
+}
+
+}  // namespace
 
 BenchResult run_training_benchmark(const BenchOptions& options) {
   const std::pair<const char*, int64_t> sizes[] = {{"--batch", options.batch_size},
@@ -66,6 +101,9 @@ BenchResult run_training_benchmark(const BenchOptions& options) {
   const int64_t vocab = preset.vocab;
   auto generator_options = torch::TensorOptions().dtype(torch::kLong);
   std::vector<double> step_ms;
+  std::vector<adapters::PhaseTimes> profiles;
+  std::optional<adapters::StepProfiler> profiler;
+  if (options.profile) profiler.emplace();
   const int64_t total = options.warmup_steps + options.steps;
   double measured_s = 0;
   for (int64_t step = 0; step < total; ++step) {
@@ -79,25 +117,40 @@ BenchResult run_training_benchmark(const BenchOptions& options) {
         torch::randint(0, options.n_tasks, {options.batch_size}, generator_options).to(device);
     const auto attention_mask = torch::ones_like(input_ids);
     const auto start = std::chrono::steady_clock::now();
+    if (profiler) profiler->begin_step();
     const auto decoder_input_ids = model::shift_right(labels);
     model->set_task_ids(task_ids);
-    const auto loss =
-        train::example_losses(model->forward(input_ids, attention_mask, decoder_input_ids), labels)
-            .mean();
-    optimizer->zero_grad();
-    loss.backward();
-    optimizer->step();
-    (void)loss.item<double>();  // waits for the device
+    const auto logits = model->forward(input_ids, attention_mask, decoder_input_ids);
+    torch::Tensor loss;
+    {
+      const adapters::PhaseScope phase(adapters::Phase::kLoss);
+      loss = train::example_losses(logits, labels).mean();
+    }
+    {
+      const adapters::PhaseScope phase(adapters::Phase::kOptimizer);
+      optimizer->zero_grad();
+    }
+    if (profiler) {
+      profiler->backward(loss);
+    } else {
+      loss.backward();
+    }
+    {
+      const adapters::PhaseScope phase(adapters::Phase::kOptimizer);
+      optimizer->step();
+      (void)loss.item<double>();  // waits for the device
+    }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const auto times = profiler ? profiler->end_step() : adapters::PhaseTimes{};
     if (step >= options.warmup_steps) {
       step_ms.push_back(seconds * 1000.0);
       measured_s += seconds;
+      if (profiler) profiles.push_back(times);
     }
   }
-  std::sort(step_ms.begin(), step_ms.end());
-  const size_t n = step_ms.size();
-  result.ms_per_step_median = n % 2 ? step_ms[n / 2] : (step_ms[n / 2 - 1] + step_ms[n / 2]) / 2;
+  if (profiler) summarise_profiles(profiles, result);
+  result.ms_per_step_median = median(step_ms);
   result.steps_per_s = static_cast<double>(options.steps) / measured_s;
   result.tokens_per_s = result.steps_per_s * static_cast<double>(options.batch_size) *
                         static_cast<double>(options.source_length + options.target_length);

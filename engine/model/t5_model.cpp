@@ -191,6 +191,7 @@ T5ModelImpl::T5ModelImpl(const ModelPreset& config) : config_(config) {
 
 torch::Tensor T5ModelImpl::encode(const torch::Tensor& input_ids,
                                   const torch::Tensor& attention_mask) {
+  const adapters::ForwardScope forward_pass(task_context_.get());
   check_ids("input_ids", input_ids);
   return encoder->encode(shared->forward(input_ids), attention_mask);
 }
@@ -198,6 +199,7 @@ torch::Tensor T5ModelImpl::encode(const torch::Tensor& input_ids,
 torch::Tensor T5ModelImpl::decode(const torch::Tensor& decoder_input_ids,
                                   const torch::Tensor& encoder_hidden,
                                   const torch::Tensor& attention_mask, DecoderCache* cache) {
+  const adapters::ForwardScope forward_pass(task_context_.get());
   check_ids("decoder_input_ids", decoder_input_ids);
   TORCH_CHECK(decoder_input_ids.size(0) == encoder_hidden.size(0), "T5Model: decoder batch ",
               decoder_input_ids.size(0), " != encoder batch ", encoder_hidden.size(0));
@@ -209,12 +211,16 @@ torch::Tensor T5ModelImpl::decode(const torch::Tensor& decoder_input_ids,
 torch::Tensor T5ModelImpl::forward(const torch::Tensor& input_ids,
                                    const torch::Tensor& attention_mask,
                                    const torch::Tensor& decoder_input_ids) {
+  // One forward pass: adapters build their factors once for the encoder and the decoder.
+  const adapters::ForwardScope forward_pass(task_context_.get());
   return decode(decoder_input_ids, encode(input_ids, attention_mask), attention_mask);
 }
 
 GreedyOutput T5ModelImpl::greedy_generate(const torch::Tensor& input_ids,
                                           const torch::Tensor& attention_mask,
                                           const GreedyOptions& options) {
+  // One pass for every decoding step (under NoGradGuard the factors are reused anyway).
+  const adapters::ForwardScope forward_pass(task_context_.get());
   TORCH_CHECK(options.max_new_tokens >= 0, "greedy_generate: max_new_tokens must be >= 0, got ",
               options.max_new_tokens);
   const torch::Tensor encoder_hidden = encode(input_ids, attention_mask);

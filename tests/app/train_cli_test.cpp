@@ -200,6 +200,43 @@ TEST(BenchCommand, PrintsOneJsonLineWithEveryField) {
   EXPECT_EQ(whole["trainable_params"], whole["total_params"]);
 }
 
+TEST(BenchCommand, ProfileAddsPerPhaseMillisecondsThatAddUpToTheStep) {
+  const CliResult result = run_cli(
+      "bench --method tensorpoly-1 --batch 2 --src-len 8 --tgt-len 4 --steps 2 "
+      "--warmup 1 --threads 1 --device cpu --profile");
+  ASSERT_EQ(result.exit_code, 0) << result.all;
+  const auto json = nlohmann::json::parse(result.out);
+  ASSERT_TRUE(json.contains("profile")) << result.all;
+  const auto& profile = json["profile"];
+  double phases_ms = profile["backward_other_ms"].get<double>();
+  for (const char* phase :
+       {"base", "factor_construction", "routing_mix", "adapter_products", "loss", "optimizer"}) {
+    ASSERT_TRUE(profile["forward_ms"].contains(phase)) << phase << ": " << result.all;
+    phases_ms += profile["forward_ms"][phase].get<double>();
+    EXPECT_GE(profile["forward_ms"][phase].get<double>(), 0.0) << phase;
+  }
+  for (const char* phase : {"base", "factor_construction", "routing_mix", "adapter_products"}) {
+    ASSERT_TRUE(profile["backward_ms"].contains(phase)) << phase << ": " << result.all;
+    phases_ms += profile["backward_ms"][phase].get<double>();
+  }
+  // TensorPoly-I builds factors, forward and backward; the base model does the most work.
+  EXPECT_GT(profile["forward_ms"]["factor_construction"].get<double>(), 0.0) << result.all;
+  EXPECT_GT(profile["backward_ms"]["factor_construction"].get<double>(), 0.0) << result.all;
+  EXPECT_GT(profile["forward_ms"]["base"].get<double>(), 0.0) << result.all;
+  // Medians per phase need not add up exactly to the median step; with two steps they
+  // stay within a factor of two of it.
+  const double step_ms = profile["step_ms"].get<double>();
+  EXPECT_GT(step_ms, 0.0);
+  EXPECT_LT(phases_ms, 2.0 * step_ms) << result.all;
+  EXPECT_GT(phases_ms, 0.5 * step_ms) << result.all;
+  // Without the flag there is no profile.
+  const CliResult plain = run_cli(
+      "bench --method tensorpoly-1 --batch 2 --src-len 8 --tgt-len 4 --steps 1 "
+      "--warmup 0 --threads 1 --device cpu");
+  ASSERT_EQ(plain.exit_code, 0) << plain.all;
+  EXPECT_FALSE(nlohmann::json::parse(plain.out).contains("profile")) << plain.all;
+}
+
 TEST(BenchCommand, UnknownOptionExitsTwoNamingItAndTheAllowedOnes) {
   // A typo must not run the defaults.
   const CliResult typo = run_cli("bench --step 5");
@@ -207,8 +244,8 @@ TEST(BenchCommand, UnknownOptionExitsTwoNamingItAndTheAllowedOnes) {
   EXPECT_FALSE(contains(typo.all, "\"impl\"")) << typo.all;
   EXPECT_TRUE(contains(typo.all, "unknown option '--step' for bench")) << typo.all;
   EXPECT_TRUE(contains(typo.all,
-                       "--batch, --device, --method, --preset, --src-len, --steps, --tgt-len, "
-                       "--threads, --warmup"))
+                       "--batch, --device, --method, --preset, --profile, --src-len, --steps, "
+                       "--tgt-len, --threads, --warmup"))
       << typo.all;
   const CliResult single_dash = run_cli("bench -s 5");
   EXPECT_EQ(single_dash.exit_code, 2) << single_dash.all;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace tensorpoly {
 
@@ -21,6 +22,18 @@ struct BenchOptions {
   std::string device = "auto";
   int64_t n_tasks = 16;  // a uniformly random task per example
   uint64_t seed = 0;
+  // Time every step phase by phase (base, factor construction, routing mix, adapter
+  // products, loss, optimizer; forward and backward). Adds a little overhead per step.
+  bool profile = false;
+};
+
+// Median milliseconds per step of one phase (BenchOptions::profile). The loss and the
+// optimizer have no backward part of their own: their time is in forward_ms.
+struct PhaseProfile {
+  std::string phase;  // "base", "factor_construction", "routing_mix", "adapter_products",
+                      // "loss", "optimizer"
+  double forward_ms = 0;
+  double backward_ms = 0;
 };
 
 struct BenchResult {
@@ -32,6 +45,12 @@ struct BenchResult {
   double peak_rss_mb = 0;
   int64_t trainable_params = 0;
   int64_t total_params = 0;
+  // With BenchOptions::profile: per-phase medians over the measured steps, the median of
+  // the backward's own engine work (gradient accumulation, scheduling) and of the whole
+  // profiled step.
+  std::vector<PhaseProfile> phases;
+  double backward_other_ms = 0;
+  double profiled_step_ms = 0;
 };
 
 // Throws std::invalid_argument for bad options (naming the option).
