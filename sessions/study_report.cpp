@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <ctime>
 #include <limits>
+#include <tuple>
+#include <utility>
 #include <map>
 
 namespace tensorpoly::sessions {

@@ -2,8 +2,10 @@
 // turn and recorded as one named study; combinations already finished in the store are
 // skipped, so an interrupted study resumes where it stopped.
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include <algorithm>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -23,10 +25,12 @@
 namespace tensorpoly::app {
 namespace {
 
-// Fields a combination may change without changing its results: where and how it runs.
+// Fields a combination may change without changing its results: where and how it runs,
+// and adapter.n_tasks, which the trainer sets from the suite (compared as suite.*).
 const std::vector<std::string>& ignored_for_study() {
   static const std::vector<std::string> fields = {
-      "name", "device", "threads", "train.checkpoint_dir", "train.resume_from", "base.cache_dir"};
+      "name",          "device",          "threads",         "train.checkpoint_dir",
+      "train.resume_from", "base.cache_dir", "adapter.n_tasks"};
   return fields;
 }
 
