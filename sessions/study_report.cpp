@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <ctime>
 #include <limits>
+#include <map>
 #include <tuple>
 #include <utility>
-#include <map>
 
 namespace tensorpoly::sessions {
 namespace {

@@ -113,7 +113,7 @@ void RunViewLoader::load() {
   heldout_read_.clear();
   read_counts_ = {};
   if (loss_) {
-    const LossSeriesData data = readLossSeries(*store_, run_, tasks_, -1, -1);
+    LossSeriesData data = readLossSeries(*store_, run_, tasks_, -1, -1);
     for (const auto& series : data.train) {
       read_counts_.train_points += series.size();
       if (!series.empty()) last_train_step_ = std::max(last_train_step_, series.back().step);

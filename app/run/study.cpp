@@ -29,8 +29,8 @@ namespace {
 // and adapter.n_tasks, which the trainer sets from the suite (compared as suite.*).
 const std::vector<std::string>& ignored_for_study() {
   static const std::vector<std::string> fields = {
-      "name",          "device",          "threads",         "train.checkpoint_dir",
-      "train.resume_from", "base.cache_dir", "adapter.n_tasks"};
+      "name",           "device",         "threads", "train.checkpoint_dir", "train.resume_from",
+      "base.cache_dir", "adapter.n_tasks"};
   return fields;
 }
 
@@ -72,7 +72,7 @@ ExperimentConfig combination_config(const ExperimentConfig& base, const std::str
   if (!config.train.checkpoint_dir.empty()) {
     config.train.checkpoint_dir += "/" + method + "-seed-" + std::to_string(seed);
   }
-  return config_from_json(to_json(config));  // validated, a matched rank resolved
+  return config_from_json_text(to_json_text(config));  // validated, a matched rank resolved
 }
 
 // The finished run of the combination already in the study, or 0. A finished run of

@@ -91,8 +91,8 @@ TEST(StudyViews, ComparisonOfAStudyDrawsMeanCurvesWithAConfidenceBand) {
   const StudyStore recorded = recordStudy();
   auto store = sessions::Store::open(recorded.database.toStdString());
   ComparisonView view;
-  const std::vector<sessions::RunRef> runs = {recorded.poly[0], recorded.lora[0],
-                                              recorded.poly[1], recorded.lora[1]};
+  const std::vector<sessions::RunRef> runs = {recorded.poly[0], recorded.lora[0], recorded.poly[1],
+                                              recorded.lora[1]};
   ASSERT_EQ(view.setRuns(&store, runs), QString());
   ComparisonCurvesPage* curves = view.curvesPage();
   ASSERT_TRUE(curves->meanCheck()->isEnabled());
@@ -130,7 +130,8 @@ TEST(StudyViews, ClusteringLeavesHeldOutTasksOutAndSaysWhereItComputed) {
   for (int task = 0; task < 8; ++task) {
     const bool heldout = task >= 6;
     const QString family = task % 2 == 0 ? QStringLiteral("shift") : QStringLiteral("upper");
-    tasks.push_back({QStringLiteral("task%1").arg(task), family,
+    tasks.push_back({QStringLiteral("task%1").arg(task),
+                     family,
                      heldout ? QStringLiteral("heldout") : QStringLiteral("train"),
                      {family, QStringLiteral("mod%1").arg(task % 3)}});
     for (int skill = 0; skill < 4; ++skill) {
