@@ -156,7 +156,6 @@ void ClusterView::buildControls() {
   controls->addWidget(cut_combo_);
   controls->addWidget(k_spin_);
   controls->addWidget(distance_spin_);
-  controls->addWidget(heldout_check_);
   controls->addStretch(1);
   controls->addWidget(panel_->exportButton());
   auto* splitter = new QSplitter(Qt::Vertical, this);
@@ -166,7 +165,12 @@ void ClusterView::buildControls() {
   splitter->setStretchFactor(1, 1);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(controls);
-  layout->addWidget(agreement_label_);
+  // Which tasks, then what they agree with: a row of its own, so that the controls row
+  // stays narrow enough for a laptop screen.
+  auto* scope = new QHBoxLayout;
+  scope->addWidget(heldout_check_, 0, Qt::AlignTop);
+  scope->addWidget(agreement_label_, 1);
+  layout->addLayout(scope);
   layout->addWidget(splitter, 1);
   layout->addWidget(panel_->readout());
 }

@@ -31,7 +31,7 @@ ComparisonCurvesPage::ComparisonCurvesPage(QWidget* parent) : ComparisonPage(par
   task_combo_ = new QComboBox;
   split_combo_ = new QComboBox;
   split_combo_->addItems({QStringLiteral("train"), QStringLiteral("eval")});
-  mean_check_ = new QCheckBox(tr("Mean per method (95 % CI)"));
+  mean_check_ = new QCheckBox(tr("Method means"));
   mean_check_->setObjectName(QStringLiteral("comparisonMeanPerMethod"));
   mean_check_->setToolTip(
       tr("Runs of one study: one curve per method, the mean over its seeds, "

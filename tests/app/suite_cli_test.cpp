@@ -94,7 +94,9 @@ TEST(SuiteCommand, HeldoutSplitIsTheFewShotExamples) {
   for (size_t i = 0; i < fewer.size(); ++i) {
     EXPECT_EQ(fewer[i].at("split"), "heldout");
     // The first of the k are the same whatever k is.
-    if (i < 5) EXPECT_EQ(fewer[i].at("input"), all[i].at("input"));
+    if (i < 5) {
+      EXPECT_EQ(fewer[i].at("input"), all[i].at("input"));
+    }
   }
   // Without --split: train, then validation, then held-out; --limit per task and split.
   const auto every = suite_lines("--preset tiny --limit 1");

@@ -91,7 +91,7 @@ TEST(SyntheticSuite, TargetsFollowTheTaskPrimitives) {
   const int shift_task = suite.task_index("shift");
   ASSERT_GE(shift_task, 0);
   const auto example = suite.make_example(shift_task, "abgh");
-  EXPECT_EQ(example.input, "shift: abgh");
+  EXPECT_EQ(example.input, suite.task_tag(shift_task) + ": abgh");
   EXPECT_EQ(example.target, "bcha");
 }
 
