@@ -181,6 +181,7 @@ TEST(StudyCommand, UsageAndStoreErrors) {
     EXPECT_EQ(result.exit_code, 2) << result.all;
     EXPECT_NE(result.all.find(message), std::string::npos) << result.all;
   }
+  sessions::Store::open(db.string());  // the usage errors above created no store
   const CliResult missing = run_cli("study-report --name nope --db " + quote(db));
   EXPECT_EQ(missing.exit_code, 5) << missing.all;
   EXPECT_NE(missing.all.find("no study 'nope'"), std::string::npos) << missing.all;
