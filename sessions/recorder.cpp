@@ -57,6 +57,10 @@ struct Recorder::Impl {
         db, path,
         "INSERT OR REPLACE INTO routing (run_id, step, layer_index, layer, kind, shape, data)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    insert_adapted_routing = std::make_unique<Statement>(
+        db, path,
+        "INSERT OR REPLACE INTO adapted_routing (run_id, step, layer_index, layer, kind, shape,"
+        " data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     insert_checkpoint = std::make_unique<Statement>(
         db, path, "INSERT OR REPLACE INTO checkpoints (run_id, step, path) VALUES (?1, ?2, ?3)");
     advance_run = std::make_unique<Statement>(
@@ -204,14 +208,17 @@ struct Recorder::Impl {
   }
 
   void write_event(int64_t run, const RoutingSnapshot& event, std::map<int64_t, int64_t>&) {
+    // Stage "few_shot" (after adaptation) has a table of its own: it is not a point of
+    // the training's step axis.
+    Statement& insert = event.stage == "few_shot" ? *insert_adapted_routing : *insert_routing;
     for (size_t index = 0; index < event.layers.size(); ++index) {
       const RoutingMatrix& layer = event.layers[index];
-      insert_routing->bind_int64(1, run).bind_int64(2, event.step);
-      insert_routing->bind_int64(3, static_cast<int64_t>(index)).bind_text(4, layer.layer);
-      insert_routing->bind_text(5, routing_kind_name(layer.kind));
-      insert_routing->bind_text(6, nlohmann::json(layer.shape).dump());
-      insert_routing->bind_blob(7, layer.values.data(), layer.values.size() * sizeof(float));
-      insert_routing->run();
+      insert.bind_int64(1, run).bind_int64(2, event.step);
+      insert.bind_int64(3, static_cast<int64_t>(index)).bind_text(4, layer.layer);
+      insert.bind_text(5, routing_kind_name(layer.kind));
+      insert.bind_text(6, nlohmann::json(layer.shape).dump());
+      insert.bind_blob(7, layer.values.data(), layer.values.size() * sizeof(float));
+      insert.run();
     }
   }
 
@@ -289,8 +296,8 @@ struct Recorder::Impl {
   std::string error;
 
   std::mutex db_mutex;  // the connection: writer thread vs on_run_started
-  std::unique_ptr<Statement> insert_metric, insert_evaluation, insert_routing, insert_checkpoint,
-      advance_run, end_run;
+  std::unique_ptr<Statement> insert_metric, insert_evaluation, insert_routing,
+      insert_adapted_routing, insert_checkpoint, advance_run, end_run;
   std::unique_ptr<detail::RunLock> run_lock;
   std::atomic<int64_t> run_id{0};
   std::atomic<int64_t> committed_step{-1};

@@ -79,6 +79,25 @@ const char* const kMigrations[] = {
     "  step INTEGER NOT NULL,"
     "  path TEXT NOT NULL,"
     "  PRIMARY KEY (run_id, step)) WITHOUT ROWID;",
+
+    // 3: the routing after few-shot adaptation (one snapshot per run: each held-out
+    // task's row as its own adaptation learned it; `step` is the training step it
+    // followed), and studies: which runs form a named study, as which method and seed.
+    "CREATE TABLE adapted_routing ("
+    "  run_id INTEGER NOT NULL,"
+    "  step INTEGER NOT NULL,"
+    "  layer_index INTEGER NOT NULL,"
+    "  layer TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  shape TEXT NOT NULL,"
+    "  data BLOB NOT NULL,"
+    "  UNIQUE (run_id, layer_index));"
+    "CREATE TABLE study_runs ("
+    "  run_id INTEGER PRIMARY KEY,"  // a run belongs to at most one study
+    "  study TEXT NOT NULL,"
+    "  method TEXT NOT NULL,"  // the study's name for the method: a preset name
+    "  seed INTEGER NOT NULL);"
+    "CREATE INDEX study_runs_by_study ON study_runs (study, method, seed);",
 };
 
 constexpr int kLatest = static_cast<int>(sizeof kMigrations / sizeof kMigrations[0]);

@@ -312,8 +312,13 @@ std::string Store::integrity_check() const {
 
 namespace {
 
-const char* const kSummaryColumns =
-    "id, name, status, method, last_step, total_steps, created_at, finished_at, device, notes";
+// SELECT of RunSummary's columns (read_summary) from the runs of `database`, as "r".
+std::string summary_select(const std::string& database) {
+  const std::string schema = detail::quoted(database);
+  return "SELECT id, name, status, method, last_step, total_steps, created_at, finished_at,"
+         " device, notes, (SELECT study FROM " +
+         schema + ".study_runs s WHERE s.run_id = r.id) FROM " + schema + ".runs r";
+}
 
 RunSummary read_summary(const Statement& row, const std::string& database,
                         const std::string& file) {
@@ -328,6 +333,7 @@ RunSummary read_summary(const Statement& row, const std::string& database,
   run.finished_at = row.text(7);
   run.device = row.text(8);
   run.notes = row.text(9);
+  run.study = row.is_null(10) ? std::string() : row.text(10);
   run.database = database;
   run.source = file;
   // A run whose writer is gone reads as interrupted even where we may not write that
@@ -343,7 +349,7 @@ bool matches(const RunSummary& run, const RunFilter& filter) {
   }
   return filter.text.empty() || contains(run.name, filter.text) ||
          contains(run.method, filter.text) || contains(run.status, filter.text) ||
-         contains(run.notes, filter.text);
+         contains(run.notes, filter.text) || contains(run.study, filter.text);
 }
 
 }  // namespace
@@ -355,9 +361,7 @@ std::vector<RunSummary> Store::list_runs(const RunFilter& filter) const {
   for (const auto& database : databases) {
     if (!filter.database.empty() && filter.database != database) continue;
     const std::string file = database_file(database);
-    Statement rows(db_, path_,
-                   prepare(std::string("SELECT ") + kSummaryColumns + " FROM " +
-                           detail::quoted(database) + ".runs ORDER BY id DESC"));
+    Statement rows(db_, path_, prepare(summary_select(database) + " ORDER BY id DESC"));
     for_each_row(rows, [&](const Statement& row) {
       RunSummary run = read_summary(row, database, file);
       if (matches(run, filter)) runs.push_back(std::move(run));
@@ -368,9 +372,7 @@ std::vector<RunSummary> Store::list_runs(const RunFilter& filter) const {
 
 std::optional<RunSummary> Store::run_summary(const RunRef& run) const {
   const std::string file = database_file(run.database);
-  Statement row(db_, path_,
-                prepare(std::string("SELECT ") + kSummaryColumns + " FROM " +
-                        detail::quoted(run.database) + ".runs WHERE id = ?1"));
+  Statement row(db_, path_, prepare(summary_select(run.database) + " WHERE id = ?1"));
   row.bind_int64(1, run.id);
   return read_first_row(
       row, [&](const Statement& found) { return read_summary(found, run.database, file); });
@@ -463,7 +465,8 @@ void Store::delete_run(int64_t run_id) {
                      " is being recorded; stop it before deleting it");
   }
   detail::Transaction transaction(db_, path_);
-  for (const char* table : {"tasks", "metrics", "routing", "evaluations", "checkpoints"}) {
+  for (const char* table : {"tasks", "metrics", "routing", "evaluations", "checkpoints",
+                            "adapted_routing", "study_runs"}) {
     Statement remove(db_, path_,
                      prepare(std::string("DELETE FROM ") + table + " WHERE run_id = ?1"));
     remove.bind_int64(1, run_id).run();

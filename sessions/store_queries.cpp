@@ -246,6 +246,22 @@ RoutingAtStep Store::routing_nearest(const RunRef& run, int64_t step) const {
   return result;
 }
 
+RoutingAtStep Store::adapted_routing(const RunRef& run) const {
+  const std::string file = database_file(run.database);
+  Statement rows(
+      db_, path_,
+      prepare("SELECT layer, kind, shape, data, step FROM " + detail::quoted(run.database) +
+              ".adapted_routing WHERE run_id = ?1 ORDER BY layer_index"));
+  rows.bind_int64(1, run.id);
+  const std::string where = file + ": run " + std::to_string(run.id) + ", adapted routing";
+  RoutingAtStep result;
+  for_each_row(rows, [&](const Statement& row) {
+    result.step = row.int64(4);
+    result.layers.push_back(read_routing_matrix(row, where));
+  });
+  return result;
+}
+
 // --- Evaluation ------------------------------------------------------------------
 
 std::vector<std::string> Store::evaluation_splits(const RunRef& run) const {

@@ -33,6 +33,8 @@ const RunTable kRunTables[] = {
     {"routing", "step, layer_index, layer, kind, shape, data"},
     {"evaluations", "split, step, task, loss, exact_match, accuracy, n_examples, wall_time_s"},
     {"checkpoints", "step, path"},
+    {"adapted_routing", "step, layer_index, layer, kind, shape, data"},
+    {"study_runs", "study, method, seed"},
 };
 
 // Copies the rows of run ?2 in `table` of schema `source` to run ?1 in schema `target`.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/cluster_view.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QHBoxLayout>
@@ -129,7 +130,12 @@ void ClusterView::buildControls() {
   distance_spin_->setSingleStep(0.01);
   distance_spin_->setValue(distance_cut_);
   distance_spin_->setVisible(false);
+  heldout_check_ = new QCheckBox(tr("Include held-out tasks"), this);
+  heldout_check_->setToolTip(
+      tr("Held-out tasks' router rows never trained (or only on their few-shot examples); "
+         "by default only the tasks the router was trained on are clustered"));
   agreement_label_ = new QLabel(this);
+  agreement_label_->setObjectName(QStringLiteral("clusterAgreement"));
   agreement_label_->setWordWrap(true);  // long agreement lines must not widen the dock
 
   cluster_model_ = new QStandardItemModel(0, 4, this);
@@ -159,7 +165,12 @@ void ClusterView::buildControls() {
   splitter->setStretchFactor(1, 1);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(controls);
-  layout->addWidget(agreement_label_);
+  // Which tasks, then what they agree with: a row of its own, so that the controls row
+  // stays narrow enough for a laptop screen.
+  auto* scope = new QHBoxLayout;
+  scope->addWidget(heldout_check_, 0, Qt::AlignTop);
+  scope->addWidget(agreement_label_, 1);
+  layout->addLayout(scope);
   layout->addWidget(splitter, 1);
   layout->addWidget(panel_->readout());
 }
@@ -182,12 +193,15 @@ void ClusterView::connectControls() {
   connect(distance_spin_, qOverload<double>(&QDoubleSpinBox::valueChanged), this, [this](double d) {
     if (!updating_controls_) setDistanceCut(d);
   });
+  connect(heldout_check_, &QCheckBox::toggled, this, [this](bool on) {
+    if (!updating_controls_) setIncludeHeldout(on);
+  });
   connect(panel_, &PlotPanel::clicked, this, [this](const QPoint& pos) {
     if (leaf_order_.empty() || !map_rect_->rect().contains(pos)) return;
     const double row = map_rect_->axis(QCPAxis::atLeft)->pixelToCoord(pos.y());
     const auto position = static_cast<int64_t>(std::lround(row));
     if (position < 0 || position >= static_cast<int64_t>(leaf_order_.size())) return;
-    const int task = static_cast<int>(leaf_order_[static_cast<size_t>(position)]);
+    const int task = rows_[static_cast<size_t>(leaf_order_[static_cast<size_t>(position)])];
     selection_->toggleHighlight(task);
     Q_EMIT taskClicked(task);
   });
@@ -197,24 +211,12 @@ void ClusterView::setSelection(TaskSelection* selection) {
   if (selection == nullptr) selection = own_selection_;
   disconnect(highlight_connection_);
   selection_ = selection;
-  selection_->setTaskCount(static_cast<int>(tasks_.size()));
+  selection_->setTaskCount(static_cast<int>(all_tasks_.size()));
   highlight_connection_ = connect(selection_, &TaskSelection::highlightedTaskChanged, this, [this] {
     updateHighlight();
     plot_->replot(QCustomPlot::rpQueuedReplot);
   });
   updateHighlight();
-}
-
-void ClusterView::setRouting(const std::vector<RoutingMatrix>& layers, const TaskLabels& tasks) {
-  routing_ = layers;
-  tasks_ = tasks;
-  selection_->setTaskCount(static_cast<int>(tasks_.size()));
-  recompute();
-}
-
-void ClusterView::clear() {
-  panel_->clearHover();
-  setRouting({}, {});
 }
 
 void ClusterView::setLinkage(analysis::Linkage linkage) {
@@ -261,12 +263,7 @@ void ClusterView::setCutMode(CutMode mode) {
 
 int ClusterView::cutClusterCount() const {
   if (cluster_count_ > 0) return cluster_count_;
-  // As analysis::analyze_routing: the number of known families, else round(sqrt(n/2)).
-  QStringList families;
-  for (const TaskLabel& task : tasks_)
-    if (!task.family.isEmpty() && !families.contains(task.family)) families << task.family;
-  if (!families.isEmpty()) return static_cast<int>(families.size());
-  return std::max(1, static_cast<int>(std::lround(std::sqrt(tasks_.size() / 2.0))));
+  return analysis::default_cluster_count(taskInfos(tasks_));  // as tensorpoly-run analyze
 }
 
 void ClusterView::recompute() {
@@ -275,14 +272,17 @@ void ClusterView::recompute() {
   merges_.clear();
   leaf_order_.clear();
   const auto n = static_cast<int64_t>(tasks_.size());
-  if (!routing_.empty() && n > 0) {
+  if (!all_routing_.empty() && !all_tasks_.empty()) {
     try {
+      if (all_routing_.front().n_tasks() != static_cast<int64_t>(all_tasks_.size()))
+        throw std::invalid_argument("the routing has " +
+                                    std::to_string(all_routing_.front().n_tasks()) +
+                                    " tasks, the run " + std::to_string(all_tasks_.size()));
+      if (routing_.empty())
+        throw std::invalid_argument("the layers do not all have one row per task");
       analysis::LayerSelection layers;
       layers.scope = scope_;
       const analysis::TaskVectors vectors = analysis::task_vectors(routing_, layers);
-      if (vectors.vectors.rows != n)
-        throw std::invalid_argument("the routing has " + std::to_string(vectors.vectors.rows) +
-                                    " tasks, the run " + std::to_string(n));
       for (int64_t task = 0; task < n; ++task) {
         const double* row = vectors.vectors.row(task);
         if (std::all_of(row, row + vectors.vectors.cols, [](double v) { return v == 0.0; }))
@@ -312,12 +312,25 @@ void ClusterView::recompute() {
   for (size_t i = 0; i < leaf_order_.size(); ++i)
     position_of_task_[static_cast<size_t>(leaf_order_[i])] = static_cast<int>(i);
   recut();
-  Q_EMIT clusterOrderChanged(leaf_order_);
+  // Every run task in order for the heatmap: the clustered ones, then those left out.
+  std::vector<int64_t> order;
+  if (!leaf_order_.empty()) {
+    order = leafOrder();
+    for (size_t task = 0; task < position_of_row_.size(); ++task) {
+      if (position_of_row_[task] < 0) order.push_back(static_cast<int64_t>(task));
+    }
+  }
+  Q_EMIT clusterOrderChanged(order);
 }
 
 void ClusterView::recut() {
   labels_.clear();
-  ari_ = nmi_ = kNaN;
+  agreement_ = {};
+  for (double* value :
+       {&agreement_.ari_vs_families, &agreement_.nmi_vs_families, &agreement_.ari_vs_modifiers,
+        &agreement_.nmi_vs_modifiers, &agreement_.spearman_similarity_vs_skill_overlap,
+        &agreement_.spearman_p_value})
+    *value = kNaN;
   const auto n = static_cast<int64_t>(leaf_order_.size());
   if (n == 1) labels_ = {1};
   if (n > 1) {
@@ -334,20 +347,10 @@ void ClusterView::recut() {
       cut_height_ = distance_cut_;
     }
   }
-  // Agreement with the families, when every task has one.
-  const bool all_families =
-      !tasks_.empty() && std::all_of(tasks_.begin(), tasks_.end(),
-                                     [](const TaskLabel& t) { return !t.family.isEmpty(); });
-  if (all_families && labels_.size() == tasks_.size()) {
-    QMap<QString, int> family_ids;
-    std::vector<int> truth;
-    for (const TaskLabel& task : tasks_) {
-      if (!family_ids.contains(task.family)) family_ids.insert(task.family, family_ids.size());
-      truth.push_back(family_ids.value(task.family));
-    }
-    ari_ = analysis::adjusted_rand_index(truth, labels_);
-    nmi_ = analysis::normalized_mutual_information(truth, labels_);
-  }
+  // Agreement with each planted factor, as tensorpoly-run analyze computes it.
+  if (!labels_.empty() && labels_.size() == tasks_.size() &&
+      similarity_.rows == static_cast<int64_t>(tasks_.size()))
+    agreement_ = analysis::agreement_with_ground_truth(similarity_, labels_, taskInfos(tasks_));
   agreement_label_->setText(agreementText());
 
   // The cluster table, clusters in dendrogram order.
@@ -379,20 +382,6 @@ void ClusterView::recut() {
                                new QStandardItem(family_text.join(QLatin1String(", ")))});
   }
   draw();
-}
-
-QString ClusterView::agreementText() const {
-  if (!error_.isEmpty()) return error_;
-  if (leaf_order_.empty()) return tr("No routing to cluster.");
-  const int n_clusters = labels_.empty() ? 0 : *std::max_element(labels_.begin(), labels_.end());
-  QString text = tr("%1 tasks, %2 clusters (%3 linkage)")
-                     .arg(leaf_order_.size())
-                     .arg(n_clusters)
-                     .arg(QString::fromLatin1(analysis::linkage_name(linkage_)));
-  if (std::isnan(ari_))
-    return text + tr(" · agreement with families: unknown (no family for some tasks)");
-  return text +
-         tr(" · agreement with families: ARI %1, NMI %2").arg(ari_, 0, 'f', 3).arg(nmi_, 0, 'f', 3);
 }
 
 void ClusterView::draw() {
@@ -509,7 +498,10 @@ void ClusterView::drawClusterBoxes() {
 }
 
 void ClusterView::updateHighlight() {
-  const int task = selection_ ? selection_->highlightedTask() : -1;
+  const int run_task = selection_ ? selection_->highlightedTask() : -1;
+  const int task = run_task >= 0 && run_task < static_cast<int>(position_of_row_.size())
+                       ? position_of_row_[static_cast<size_t>(run_task)]
+                       : -1;
   const int position = task >= 0 && task < static_cast<int>(position_of_task_.size())
                            ? position_of_task_[static_cast<size_t>(task)]
                            : -1;
@@ -541,7 +533,13 @@ QString ClusterView::hoverText(const QPoint& pos) const {
       .arg(similarity_.at(static_cast<int64_t>(a), static_cast<int64_t>(b)), 0, 'f', 4);
 }
 
-QPoint ClusterView::pixelOf(int row_task, int column_task) const {
+QPoint ClusterView::pixelOf(int row_run_task, int column_run_task) const {
+  auto clustered = [&](int run_task) {
+    return run_task >= 0 && run_task < static_cast<int>(position_of_row_.size())
+               ? position_of_row_[static_cast<size_t>(run_task)]
+               : -1;
+  };
+  const int row_task = clustered(row_run_task), column_task = clustered(column_run_task);
   if (row_task < 0 || column_task < 0 || row_task >= static_cast<int>(position_of_task_.size()) ||
       column_task >= static_cast<int>(position_of_task_.size()))
     return {-1, -1};

@@ -1,8 +1,11 @@
 // Task clustering: the task-similarity matrix of the routing, reordered by the
 // dendrogram that is drawn beside it; linkage and cut controls (k clusters or a
-// distance); the clusters with their tasks; agreement with the known task families
-// (ARI, NMI). Computed with tensorpoly::analysis (SciPy's linkage/fcluster/dendrogram
-// order).
+// distance); the clusters with their tasks; agreement with each planted factor (ARI and
+// NMI against families and modifiers, Spearman of routing similarity vs skill overlap
+// with its permutation p-value), saying at which step and on which tasks it is computed.
+// Only the tasks the router was trained on are clustered unless "Include held-out tasks"
+// is on: held-out rows never trained. Computed with tensorpoly::analysis (SciPy's
+// linkage/fcluster/dendrogram order), as tensorpoly-run analyze.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
@@ -15,6 +18,7 @@
 #include "tensorpoly/routing.h"
 #include "ui/task_selection.h"
 
+class QCheckBox;
 class QComboBox;
 class QCPAxisRect;
 class QCPColorMap;
@@ -44,9 +48,13 @@ class ClusterView : public QWidget {
   void setSelection(TaskSelection* selection);
   TaskSelection* selection() const { return selection_; }
 
-  // The routing of one snapshot (every adapted layer) and the run's tasks.
-  void setRouting(const std::vector<RoutingMatrix>& layers, const TaskLabels& tasks);
+  // The routing of one snapshot (every adapted layer) taken at `step` (-1: unknown) and
+  // the run's tasks (every row of the routing, held-out ones included).
+  void setRouting(const std::vector<RoutingMatrix>& layers, const TaskLabels& tasks,
+                  int64_t step = -1);
   void clear();
+  // Whether held-out tasks are clustered too (off by default).
+  void setIncludeHeldout(bool include);
 
   void setLinkage(analysis::Linkage linkage);
   void setScope(analysis::LayerScope scope);
@@ -55,18 +63,22 @@ class ClusterView : public QWidget {
   void setDistanceCut(double threshold);
   void setCutMode(CutMode mode);
 
-  // Results of the last computation (empty / NaN before one or after an error).
+  // Results of the last computation (empty / NaN before one or after an error), over
+  // the clustered tasks: similarity and labels by position in clusteredTasks().
+  const std::vector<int>& clusteredTasks() const { return rows_; }  // run task indices
   const analysis::Matrix& similarity() const { return similarity_; }
-  const std::vector<int64_t>& leafOrder() const { return leaf_order_; }
-  const std::vector<int>& clusterLabels() const { return labels_; }  // 1-based, by task
-  double adjustedRandIndex() const { return ari_; }                  // NaN: no families
-  double normalizedMutualInformation() const { return nmi_; }        // NaN: no families
+  std::vector<int64_t> leafOrder() const;  // run task indices, dendrogram order
+  const std::vector<int>& clusterLabels() const { return labels_; }  // 1-based
+  const analysis::Agreement& agreement() const { return agreement_; }
+  double adjustedRandIndex() const { return agreement_.ari_vs_families; }  // NaN: no families
+  double normalizedMutualInformation() const { return agreement_.nmi_vs_families; }
   QString agreementText() const;
   QString errorText() const { return error_; }
   QStandardItemModel* clusterTable() const { return cluster_model_; }
 
   // "a × b: similarity …" for the plot pixel `pos` over the heatmap; empty elsewhere.
   QString hoverText(const QPoint& pos) const;
+  // The pixel of the cell of two run tasks; (-1, -1) when either is not clustered.
   QPoint pixelOf(int row_task, int column_task) const;
 
   // .png / .pdf: the plot; .csv: the cluster table. "" or an error naming the file.
@@ -78,7 +90,8 @@ class ClusterView : public QWidget {
   PlotPanel* plotPanel() const { return panel_; }
 
  Q_SIGNALS:
-  // The dendrogram's leaf order changed (feed RoutingHeatmapView::setClusterOrder).
+  // The dendrogram's leaf order changed (feed RoutingHeatmapView::setClusterOrder): run
+  // task indices, the tasks left out of the clustering last.
   void clusterOrderChanged(const std::vector<int64_t>& leaf_order);
   void taskClicked(int task);
 
@@ -86,8 +99,9 @@ class ClusterView : public QWidget {
   void buildPlot();
   void buildControls();
   void connectControls();
-  void recompute();  // similarity + linkage
-  void recut();      // flat clusters, agreement, table, drawing
+  void selectTasks();  // rows_, routing_ and tasks_ from the whole run
+  void recompute();    // similarity + linkage
+  void recut();        // flat clusters, agreement, table, drawing
   void draw();
   void drawSimilarity();
   void drawDendrogram();
@@ -95,8 +109,14 @@ class ClusterView : public QWidget {
   void updateHighlight();
   int cutClusterCount() const;
 
-  std::vector<RoutingMatrix> routing_;
-  TaskLabels tasks_;
+  std::vector<RoutingMatrix> all_routing_;  // every task's row
+  TaskLabels all_tasks_;
+  int64_t step_ = -1;
+  bool include_heldout_ = false;
+  std::vector<int> rows_;               // the clustered tasks (run indices), by position
+  std::vector<int> position_of_row_;    // run task -> position in rows_, -1: left out
+  std::vector<RoutingMatrix> routing_;  // the clustered tasks' rows
+  TaskLabels tasks_;                    // the clustered tasks
   analysis::Linkage linkage_ = analysis::Linkage::kAverage;
   analysis::LayerScope scope_ = analysis::LayerScope::kAll;
   CutMode cut_mode_ = CutMode::kClusters;
@@ -108,7 +128,7 @@ class ClusterView : public QWidget {
   std::vector<int64_t> leaf_order_;
   std::vector<int> position_of_task_;
   std::vector<int> labels_;
-  double ari_ = 0.0, nmi_ = 0.0;
+  analysis::Agreement agreement_;
   double cut_height_ = 0.0;
   QString error_;
 
@@ -131,6 +151,7 @@ class ClusterView : public QWidget {
   QComboBox* linkage_combo_ = nullptr;
   QComboBox* scope_combo_ = nullptr;
   QComboBox* cut_combo_ = nullptr;
+  QCheckBox* heldout_check_ = nullptr;
   QSpinBox* k_spin_ = nullptr;
   QDoubleSpinBox* distance_spin_ = nullptr;
   QLabel* agreement_label_ = nullptr;

@@ -2,15 +2,18 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/comparison_curves_page.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QVBoxLayout>
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <set>
 #include <utility>
 
+#include "tensorpoly/statistics.h"
 #include "ui/palette.h"
 #include "ui/qcustomplot_include.h"
 
@@ -28,11 +31,19 @@ ComparisonCurvesPage::ComparisonCurvesPage(QWidget* parent) : ComparisonPage(par
   task_combo_ = new QComboBox;
   split_combo_ = new QComboBox;
   split_combo_->addItems({QStringLiteral("train"), QStringLiteral("eval")});
+  mean_check_ = new QCheckBox(tr("Method means"));
+  mean_check_->setObjectName(QStringLiteral("comparisonMeanPerMethod"));
+  mean_check_->setToolTip(
+      tr("Runs of one study: one curve per method, the mean over its seeds, "
+         "with the 95 % Student-t confidence band (none below two seeds)"));
+  mean_check_->setChecked(true);
+  mean_check_->setEnabled(false);
   auto* controls = new QHBoxLayout;
   controls->addWidget(new QLabel(tr("Loss of")));
   controls->addWidget(task_combo_, 1);
   controls->addWidget(new QLabel(tr("split")));
   controls->addWidget(split_combo_);
+  controls->addWidget(mean_check_);
   setUpPlot();
   problems_ = newProblemLabel(QStringLiteral("comparisonCurveProblems"));
   auto* layout = new QVBoxLayout(this);
@@ -42,6 +53,7 @@ ComparisonCurvesPage::ComparisonCurvesPage(QWidget* parent) : ComparisonPage(par
 
   connect(split_combo_, qOverload<int>(&QComboBox::currentIndexChanged), this,
           &ComparisonCurvesPage::fillCurves);
+  connect(mean_check_, &QCheckBox::toggled, this, &ComparisonCurvesPage::fillCurves);
   connect(task_combo_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this](int index) {
     fillCurves();
     if (index >= 0) Q_EMIT taskChosen(task_combo_->itemData(index).toString());
@@ -68,6 +80,7 @@ void ComparisonCurvesPage::clear() {
 void ComparisonCurvesPage::setRuns(sessions::Store* store, const std::vector<ComparedRun>& runs) {
   store_ = store;
   runs_ = runs;
+  mean_check_->setEnabled(!commonStudy(runs_).isEmpty());
   fillTaskChoices();
   fillSplitChoices();
   fillCurves();
@@ -137,10 +150,10 @@ ComparisonCurvesPage::Curve ComparisonCurvesPage::evaluationCurve(const Compared
 // The stored series of `task`; for the mean (task -1) the stored mean series, or
 // without one the per-task series averaged step by step.
 ComparisonCurvesPage::Curve ComparisonCurvesPage::trainCurve(const ComparedRun& run,
-                                                             const std::string& split,
-                                                             int task) const {
+                                                             const std::string& split, int task,
+                                                             size_t max_points) const {
   Curve curve;
-  const sessions::SeriesQuery query{"loss", split, task, -1, kMaxTrainPoints};
+  const sessions::SeriesQuery query{"loss", split, task, -1, max_points};
   const std::vector<sessions::MetricSeries> series = store_->metric_series(run.ref, query);
   if (task >= 0 || (!series.empty() && !series.front().steps.empty())) {
     for (const sessions::MetricSeries& one : series) {
@@ -168,24 +181,89 @@ ComparisonCurvesPage::Curve ComparisonCurvesPage::trainCurve(const ComparedRun& 
   return curve;
 }
 
+ComparisonCurvesPage::Curve ComparisonCurvesPage::curveOf(const ComparedRun& run,
+                                                          const std::string& split, int task,
+                                                          size_t max_points) const {
+  // Train losses are metric series; evaluations (per task, per evaluated step) are rows
+  // of their own table.
+  return split != "train" ? evaluationCurve(run, split, task)
+                          : trainCurve(run, split, task, max_points);
+}
+
+QStringList ComparisonCurvesPage::fillMethodCurves(const QString& task_name,
+                                                   const std::string& split) {
+  QStringList problems;
+  std::vector<QString> methods;  // in the order of the runs
+  std::map<QString, std::vector<std::vector<std::pair<int64_t, double>>>> curves;
+  for (const ComparedRun& run : runs_) {
+    if (std::find(methods.begin(), methods.end(), run.method) == methods.end())
+      methods.push_back(run.method);
+    const int task = task_name.isEmpty() ? -1 : taskIndexOf(run, task_name);
+    if (!task_name.isEmpty() && task < 0) continue;
+    Curve curve;
+    // Every point (no downsampling): the seeds' curves are averaged step by step.
+    const QString problem = readFromStore([&] { curve = curveOf(run, split, task, 0); });
+    if (!problem.isEmpty()) problems << tr("%1: %2").arg(run.label, problem);
+    std::vector<std::pair<int64_t, double>> points;
+    for (int p = 0; p < curve.steps.size(); ++p)
+      points.emplace_back(static_cast<int64_t>(curve.steps[p]), curve.values[p]);
+    curves[run.method].push_back(std::move(points));
+  }
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (size_t m = 0; m < methods.size(); ++m) {
+    const auto& runs = curves[methods[m]];
+    const std::vector<analysis::BandPoint> band = analysis::mean_curve(runs);
+    QVector<double> steps, means, lows, highs;
+    for (const analysis::BandPoint& point : band) {
+      steps << static_cast<double>(point.step);
+      means << point.value.mean;
+      lows << (point.value.interval ? (*point.value.interval)[0] : nan);
+      highs << (point.value.interval ? (*point.value.interval)[1] : nan);
+    }
+    const QColor color = categoricalColor(static_cast<int>(m));
+    MethodGraphs graphs;
+    graphs.method = methods[m];
+    graphs.runs = static_cast<int>(runs.size());
+    graphs.lower = plot_->addGraph();
+    graphs.upper = plot_->addGraph();
+    for (QCPGraph* edge : {graphs.lower, graphs.upper}) {
+      edge->setData(steps, edge == graphs.lower ? lows : highs, true);
+      edge->setPen(Qt::NoPen);
+      edge->removeFromLegend();
+    }
+    QColor fill = color;
+    fill.setAlpha(50);
+    graphs.upper->setBrush(fill);
+    graphs.upper->setChannelFillGraph(graphs.lower);
+    graphs.mean = plot_->addGraph();
+    graphs.mean->setName(tr("%1 (mean of %n seed(s))", nullptr, graphs.runs).arg(methods[m]));
+    graphs.mean->setPen(QPen(color, 2.0));
+    graphs.mean->setData(steps, means, true);
+    if (split != "train")
+      graphs.mean->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 5));
+    method_graphs_.push_back(graphs);
+  }
+  return problems;
+}
+
 void ComparisonCurvesPage::fillCurves() {
   plot_->clearGraphs();
+  method_graphs_.clear();
   if (!store_) return;
   const QString task_name = task_combo_->currentData().toString();
   const std::string split = split_combo_->currentText().toStdString();
-  // Train losses are metric series; evaluations (per task, per evaluated step) are rows
-  // of their own table.
   const bool evaluated = split != "train";
   QStringList problems;
-  for (size_t i = 0; i < runs_.size(); ++i) {
+  const bool by_method = mean_check_->isEnabled() && mean_check_->isChecked();
+  if (by_method) problems = fillMethodCurves(task_name, split);
+  for (size_t i = 0; i < runs_.size() && !by_method; ++i) {
     const ComparedRun& run = runs_[i];
     const int task = task_name.isEmpty() ? -1 : taskIndexOf(run, task_name);
     Curve curve;
     // A run without the chosen task has no curve.
     if (task_name.isEmpty() || task >= 0) {
-      const QString problem = readFromStore([&] {
-        curve = evaluated ? evaluationCurve(run, split, task) : trainCurve(run, split, task);
-      });
+      const QString problem =
+          readFromStore([&] { curve = curveOf(run, split, task, kMaxTrainPoints); });
       if (!problem.isEmpty()) problems << tr("%1: %2").arg(run.label, problem);
     }
     QCPGraph* graph = plot_->addGraph();

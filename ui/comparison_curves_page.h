@@ -1,7 +1,8 @@
 // The comparison's curves tab: one loss curve per run, of the mean over tasks or of
 // one task (matched by name in each run), for the train split (the stored metric
 // series) or an evaluated split (the stored evaluations, one point per evaluated
-// step).
+// step). Runs of one study are drawn, by default, as one mean curve per method with its
+// 95 % Student-t confidence band over the seeds (analysis::mean_curve).
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
@@ -10,7 +11,9 @@
 
 #include "ui/comparison_page.h"
 
+class QCheckBox;
 class QComboBox;
+class QCPGraph;
 class QCustomPlot;
 class QLabel;
 
@@ -32,6 +35,17 @@ class ComparisonCurvesPage : public ComparisonPage {
   QCustomPlot* plot() const { return plot_; }
   QComboBox* taskCombo() const { return task_combo_; }
   QComboBox* splitCombo() const { return split_combo_; }
+  // "Mean per method": enabled when every run belongs to one study.
+  QCheckBox* meanCheck() const { return mean_check_; }
+  // The graphs of one method's mean curve and band (lower, upper) in study mode.
+  struct MethodGraphs {
+    QString method;
+    QCPGraph* mean = nullptr;
+    QCPGraph* lower = nullptr;
+    QCPGraph* upper = nullptr;
+    int runs = 0;
+  };
+  const std::vector<MethodGraphs>& methodGraphs() const { return method_graphs_; }
   // "run: message" for each run whose curve could not be read.
   QString problems() const;
 
@@ -48,15 +62,22 @@ class ComparisonCurvesPage : public ComparisonPage {
   void fillTaskChoices();
   void fillSplitChoices();
   void fillCurves();
+  // Study mode: one mean curve and band per method; returns the problems met.
+  QStringList fillMethodCurves(const QString& task_name, const std::string& split);
+  Curve curveOf(const ComparedRun& run, const std::string& split, int task,
+                size_t max_points) const;
   Curve evaluationCurve(const ComparedRun& run, const std::string& split, int task) const;
-  Curve trainCurve(const ComparedRun& run, const std::string& split, int task) const;
+  Curve trainCurve(const ComparedRun& run, const std::string& split, int task,
+                   size_t max_points) const;
 
   sessions::Store* store_ = nullptr;
   std::vector<ComparedRun> runs_;
   QCustomPlot* plot_ = nullptr;
   QComboBox* task_combo_ = nullptr;
   QComboBox* split_combo_ = nullptr;
+  QCheckBox* mean_check_ = nullptr;
   QLabel* problems_ = nullptr;
+  std::vector<MethodGraphs> method_graphs_;
 };
 
 }  // namespace tensorpoly::ui

@@ -24,6 +24,16 @@ std::vector<std::string> taskNamesByIndex(const ComparedRun& run) {
   return names;
 }
 
+QString commonStudy(const std::vector<ComparedRun>& runs) {
+  if (runs.empty()) return {};
+  for (const ComparedRun& run : runs) {
+    if (run.study.isEmpty() || run.method.isEmpty() || run.study != runs.front().study ||
+        run.ref.database != runs.front().ref.database)
+      return {};
+  }
+  return runs.front().study;
+}
+
 QLabel* newProblemLabel(const QString& object_name) {
   auto* label = new QLabel;
   label->setObjectName(object_name);

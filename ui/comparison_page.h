@@ -27,7 +27,13 @@ struct ComparedRun {
   QString label;                // "12 name", or "db1:12 name" for an attached store
   std::vector<TaskInfo> tasks;  // by index
   FlatConfig config;            // its config, flattened to dotted keys
+  QString study;                // the study it belongs to; empty when none
+  QString method;               // its method in the study (a preset name); empty when none
 };
+
+// The study every run of `runs` belongs to (all in one database, each with its method);
+// empty otherwise.
+QString commonStudy(const std::vector<ComparedRun>& runs);
 
 // The index of the task called `name` in `run`; -1 when it has none (or name is "").
 int taskIndexOf(const ComparedRun& run, const QString& name);

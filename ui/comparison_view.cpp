@@ -67,6 +67,14 @@ QString ComparisonView::setRuns(sessions::Store* store, const std::vector<sessio
     run.ref = ref;
     run.label = runLabel(ref, details.summary.name);
     run.tasks = details.tasks;
+    run.study = QString::fromStdString(details.summary.study);
+    if (!run.study.isEmpty() && ref.database == sessions::kMainDatabase) {
+      const QString study_problem = readFromStore([&] {
+        for (const sessions::StudyRun& member : store->study_runs(details.summary.study))
+          if (member.run.id == ref.id) run.method = QString::fromStdString(member.method);
+      });
+      if (!study_problem.isEmpty()) return study_problem;
+    }
     try {
       run.config = flatten_json(details.config_json.empty() ? "{}" : details.config_json);
     } catch (const std::invalid_argument& error) {

@@ -14,9 +14,11 @@
 #include <QRegularExpression>
 #include <QRegularExpressionValidator>
 #include <QScrollArea>
+#include <QSignalBlocker>
 #include <QSpinBox>
 #include <QToolButton>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <fstream>
 #include <limits>
 
@@ -204,6 +206,17 @@ void ExperimentForm::buildSuiteFields(QFormLayout* suite) {
 void ExperimentForm::buildAdapterFields(QFormLayout* adapter) {
   rank_spin_ = makeSpin(-1, 65536);
   addField(adapter, QStringLiteral("adapter.rank"), tr("Rank r"), rank_spin_);
+  match_combo_ = new QComboBox;
+  match_combo_->setObjectName(QStringLiteral("matchParametersCombo"));
+  match_combo_->addItem(tr("— (rank as given)"), QString());
+  for (const std::string& method : adapter_methods())
+    if (method != "none")
+      match_combo_->addItem(QString::fromStdString(method), QString::fromStdString(method));
+  addField(adapter, QStringLiteral("adapter.match_parameters_of"), tr("Match parameters of"),
+           match_combo_,
+           tr("A capacity-matched control: the rank is computed so that this method trains about "
+              "as many parameters as the chosen method's paper configuration on the same model "
+              "and suite"));
   order_spin_ = makeSpin(-1, 64);
   addField(adapter, QStringLiteral("adapter.order"), tr("Tensor order k"), order_spin_,
            tr("1, 2 or 4 (TLoRA, TensorPoly-I, TensorPoly-II)"));
@@ -373,6 +386,8 @@ void ExperimentForm::setConfig(const ExperimentConfig& config) {
   train_path_edit_->setText(QString::fromStdString(config.suite.jsonl.train_path));
   validation_path_edit_->setText(QString::fromStdString(config.suite.jsonl.validation_path));
   rank_spin_->setValue(static_cast<int>(config.adapter.rank));
+  match_combo_->setCurrentIndex(std::max(
+      0, match_combo_->findData(QString::fromStdString(config.adapter.match_parameters_of))));
   order_spin_->setValue(static_cast<int>(config.adapter.order));
   skills_spin_->setValue(static_cast<int>(config.adapter.n_skills));
   splits_spin_->setValue(static_cast<int>(config.adapter.n_splits));
@@ -406,6 +421,7 @@ ExperimentConfig ExperimentForm::config() const {
   config.suite.jsonl.train_path = train_path_edit_->text().trimmed().toStdString();
   config.suite.jsonl.validation_path = validation_path_edit_->text().trimmed().toStdString();
   config.adapter.rank = rank_spin_->value();
+  config.adapter.match_parameters_of = match_combo_->currentData().toString().toStdString();
   config.adapter.order = order_spin_->value();
   config.adapter.n_skills = skills_spin_->value();
   config.adapter.n_splits = splits_spin_->value();
@@ -454,6 +470,7 @@ void ExperimentForm::updateVisibility() {
   show(QStringLiteral("suite.n_heldout"), !jsonl);
   show(QStringLiteral("suite.train"), jsonl);
   show(QStringLiteral("suite.validation"), jsonl);
+  show(QStringLiteral("adapter.match_parameters_of"), method != "none");
   show(QStringLiteral("adapter.order"), tensor);
   show(QStringLiteral("adapter.n_skills"), routed);
   show(QStringLiteral("adapter.n_splits"), routed);
@@ -475,8 +492,14 @@ void ExperimentForm::revalidate() {
   const ExperimentConfig current = config();
   problems_ = collectProblems(current);
   parameters_ = ParameterCounts{};
+  // A matched rank is the engine's to compute: shown, not edited.
+  rank_spin_->setEnabled(current.adapter.match_parameters_of.empty());
   if (problems_.empty()) {
     try {
+      if (!current.adapter.match_parameters_of.empty()) {
+        const QSignalBlocker blocker(rank_spin_);
+        rank_spin_->setValue(static_cast<int>(resolve_parameter_matching(current).adapter.rank));
+      }
       parameters_ = estimate_parameters(current);
     } catch (const ConfigError& error) {
       problems_ = error.problems();

@@ -113,6 +113,7 @@ class ExperimentForm : public QWidget {
   QLineEdit* train_path_edit_ = nullptr;
   QLineEdit* validation_path_edit_ = nullptr;
   QSpinBox* rank_spin_ = nullptr;
+  QComboBox* match_combo_ = nullptr;  // adapter.match_parameters_of
   QSpinBox* order_spin_ = nullptr;
   QSpinBox* skills_spin_ = nullptr;
   QSpinBox* splits_spin_ = nullptr;

@@ -294,8 +294,11 @@ void LossPlotView::rebuildGraphs() {
   bundle_->setSeries(std::move(series));
   for (int task = 0; task < n_tasks; ++task) {
     QCPGraph* graph = plot_->addGraph();
-    graph->setName(data_.tasks[task].name + tr(" (eval)"));
-    graph->setLineStyle(QCPGraph::lsNone);
+    // A held-out task has no training curve: its few-shot evaluations, after training,
+    // are drawn as a curve of their own.
+    const bool heldout = data_.tasks[task].split == QLatin1String("heldout");
+    graph->setName(data_.tasks[task].name + (heldout ? tr(" (few-shot)") : tr(" (eval)")));
+    graph->setLineStyle(heldout ? QCPGraph::lsLine : QCPGraph::lsNone);
     graph->setAntialiased(false);
     eval_graphs_.push_back(graph);
   }

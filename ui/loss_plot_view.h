@@ -1,4 +1,5 @@
-// Per-task losses of one run: one line per task (train) with eval results as markers,
+// Per-task losses of one run: one line per task (train) with eval results as markers
+// (a held-out task's few-shot evaluations, after training, as a line of their own),
 // a mean curve, a legend that toggles and highlights tasks (through the shared
 // TaskSelection), EMA smoothing, log scale, x by step or wall time and a hover
 // read-out (PlotPanel). Fed with plain data, from the store, for a live run and a

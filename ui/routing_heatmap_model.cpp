@@ -158,7 +158,14 @@ void RoutingHeatmapModel::update(const std::function<bool(int)>& is_visible) {
     shown_ = std::move(shown);
     has_shown_ = true;
     const int block = block_ >= 0 && block_ < shown_.blocks() ? block_ : -1;
-    flags_ = analysis::routing_flags(shown_.base, block);
+    // Over the tasks the router was trained on: held-out rows that never trained are
+    // near-uniform by construction (without task labels: every row).
+    const std::vector<int> trained = analysis::analysed_tasks(
+        shown_.base.n_tasks,
+        static_cast<int64_t>(tasks_.size()) == shown_.base.n_tasks ? taskInfos(tasks_)
+                                                                   : std::vector<TaskInfo>{},
+        false);
+    flags_ = analysis::routing_flags(shown_.base, block, trained);
   }
   updateRows(is_visible);
 }

@@ -3,15 +3,15 @@
 // the current step or as its difference from a reference step), the row order
 // (task index, name, family, or dendrogram leaf order cached per step, layer and
 // block) and the collapsed-skill / near-uniform-task flags of the shown routing
-// (tensorpoly::analysis::routing_flags). QtCore only: it runs and is tested
-// without a QApplication.
-// SPDX-License-Identifier: GPL-3.0-or-later
+// (tensorpoly::analysis::routing_flags, over the tasks the router was trained on). QtCore only: it
+// runs and is tested without a QApplication. SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 #include <QString>
 #include <QStringList>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <tuple>
 #include <utility>
@@ -27,6 +27,9 @@ class RoutingHeatmapModel {
  public:
   enum class RowOrder { kIndex, kName, kFamily, kCluster };
   static constexpr int kCacheSize = 16;  // snapshots (and cluster orders) kept in memory
+  // The "step" of the routing after few-shot adaptation (each held-out task's row as its
+  // own adaptation learned it), listed after every training step.
+  static constexpr int64_t kAdaptedStep = std::numeric_limits<int64_t>::max();
 
   // What the heatmap draws, [blocks][tasks][skills].
   struct Shown {

@@ -533,12 +533,22 @@ void RoutingHeatmapView::updateStepControls() {
   step_slider_->setEnabled(n > 1);
   const auto it = std::lower_bound(steps.begin(), steps.end(), current);
   if (it != steps.end()) step_slider_->setValue(static_cast<int>(it - steps.begin()));
-  step_label_->setText(n == 0 ? tr("no snapshot")
-                              : tr("step %1 of %2").arg(current).arg(steps.back()));
+  const bool adapted = !steps.empty() && steps.back() == RoutingHeatmapModel::kAdaptedStep;
+  const int64_t last_trained = adapted ? (n > 1 ? steps[steps.size() - 2] : 0) : -1;
+  if (n == 0) {
+    step_label_->setText(tr("no snapshot"));
+  } else if (current == RoutingHeatmapModel::kAdaptedStep) {
+    step_label_->setText(tr("after few-shot adaptation (held-out rows, each on its own)"));
+  } else {
+    step_label_->setText(
+        tr("step %1 of %2").arg(current).arg(adapted ? last_trained : steps.back()));
+  }
   if (reference_combo_->count() != n) {
     reference_combo_->clear();
     for (int64_t step : steps)
-      reference_combo_->addItem(QString::number(step), QVariant::fromValue<qlonglong>(step));
+      reference_combo_->addItem(
+          step == RoutingHeatmapModel::kAdaptedStep ? tr("adapted") : QString::number(step),
+          QVariant::fromValue<qlonglong>(step));
   }
   const int reference =
       reference_combo_->findData(QVariant::fromValue<qlonglong>(model_.referenceStep()));

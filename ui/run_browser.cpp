@@ -10,7 +10,10 @@
 #include <QPushButton>
 #include <QTableWidget>
 #include <QVBoxLayout>
+#include <algorithm>
+#include <map>
 #include <set>
+#include <utility>
 
 namespace tensorpoly::ui {
 
@@ -21,16 +24,36 @@ constexpr int kIdRole = Qt::UserRole + 1;
 bool same(const sessions::RunRef& a, const sessions::RunRef& b) {
   return a.database == b.database && a.id == b.id;
 }
+
+// The runs of a study together, where the study's newest run would be; the rest (and
+// the order within a study) as listed.
+void groupByStudy(std::vector<sessions::RunSummary>& runs) {
+  std::map<std::pair<std::string, std::string>, size_t> first;  // (database, study) -> row
+  std::vector<size_t> key(runs.size());
+  for (size_t row = 0; row < runs.size(); ++row) {
+    const auto& run = runs[row];
+    key[row] = run.study.empty()
+                   ? row
+                   : first.emplace(std::make_pair(run.database, run.study), row).first->second;
+  }
+  std::vector<size_t> order(runs.size());
+  for (size_t row = 0; row < order.size(); ++row) order[row] = row;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return key[a] < key[b]; });
+  std::vector<sessions::RunSummary> grouped;
+  grouped.reserve(runs.size());
+  for (size_t row : order) grouped.push_back(std::move(runs[row]));
+  runs = std::move(grouped);
+}
 }  // namespace
 
 RunBrowser::RunBrowser(QWidget* parent) : QWidget(parent) {
   filter_edit_ = new QLineEdit;
   filter_edit_->setObjectName(QStringLiteral("runFilter"));
-  filter_edit_->setPlaceholderText(tr("Filter by name, method, status or notes"));
+  filter_edit_->setPlaceholderText(tr("Filter by name, method, status, notes or study"));
   filter_edit_->setClearButtonEnabled(true);
   table_ = new QTableWidget(0, kColumnCount);
   table_->setObjectName(QStringLiteral("runTable"));
-  table_->setHorizontalHeaderLabels({tr("Id"), tr("Name"), tr("Status"), tr("Method"),
+  table_->setHorizontalHeaderLabels({tr("Id"), tr("Name"), tr("Status"), tr("Method"), tr("Study"),
                                      tr("Last step"), tr("Created"), tr("Database"), tr("Notes")});
   table_->horizontalHeader()->setStretchLastSection(true);
   table_->verticalHeader()->hide();
@@ -45,6 +68,11 @@ RunBrowser::RunBrowser(QWidget* parent) : QWidget(parent) {
   compare_button_ = new QPushButton(tr("Compare"));
   compare_button_->setObjectName(QStringLiteral("compareButton"));
   compare_button_->setToolTip(tr("Select two or more runs to compare them"));
+  compare_study_button_ = new QPushButton(tr("Compare study"));
+  compare_study_button_->setObjectName(QStringLiteral("compareStudyButton"));
+  compare_study_button_->setToolTip(
+      tr("Compare every run of the selected run's study: mean curves per method with a 95 % "
+         "confidence band"));
   attach_button_ = new QPushButton(tr("Attach database…"));
   count_label_ = new QLabel;
 
@@ -54,6 +82,7 @@ RunBrowser::RunBrowser(QWidget* parent) : QWidget(parent) {
   buttons->addWidget(notes_button_);
   buttons->addWidget(delete_button_);
   buttons->addWidget(compare_button_);
+  buttons->addWidget(compare_study_button_);
   buttons->addWidget(attach_button_);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(2, 2, 2, 2);
@@ -71,6 +100,7 @@ RunBrowser::RunBrowser(QWidget* parent) : QWidget(parent) {
   });
   connect(compare_button_, &QPushButton::clicked, this,
           [this] { Q_EMIT compareRequested(selectedRuns()); });
+  connect(compare_study_button_, &QPushButton::clicked, this, [this] { compareStudy(); });
   connect(attach_button_, &QPushButton::clicked, this, &RunBrowser::attachRequested);
   onSelectionChanged();
 }
@@ -94,6 +124,7 @@ void RunBrowser::reload() {
       error = QString::fromStdString(e.what());
     }
   }
+  groupByStudy(runs);
   table_->setSortingEnabled(false);
   table_->setRowCount(static_cast<int>(runs.size()));
   for (int row = 0; row < static_cast<int>(runs.size()); ++row) {
@@ -103,6 +134,7 @@ void RunBrowser::reload() {
         QString::fromStdString(run.name),
         QString::fromStdString(run.status),
         QString::fromStdString(run.method),
+        QString::fromStdString(run.study),
         QString::number(run.last_step),
         QString::fromStdString(run.created_at),
         QString::fromStdString(run.database),
@@ -178,9 +210,29 @@ void RunBrowser::onSelectionChanged() {
   notes_button_->setEnabled(selected.size() == 1 && all_main && writable);
   delete_button_->setEnabled(all_main && writable);
   compare_button_->setEnabled(selected.size() >= 2);
+  compare_study_button_->setEnabled(
+      !selected.empty() && !table_->item(rowOf(selected.front()), kStudy)->text().isEmpty());
   attach_button_->setEnabled(store_ != nullptr);
   if (reloading_) return;
   if (selected.size() == 1) Q_EMIT runActivated(selected.front());
+}
+
+bool RunBrowser::compareStudy() {
+  const std::vector<sessions::RunRef> selected = selectedRuns();
+  if (selected.empty()) return false;
+  const int row = rowOf(selected.front());
+  const QString study = table_->item(row, kStudy)->text();
+  const QString database = table_->item(row, kDatabase)->text();
+  if (study.isEmpty()) return false;
+  std::vector<sessions::RunRef> runs;
+  for (int other = 0; other < table_->rowCount(); ++other) {
+    if (table_->item(other, kStudy)->text() == study &&
+        table_->item(other, kDatabase)->text() == database)
+      runs.push_back(runAt(other));
+  }
+  selectRuns(runs);
+  Q_EMIT compareRequested(runs);
+  return true;
 }
 
 QString RunBrowser::renameRun(const sessions::RunRef& run, const QString& name) {

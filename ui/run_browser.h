@@ -1,6 +1,7 @@
 // Run browser: every run of the open store and of the stores attached to it,
-// with a filter (name, method, status, notes), rename, notes, delete (asked
-// for confirmation) and "compare" for two or more selected runs.
+// with a filter (name, method, status, notes, study), rename, notes, delete (asked
+// for confirmation) and "compare" for two or more selected runs. Runs of a study
+// (tensorpoly-run study) are listed together, and "Compare study" compares all of them.
 // Reads and edits through a sessions::Store owned by the window (GUI thread).
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
@@ -26,6 +27,7 @@ class RunBrowser : public QWidget {
     kName,
     kStatus,
     kMethod,
+    kStudy,
     kLastStep,
     kCreated,
     kDatabase,
@@ -43,6 +45,10 @@ class RunBrowser : public QWidget {
   QTableWidget* table() const { return table_; }
   QLineEdit* filterEdit() const { return filter_edit_; }
   QPushButton* compareButton() const { return compare_button_; }
+  QPushButton* compareStudyButton() const { return compare_study_button_; }
+  // Selects every listed run of the study of the (first) selected run and asks to
+  // compare them; false when that run belongs to no study.
+  bool compareStudy();
   std::vector<sessions::RunRef> selectedRuns() const;
   void selectRuns(const std::vector<sessions::RunRef>& runs);
   // The run of a table row.
@@ -76,6 +82,7 @@ class RunBrowser : public QWidget {
   QPushButton* notes_button_ = nullptr;
   QPushButton* delete_button_ = nullptr;
   QPushButton* compare_button_ = nullptr;
+  QPushButton* compare_study_button_ = nullptr;
   QPushButton* attach_button_ = nullptr;
   QLabel* count_label_ = nullptr;
   bool reloading_ = false;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <utility>
 
 #include "ui/cluster_view.h"
 #include "ui/routing_heatmap_view.h"
@@ -14,6 +15,28 @@ std::vector<LossPoint> toPoints(const sessions::MetricSeries& series) {
   std::vector<LossPoint> points(series.steps.size());
   for (size_t i = 0; i < points.size(); ++i)
     points[i] = {series.steps[i], series.wall_time_s[i], series.values[i]};
+  return points;
+}
+
+struct HeldoutPoint {
+  int task = 0;
+  LossPoint point;
+};
+
+// Few-shot evaluations of the held-out tasks, placed after training on the run's step axis
+// (training's last step + the few-shot step), each task's in step order.
+std::vector<HeldoutPoint> heldoutPoints(const sessions::Store& store, const sessions::RunRef& run) {
+  std::vector<HeldoutPoint> points;
+  const std::vector<sessions::EvaluationRow> rows = store.evaluations(run, "heldout");
+  if (rows.empty()) return points;
+  const auto summary = store.run_summary(run);
+  const int64_t offset = summary ? summary->total_steps : 0;
+  for (const sessions::EvaluationRow& row : rows) {
+    if (row.task >= 0) points.push_back({row.task, {offset + row.step, row.wall_time_s, row.loss}});
+  }
+  std::stable_sort(points.begin(), points.end(), [](const HeldoutPoint& a, const HeldoutPoint& b) {
+    return a.task != b.task ? a.task < b.task : a.point.step < b.point.step;
+  });
   return points;
 }
 
@@ -45,12 +68,21 @@ LossSeriesData readLossSeries(const sessions::Store& store, const sessions::RunR
   return data;
 }
 
+// Adds the held-out curves to `data` (their own tasks' eval series).
+void addHeldoutPoints(LossSeriesData* data, const std::vector<HeldoutPoint>& points) {
+  for (const HeldoutPoint& point : points)
+    if (static_cast<size_t>(point.task) < data->eval.size())
+      data->eval[static_cast<size_t>(point.task)].push_back(point.point);
+}
+
 }  // namespace
 
 LossSeriesData lossSeriesFromStore(const sessions::Store& store, const sessions::RunRef& run,
                                    int64_t after_train_step, int64_t after_eval_step) {
-  return readLossSeries(store, run, taskLabels(store.tasks(run)), after_train_step,
-                        after_eval_step);
+  LossSeriesData data =
+      readLossSeries(store, run, taskLabels(store.tasks(run)), after_train_step, after_eval_step);
+  if (after_eval_step < 0) addHeldoutPoints(&data, heldoutPoints(store, run));
+  return data;
 }
 
 RunViewLoader::RunViewLoader(const QString& database_path, const sessions::RunRef& run,
@@ -78,9 +110,10 @@ void RunViewLoader::setClusterView(ClusterView* view) { clusters_ = view; }
 void RunViewLoader::load() {
   tasks_ = taskLabels(store_->tasks(run_));
   last_train_step_ = last_eval_step_ = last_routing_step_ = clustered_step_ = -1;
+  heldout_read_.clear();
   read_counts_ = {};
   if (loss_) {
-    const LossSeriesData data = readLossSeries(*store_, run_, tasks_, -1, -1);
+    LossSeriesData data = readLossSeries(*store_, run_, tasks_, -1, -1);
     for (const auto& series : data.train) {
       read_counts_.train_points += series.size();
       if (!series.empty()) last_train_step_ = std::max(last_train_step_, series.back().step);
@@ -91,9 +124,14 @@ void RunViewLoader::load() {
       read_counts_.eval_points += series.size();
       if (!series.empty()) last_eval_step_ = std::max(last_eval_step_, series.back().step);
     }
+    // The held-out curves have an axis of their own (after training): tracked apart.
+    const std::vector<HeldoutPoint> heldout = heldoutPoints(*store_, run_);
+    addHeldoutPoints(&data, heldout);
+    for (const HeldoutPoint& point : heldout) heldout_read_.insert({point.task, point.point.step});
+    read_counts_.eval_points += heldout.size();
     loss_->setSeries(data);
   }
-  const std::vector<int64_t> steps = store_->routing_steps(run_);
+  const std::vector<int64_t> steps = snapshotSteps();
   if (!steps.empty()) last_routing_step_ = steps.back();
   if (heatmap_) {
     heatmap_->clear();
@@ -102,7 +140,7 @@ void RunViewLoader::load() {
   }
   if (clusters_) {
     clusters_->clear();
-    if (!steps.empty()) updateClusters(steps.back());
+    if (lastTrainingStep(steps) >= 0) updateClusters(lastTrainingStep(steps));
   }
 }
 
@@ -129,19 +167,38 @@ void RunViewLoader::refresh() {
     add(-1, false, delta.mean, &last_train_step_);
     for (size_t task = 0; task < delta.eval.size(); ++task)
       add(static_cast<int>(task), true, delta.eval[task], &last_eval_step_);
+    for (const HeldoutPoint& point : heldoutPoints(*store_, run_)) {
+      if (!heldout_read_.insert({point.task, point.point.step}).second) continue;
+      increments.push_back({point.task, true, point.point});
+      ++read_counts_.eval_points;
+    }
     if (!increments.empty()) loss_->appendPoints(increments);
   }
-  const std::vector<int64_t> steps = store_->routing_steps(run_);
+  const std::vector<int64_t> steps = snapshotSteps();
   if (!steps.empty() && steps.back() > last_routing_step_) {
     last_routing_step_ = steps.back();
     if (heatmap_) heatmap_->setSnapshots(steps);
-    if (clusters_) updateClusters(steps.back());
+    if (clusters_) updateClusters(lastTrainingStep(steps));
   }
+}
+
+std::vector<int64_t> RunViewLoader::snapshotSteps() const {
+  std::vector<int64_t> steps = store_->routing_steps(run_);
+  if (store_->adapted_routing(run_).step >= 0) steps.push_back(RoutingHeatmapModel::kAdaptedStep);
+  return steps;
+}
+
+int64_t RunViewLoader::lastTrainingStep(const std::vector<int64_t>& steps) {
+  for (auto it = steps.rbegin(); it != steps.rend(); ++it)
+    if (*it != RoutingHeatmapModel::kAdaptedStep) return *it;
+  return -1;
 }
 
 void RunViewLoader::loadStep(int64_t step) {
   if (!heatmap_) return;
-  sessions::RoutingAtStep routing = store_->routing_nearest(run_, step);
+  sessions::RoutingAtStep routing = step == RoutingHeatmapModel::kAdaptedStep
+                                        ? store_->adapted_routing(run_)
+                                        : store_->routing_nearest(run_, step);
   if (routing.step < 0) return;
   // The view asked for `step`; answer under that step even if the nearest differs.
   heatmap_->setRouting(step, routing.layers);
@@ -152,7 +209,7 @@ void RunViewLoader::updateClusters(int64_t step) {
   const sessions::RoutingAtStep routing = store_->routing_nearest(run_, step);
   if (routing.step < 0) return;
   clustered_step_ = step;
-  clusters_->setRouting(routing.layers, tasks_);
+  clusters_->setRouting(routing.layers, tasks_, routing.step);
 }
 
 }  // namespace tensorpoly::ui

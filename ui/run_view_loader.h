@@ -10,6 +10,8 @@
 #include <QString>
 #include <cstdint>
 #include <memory>
+#include <set>
+#include <utility>
 #include <vector>
 
 #include "tensorpoly/sessions/store.h"
@@ -21,7 +23,9 @@ namespace tensorpoly::ui {
 class ClusterView;
 class RoutingHeatmapView;
 
-// Train loss per task (task -1 in the store: the mean) and eval loss as markers.
+// Train loss per task (task -1 in the store: the mean) and eval loss as markers; the
+// held-out tasks' few-shot evaluations as their curves after training (step = training's
+// last step + the few-shot step).
 // Live deltas: only train points after `after_train_step` and evaluations after
 // `after_eval_step` (-1: all); the two advance separately, since evaluations are rarer.
 LossSeriesData lossSeriesFromStore(const sessions::Store& store, const sessions::RunRef& run,
@@ -62,12 +66,17 @@ class RunViewLoader : public QObject {
  private:
   void loadStep(int64_t step);
   void updateClusters(int64_t step);
+  // The routing steps, then RoutingHeatmapModel::kAdaptedStep when the run has routing
+  // after few-shot adaptation.
+  std::vector<int64_t> snapshotSteps() const;
+  static int64_t lastTrainingStep(const std::vector<int64_t>& steps);  // -1: none
 
   std::shared_ptr<sessions::Store> store_;
   sessions::RunRef run_;
   TaskLabels tasks_;
-  int64_t last_train_step_ = -1;  // the last train-loss step read
-  int64_t last_eval_step_ = -1;   // the last evaluated step read
+  int64_t last_train_step_ = -1;                    // the last train-loss step read
+  int64_t last_eval_step_ = -1;                     // the last evaluated step read
+  std::set<std::pair<int, int64_t>> heldout_read_;  // (task, step) of held-out points read
   LoaderReadCounts read_counts_;
   int64_t last_routing_step_ = -1;
   int64_t clustered_step_ = -1;

@@ -8,9 +8,28 @@ namespace tensorpoly::ui {
 TaskLabels taskLabels(const std::vector<TaskInfo>& tasks) {
   TaskLabels labels;
   labels.reserve(tasks.size());
-  for (const TaskInfo& task : tasks)
-    labels.push_back({QString::fromStdString(task.name), QString::fromStdString(task.family)});
+  for (const TaskInfo& task : tasks) {
+    QStringList skills;
+    for (const std::string& skill : task.skills) skills << QString::fromStdString(skill);
+    labels.push_back({QString::fromStdString(task.name), QString::fromStdString(task.family),
+                      QString::fromStdString(task.split), skills});
+  }
   return labels;
+}
+
+std::vector<TaskInfo> taskInfos(const TaskLabels& tasks) {
+  std::vector<TaskInfo> infos;
+  infos.reserve(tasks.size());
+  for (const TaskLabel& task : tasks) {
+    TaskInfo info;
+    info.index = static_cast<int>(infos.size());
+    info.name = task.name.toStdString();
+    info.family = task.family.toStdString();
+    info.split = task.split.toStdString();
+    for (const QString& skill : task.skills) info.skills.push_back(skill.toStdString());
+    infos.push_back(std::move(info));
+  }
+  return infos;
 }
 
 bool hasFamilies(const TaskLabels& tasks) {

@@ -14,14 +14,19 @@
 
 namespace tensorpoly::ui {
 
-// What every view needs to know about a task: its name and, when known, its family.
+// What every view needs to know about a task: its name and, when known, its family, its
+// skills (ground-truth primitives) and its split.
 struct TaskLabel {
   QString name;
-  QString family;  // empty when unknown
+  QString family;                           // empty when unknown
+  QString split = QStringLiteral("train");  // "train" or "heldout"
+  QStringList skills = {};                  // empty when unknown
 };
 using TaskLabels = std::vector<TaskLabel>;
 
 TaskLabels taskLabels(const std::vector<TaskInfo>& tasks);
+// The inverse, for the engine's analysis (index = position in `tasks`).
+std::vector<TaskInfo> taskInfos(const TaskLabels& tasks);
 // True when at least one task has a family.
 bool hasFamilies(const TaskLabels& tasks);
 

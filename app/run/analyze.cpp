@@ -46,13 +46,19 @@ ta::ReportOptions report_options(const std::vector<std::string>& args) {
   }
   options.layers.pattern = option_value(args, "layers");
   options.layers.layer = option_value(args, "layer");
+  options.include_heldout = has_flag(args, "include-heldout");
+  options.permutations = static_cast<int>(integer_option(
+      args, {"permutations", "a permutation count", 1000, INT_MAX, "for the Spearman p-value"},
+      1000));
+  options.permutation_seed = static_cast<uint64_t>(integer_option(
+      args, {"permutation-seed", "a seed", 0, std::numeric_limits<int64_t>::max()}, 0));
   return options;
 }
 
 int analyze(const std::vector<std::string>& args) {
   const OptionSpec spec{{"run", "step", "db", "linkage", "distance", "clusters", "threshold",
-                         "scope", "layers", "layer", "threads"},
-                        {}};
+                         "scope", "layers", "layer", "threads", "permutations", "permutation-seed"},
+                        {"include-heldout", "json"}};
   const std::vector<std::string> positional = positional_arguments(args, "analyze", spec);
   if (!positional.empty()) {
     throw std::invalid_argument("unexpected argument '" + positional.front() +
@@ -100,21 +106,26 @@ const Registration registration(
     "analyze",
     {"cluster a run's tasks by routing; print clusters, agreement and entropy as JSON",
      std::string(
-         "tensorpoly-run analyze --run ID [--step S] [--db FILE]\n"
+         "tensorpoly-run analyze --run ID [--step S] [--db FILE] [--json]\n"
          "                       [--linkage average|complete|single|ward]\n"
          "                       [--distance cosine|correlation|euclidean] [--clusters K]\n"
          "                       [--threshold D] [--scope all|encoder|decoder]\n"
-         "                       [--layers REGEX] [--layer NAME]\n"
+         "                       [--layers REGEX] [--layer NAME] [--include-heldout]\n"
+         "                       [--permutations N] [--permutation-seed S]\n"
          "  Reads the routing snapshot of run ID whose step is nearest S (the earlier one\n"
          "  on a tie; default: the latest snapshot) from the store (default: $TENSORPOLY_DB\n"
          "  or the GUI's store), concatenates each task's routing weights over the selected\n"
          "  layers (all orders/splits), clusters the tasks (SciPy-identical linkage; ward\n"
-         "  needs euclidean distances) and prints JSON: the snapshot's step (and the step\n"
-         "  asked for), tasks, merges, dendrogram leaf order, clusters cut into K (default:\n"
-         "  the number of known families) and, with --threshold, at a distance, adjusted\n"
-         "  Rand index and NMI against the families, Spearman of routing cosine vs\n"
-         "  skill-set Jaccard overlap, routing entropy (nats) per task and layer, and\n"
-         "  skill usage per layer.\n") +
+         "  needs euclidean distances) and prints JSON (--json is the default and only\n"
+         "  format): the snapshot's step (and the step asked for), the clustered tasks and\n"
+         "  the held-out tasks left out, merges, dendrogram leaf order, clusters cut into K\n"
+         "  (default: the number of known families) and, with --threshold, at a distance,\n"
+         "  adjusted Rand index and NMI against the families and against the modifiers,\n"
+         "  Spearman of routing cosine vs skill-set Jaccard overlap with a one-sided\n"
+         "  permutation p-value (N >= 1000 shuffles, default 1000, seeded by S, default 0),\n"
+         "  routing entropy (nats) per task and layer, and skill usage per layer.\n"
+         "  Only the tasks the router was trained on are analysed: held-out tasks' rows\n"
+         "  never trained; --include-heldout analyses them too.\n") +
          kRunExitCodes + "\n1 the run has no routing snapshot.",
      analyze});
 

@@ -52,7 +52,8 @@ int list_runs(const std::vector<std::string>& args) {
                        {"finished_at", run.finished_at},
                        {"device", run.device},
                        {"database", run.database},
-                       {"source", run.source}});
+                       {"source", run.source},
+                       {"study", run.study}});
       }
       std::cout << out.dump(2) << "\n";
       return kExitOk;
@@ -86,7 +87,8 @@ const Registration registration(
              "  --db FILE        the store (default: $TENSORPOLY_DB or the GUI's store)\n"
              "  --attach FILE    also list the runs of another store file, read-only\n"
              "                   (e.g. one copied from a GPU box or a cluster node)\n"
-             "  --filter TEXT    only runs whose name, method, status or notes contain TEXT\n"
+             "  --filter TEXT    only runs whose name, method, status, notes or study contain\n"
+             "                   TEXT\n"
              "  --json           a JSON array instead of a table\n"
              "Exit codes: 0 ok (a missing store lists no runs), 2 bad command line, 5 a store\n"
              "cannot be opened or read.",

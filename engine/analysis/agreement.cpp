@@ -1,10 +1,11 @@
 // Agreement between routing clusters and ground truth: adjusted Rand index and
-// normalized mutual information against task families (as scikit-learn 1.2
-// computes them), and the Spearman correlation between routing similarity and
-// skill-set overlap (as scipy.stats.spearmanr).
+// normalized mutual information against a labeling (as scikit-learn 1.2 computes
+// them), the Spearman correlation between routing similarity and skill-set overlap
+// (as scipy.stats.spearmanr), and its permutation p-value (a Mantel test).
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <map>
 #include <stdexcept>
@@ -191,6 +192,82 @@ double similarity_vs_skill_overlap(const Matrix& similarity,
     }
   }
   return spearman_correlation(similarities, overlaps);
+}
+
+namespace {
+
+// SplitMix64 (Steele, Lea, Flood 2014), so that a seed gives the same permutations on
+// every platform (std::shuffle and the standard distributions differ between libraries).
+class SplitMix64 {
+ public:
+  explicit SplitMix64(uint64_t seed) : state_(seed) {}
+  uint64_t next() {
+    state_ += 0x9E3779B97F4A7C15ULL;
+    uint64_t z = state_;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
+  // Uniform in [0, n), without modulo bias; n > 0.
+  uint64_t below(uint64_t n) {
+    const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+    uint64_t value = next();
+    while (value >= limit) value = next();
+    return value % n;
+  }
+
+ private:
+  uint64_t state_;
+};
+
+// Spearman over pairs i < j of `similarity` and the overlap of the skill sets that the
+// assignment `holder` gives the tasks (task i holds the set of task holder[i]).
+double permuted_correlation(const std::vector<double>& similarities,
+                            const std::vector<double>& overlap, const std::vector<size_t>& holder) {
+  const size_t n = holder.size();
+  std::vector<double> overlaps;
+  overlaps.reserve(similarities.size());
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = i + 1; j < n; ++j) overlaps.push_back(overlap[holder[i] * n + holder[j]]);
+  }
+  return spearman_correlation(similarities, overlaps);
+}
+
+}  // namespace
+
+double skill_overlap_p_value(const Matrix& similarity,
+                             const std::vector<std::vector<int>>& task_skills, int permutations,
+                             uint64_t seed) {
+  if (permutations < 1) {
+    throw std::invalid_argument("skill_overlap_p_value: permutations must be >= 1, got " +
+                                std::to_string(permutations));
+  }
+  const double observed = similarity_vs_skill_overlap(similarity, task_skills);
+  if (std::isnan(observed)) return observed;
+  const auto n = static_cast<size_t>(similarity.rows);
+  std::vector<double> overlap(n * n);
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = 0; j < n; ++j)
+      overlap[i * n + j] = jaccard_overlap(task_skills[i], task_skills[j]);
+  }
+  std::vector<double> similarities;
+  similarities.reserve(n * (n - 1) / 2);
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = i + 1; j < n; ++j) {
+      similarities.push_back(similarity.at(static_cast<int64_t>(i), static_cast<int64_t>(j)));
+    }
+  }
+  std::vector<size_t> holder(n);
+  for (size_t i = 0; i < n; ++i) holder[i] = i;
+  SplitMix64 rng(seed);
+  int at_least_as_high = 0;
+  for (int permutation = 0; permutation < permutations; ++permutation) {
+    for (size_t i = n; i > 1; --i) std::swap(holder[i - 1], holder[rng.below(i)]);
+    const double shuffled = permuted_correlation(similarities, overlap, holder);
+    // A shuffle whose overlaps are all equal has no correlation: it is not as high.
+    if (!std::isnan(shuffled) && shuffled >= observed) ++at_least_as_high;
+  }
+  return (1.0 + at_least_as_high) / (1.0 + permutations);
 }
 
 }  // namespace tensorpoly::analysis

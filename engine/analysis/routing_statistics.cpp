@@ -157,4 +157,28 @@ RoutingFlags routing_flags(const RoutingMatrix& matrix, int64_t block) {
   return routing_flags(routing_weights(matrix), block);
 }
 
+RoutingFlags routing_flags(const RoutingWeights& weights, int64_t block,
+                           const std::vector<int>& tasks) {
+  validate_weights(weights, block);
+  RoutingWeights selected;
+  selected.n_blocks = weights.n_blocks;
+  selected.n_tasks = static_cast<int64_t>(tasks.size());
+  selected.n_skills = weights.n_skills;
+  for (int64_t b = 0; b < weights.n_blocks; ++b) {
+    for (const int task : tasks) {
+      if (task < 0 || task >= weights.n_tasks) {
+        throw std::invalid_argument("routing flags: task " + std::to_string(task) +
+                                    " is not a row of the routing (" +
+                                    std::to_string(weights.n_tasks) + " tasks)");
+      }
+      const auto row = weights.values.begin() + (b * weights.n_tasks + task) * weights.n_skills;
+      selected.values.insert(selected.values.end(), row, row + weights.n_skills);
+    }
+  }
+  if (tasks.empty()) return {};
+  RoutingFlags flags = routing_flags(selected, block);
+  for (int& task : flags.uniform_tasks) task = tasks[static_cast<size_t>(task)];
+  return flags;
+}
+
 }  // namespace tensorpoly::analysis

@@ -153,6 +153,14 @@ void check_fields(const AdapterConfig& config, AdapterProblems& problems) {
                     "method must be one of " + join(adapter_methods()) + " (got '" + method + "')");
     return;
   }
+  if (!config.match_parameters_of.empty() &&
+      (method == "none" || config.match_parameters_of == "none" ||
+       !contains(adapter_methods(), config.match_parameters_of))) {
+    problems.refuse("match_parameters_of",
+                    "match_parameters_of must be \"\" or a method other than none (got '" +
+                        config.match_parameters_of + "'" +
+                        (method == "none" ? " for method 'none', which has no rank" : "") + ")");
+  }
   if (method == "none") return;
   problems.require_at_least("rank", config.rank, 1, method);
   if (is_tensor_method(method)) {
@@ -315,7 +323,8 @@ nlohmann::json adapter_config_to_json(const AdapterConfig& config) {
                         {"router_granularity", config.router_granularity},
                         {"module_regex", config.module_regex},
                         {"layer_regex", config.layer_regex},
-                        {"train_layer_norms", config.train_layer_norms}};
+                        {"train_layer_norms", config.train_layer_norms},
+                        {"match_parameters_of", config.match_parameters_of}};
 }
 
 AdapterConfig adapter_config_from_json(const nlohmann::json& json) {
@@ -334,6 +343,7 @@ AdapterConfig adapter_config_from_json(const nlohmann::json& json) {
   reader.read("module_regex", config.module_regex);
   reader.read("layer_regex", config.layer_regex);
   reader.read("train_layer_norms", config.train_layer_norms);
+  reader.read("match_parameters_of", config.match_parameters_of);
   reader.reject_unknown();
   problems.collect_validation([&] { validate_fields(config); });
   problems.throw_if_any();

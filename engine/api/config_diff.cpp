@@ -66,4 +66,41 @@ std::vector<ConfigDifference> diff_configs(const std::vector<std::string>& json_
   return diff_flat_configs(configs);
 }
 
+std::vector<ConfigDifference> diff_configs_except(const std::string& first,
+                                                  const std::string& second,
+                                                  const std::vector<std::string>& ignored) {
+  auto is_ignored = [&](const std::string& key) {
+    for (const std::string& prefix : ignored) {
+      if (key.compare(0, prefix.size(), prefix) == 0 &&
+          (key.size() == prefix.size() || key[prefix.size()] == '.' || key[prefix.size()] == '[')) {
+        return true;
+      }
+    }
+    return false;
+  };
+  std::vector<ConfigDifference> kept;
+  for (ConfigDifference& difference : diff_configs({first, second})) {
+    if (!is_ignored(difference.key)) kept.push_back(std::move(difference));
+  }
+  return kept;
+}
+
+std::string describe_differences(const std::vector<ConfigDifference>& differences,
+                                 const std::string& first_label, const std::string& second_label) {
+  auto shown = [](const std::string& value) {
+    return value.empty() ? std::string("(absent)") : value;
+  };
+  std::string text;
+  for (const ConfigDifference& difference : differences) {
+    if (!text.empty()) text += "; ";
+    text += difference.key;
+    text += " = ";
+    text += shown(difference.values.at(0));
+    text += " " + first_label + ", ";
+    text += shown(difference.values.at(1));
+    text += " " + second_label;
+  }
+  return text;
+}
+
 }  // namespace tensorpoly

@@ -54,6 +54,7 @@ void read_few_shot(const json& j, const std::string& where, FewShotConfig& c,
                    ProblemList& problems) {
   JsonFields r(j, where, problems);
   r.read("steps", c.steps);
+  r.read("k", c.k);
   r.read("learning_rate", c.learning_rate);
   r.read("train_adapters", c.train_adapters);
   r.read("batch_size", c.batch_size);
@@ -93,6 +94,9 @@ ExperimentConfig read_config(const json& j, ProblemList& problems) {
 ExperimentConfig config_from_json(const json& j) {
   ProblemList problems;
   ExperimentConfig config = read_config(j, problems);
+  if (problems.empty()) {
+    problems.collect([&] { config = resolve_parameter_matching(std::move(config)); });
+  }
   problems.collect_validation([&] { validate(config); });
   problems.throw_if_any();
   return config;
@@ -157,6 +161,7 @@ json to_json(const ExperimentConfig& c) {
                 {"data", to_json(c.base.data)}}},
               {"few_shot",
                {{"steps", c.few_shot.steps},
+                {"k", c.few_shot.k},
                 {"learning_rate", c.few_shot.learning_rate},
                 {"train_adapters", c.few_shot.train_adapters},
                 {"batch_size", c.few_shot.batch_size},

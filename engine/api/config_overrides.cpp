@@ -86,6 +86,20 @@ ExperimentConfig apply_overrides(const ExperimentConfig& config,
       problems.add(field, message);
     }
   }
+  // A rank given while the rank is computed would be silently replaced: say so instead.
+  const json& adapter = document["adapter"];
+  const bool matched = adapter.is_object() && adapter.contains("match_parameters_of") &&
+                       adapter["match_parameters_of"].is_string() &&
+                       !adapter["match_parameters_of"].get<std::string>().empty();
+  for (const std::string& override_text : overrides) {
+    if (matched && override_text.rfind("adapter.rank=", 0) == 0) {
+      problems.add("adapter.rank",
+                   "override '" + override_text +
+                       "': the rank is computed to match the parameters of '" +
+                       adapter["match_parameters_of"].get<std::string>() +
+                       "'; add adapter.match_parameters_of=\"\" to choose it yourself");
+    }
+  }
   problems.throw_if_any();
   return config_from_json(document);
 }

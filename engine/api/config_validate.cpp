@@ -82,7 +82,8 @@ void check_counts(const ExperimentConfig& c, ProblemList& problems) {
       {"train.batch_size", t.batch_size},
       {"train.eval_batch_size", t.eval_batch_size},
       {"base.batch_size", c.base.batch_size},
-      {"few_shot.batch_size", c.few_shot.batch_size}};
+      {"few_shot.batch_size", c.few_shot.batch_size},
+      {"few_shot.k", c.few_shot.k}};
   for (const auto& [field, value] : positive) {
     if (value < 1) problems.add(field, "must be >= 1, got " + std::to_string(value));
   }
@@ -97,6 +98,12 @@ void check_across_sections(const ExperimentConfig& c, ProblemList& problems) {
   if (c.few_shot.steps > 0 && c.suite.kind == "synthetic" && c.suite.synthetic.n_heldout <= 0) {
     problems.add("few_shot.steps",
                  "few-shot adaptation needs held-out tasks (suite.n_heldout > 0)");
+  }
+  if (c.few_shot.steps > 0 && !c.few_shot.train_adapters && !is_routed_method(c.adapter.method)) {
+    problems.add("few_shot.train_adapters",
+                 "false (router-only adaptation) needs a routed method (poly, mhr, "
+                 "tensorpoly-1, tensorpoly-2); \"" +
+                     c.adapter.method + "\" has no router");
   }
   if (c.adapter.method == "none" && !(c.base.unfreeze || c.train.steps == 0)) {
     problems.add("adapter.method",

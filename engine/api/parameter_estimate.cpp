@@ -29,7 +29,69 @@ int64_t expected_task_count(const ExperimentConfig& config) {
   return names.empty() ? config.adapter.n_tasks : static_cast<int64_t>(names.size());
 }
 
+namespace {
+
+ParameterCounts estimate_resolved(const ExperimentConfig& config);
+
+}  // namespace
+
 ParameterCounts estimate_parameters(const ExperimentConfig& config) {
+  return estimate_resolved(resolve_parameter_matching(config));
+}
+
+MatchedRank matched_rank(const ExperimentConfig& config, const std::string& target_method) {
+  const std::string& method = config.adapter.method;
+  if (method == "none" || target_method == "none") {
+    throw ConfigError("adapter.match_parameters_of", "cannot match the parameters of '" +
+                                                         target_method + "' with method '" +
+                                                         method + "': \"none\" has no rank");
+  }
+  ExperimentConfig target = config;
+  target.adapter = paper_adapter_config(target_method);  // throws for an unknown method
+  target.adapter.module_regex = config.adapter.module_regex;
+  target.adapter.layer_regex = config.adapter.layer_regex;
+  target.adapter.router_granularity = config.adapter.router_granularity;
+  MatchedRank match;
+  match.target_trainable = estimate_resolved(target).trainable;
+  ExperimentConfig candidate = config;
+  candidate.adapter.match_parameters_of.clear();
+  auto trainable_at = [&](int64_t rank) {
+    candidate.adapter.rank = rank;
+    return estimate_resolved(candidate).trainable;
+  };
+  // The count grows with the rank: the smallest rank reaching the target, or the one
+  // below it, is the nearest.
+  int64_t low = 1, high = 1;
+  while (trainable_at(high) < match.target_trainable && high < (int64_t{1} << 40)) high *= 2;
+  while (low < high) {
+    const int64_t middle = low + (high - low) / 2;
+    if (trainable_at(middle) < match.target_trainable) {
+      low = middle + 1;
+    } else {
+      high = middle;
+    }
+  }
+  match.rank = low;
+  match.trainable = trainable_at(low);
+  if (low > 1) {
+    const int64_t below = trainable_at(low - 1);
+    if (match.target_trainable - below <= match.trainable - match.target_trainable) {
+      match.rank = low - 1;
+      match.trainable = below;
+    }
+  }
+  return match;
+}
+
+ExperimentConfig resolve_parameter_matching(ExperimentConfig config) {
+  if (config.adapter.match_parameters_of.empty()) return config;
+  config.adapter.rank = matched_rank(config, config.adapter.match_parameters_of).rank;
+  return config;
+}
+
+namespace {
+
+ParameterCounts estimate_resolved(const ExperimentConfig& config) {
   const ModelPreset& preset = model_preset(config.model);
   AdapterConfig adapter = config.adapter;
   adapter.n_tasks = expected_task_count(config);
@@ -97,5 +159,7 @@ ParameterCounts estimate_parameters(const ExperimentConfig& config) {
   counts.per_task = (counts.trainable - counts.router) / n_tasks + counts.router / n_tasks;
   return counts;
 }
+
+}  // namespace
 
 }  // namespace tensorpoly

@@ -17,9 +17,9 @@ using config_fields::JsonFields;
 using config_fields::ProblemList;
 
 const std::vector<std::string>& synthetic_fields() {
-  static const std::vector<std::string> fields = {
-      "layout",   "n_tasks", "n_heldout",    "min_length",       "max_length",
-      "alphabet", "steps",   "n_validation", "n_train_examples", "n_few_shot"};
+  static const std::vector<std::string> fields = {"layout",     "n_tasks",      "n_heldout",
+                                                  "min_length", "max_length",   "alphabet",
+                                                  "steps",      "n_validation", "n_train_examples"};
   return fields;
 }
 const std::vector<std::string>& jsonl_fields() {
@@ -43,6 +43,11 @@ void check_synthetic(const SyntheticSuiteConfig& c, const std::string& where,
   if (c.layout != "families" && c.layout != "compositions") {
     problems.add(field("layout"),
                  "must be \"families\" or \"compositions\", got \"" + c.layout + "\"");
+  }
+  const auto& modes = task_prefix_modes();
+  if (std::find(modes.begin(), modes.end(), c.task_prefix) == modes.end()) {
+    problems.add(field("task_prefix"),
+                 "must be \"id\", \"name\" or \"none\", got \"" + c.task_prefix + "\"");
   }
   if (c.n_tasks < 1)
     problems.add(field("n_tasks"), "must be >= 1, got " + std::to_string(c.n_tasks));
@@ -83,15 +88,12 @@ void check_synthetic(const SyntheticSuiteConfig& c, const std::string& where,
     problems.add(field("n_train_examples"),
                  "must be >= 0, got " + std::to_string(c.n_train_examples));
   }
-  if (c.n_few_shot < 0) {
-    problems.add(field("n_few_shot"), "must be >= 0, got " + std::to_string(c.n_few_shot));
-  }
   if (!problems.empty()) return;
   // Validation inputs are distinct and training inputs avoid them, so the space of
   // strings must hold both.
   const double available = count_strings(c.alphabet.size(), c.min_length, c.max_length);
-  const double needed = static_cast<double>(c.n_validation) +
-                        std::max({c.n_validation, c.n_train_examples, c.n_few_shot});
+  const double needed =
+      static_cast<double>(c.n_validation) + std::max(c.n_validation, c.n_train_examples);
   if (available < needed) {
     problems.add(field("n_validation"),
                  std::to_string(c.n_validation) +
@@ -121,7 +123,7 @@ void check_jsonl(const JsonlSuiteConfig& c, const std::string& where, ProblemLis
   }
 }
 
-void read_synthetic(JsonFields& reader, SyntheticSuiteConfig& c) {
+void read_synthetic(const nlohmann::json& json, JsonFields& reader, SyntheticSuiteConfig& c) {
   reader.read("layout", c.layout);
   reader.read("n_tasks", c.n_tasks);
   reader.read("n_heldout", c.n_heldout);
@@ -129,11 +131,16 @@ void read_synthetic(JsonFields& reader, SyntheticSuiteConfig& c) {
   reader.read("min_length", c.min_length);
   reader.read("max_length", c.max_length);
   reader.read("alphabet", c.alphabet);
-  reader.read("task_prefix", c.task_prefix);
+  if (reader.is_object() && json.contains("task_prefix") && json["task_prefix"].is_boolean()) {
+    bool named = false;  // a config stored by an earlier version: true/false
+    reader.read("task_prefix", named);
+    c.task_prefix = named ? "name" : "none";
+  } else {
+    reader.read("task_prefix", c.task_prefix);
+  }
   reader.read("steps", c.steps);
   reader.read("n_validation", c.n_validation);
   reader.read("n_train_examples", c.n_train_examples);
-  reader.read("n_few_shot", c.n_few_shot);
 }
 
 void read_jsonl(JsonFields& reader, JsonlSuiteConfig& c) {
@@ -146,6 +153,11 @@ void read_jsonl(JsonFields& reader, JsonlSuiteConfig& c) {
 }
 
 }  // namespace
+
+const std::vector<std::string>& task_prefix_modes() {
+  static const std::vector<std::string> modes = {"id", "name", "none"};
+  return modes;
+}
 
 void validate(const SuiteConfig& config, const std::string& where) {
   ProblemList problems;
@@ -171,8 +183,10 @@ SuiteConfig suite_config_from_json(const nlohmann::json& json, const std::string
     read_jsonl(reader, config.jsonl);
     for (const auto& f : synthetic_fields()) other_kind[f] = "only used with kind 'synthetic'";
   } else {
-    read_synthetic(reader, config.synthetic);
+    read_synthetic(json, reader, config.synthetic);
     for (const auto& f : jsonl_fields()) other_kind[f] = "only used with kind 'jsonl'";
+    other_kind["n_few_shot"] =
+        "replaced by few_shot.k (the examples each held-out task is adapted on)";
   }
   reader.reject_unknown(other_kind);
   problems.collect_validation([&] { validate(config, where); });
@@ -203,8 +217,7 @@ nlohmann::json to_json(const SuiteConfig& config) {
           {"task_prefix", c.task_prefix},
           {"steps", c.steps},
           {"n_validation", c.n_validation},
-          {"n_train_examples", c.n_train_examples},
-          {"n_few_shot", c.n_few_shot}};
+          {"n_train_examples", c.n_train_examples}};
 }
 
 void validate(const PretrainDataConfig& c, const std::string& where) {

@@ -16,6 +16,7 @@ constexpr uint64_t kValidationStream = 1;
 constexpr uint64_t kPoolStream = 2;
 constexpr uint64_t kDrawStream = 3;
 constexpr uint64_t kSelectionStream = 4;
+constexpr uint64_t kTagStream = 5;
 constexpr uint64_t kProbeSeed = 0x70726F6265ULL;  // fixed: the candidate list ignores the seed
 constexpr int kMaxAttempts = 100000;
 
@@ -249,6 +250,7 @@ SyntheticSuite::SyntheticSuite(SyntheticSuiteConfig config) : config_(std::move(
   };
   for (size_t task : training) add_task(task, "train");
   for (size_t task : heldout) add_task(task, "heldout");
+  assign_tags();
 
   // Fixed validation sets, then the training pools that avoid them.
   for (int task = 0; task < n_tasks(); ++task) {
@@ -262,8 +264,7 @@ SyntheticSuite::SyntheticSuite(SyntheticSuiteConfig config) : config_(std::move(
       if (data.validation_inputs.insert(text).second)
         data.validation.push_back(make_example(task, text));
     }
-    const int pool_size =
-        tasks_[task].split == "heldout" ? config_.n_few_shot : config_.n_train_examples;
+    const int pool_size = config_.n_train_examples;
     Rng pool_rng(mix_keys({config_.seed, task_key, kPoolStream}));
     std::unordered_set<std::string> in_pool;
     for (int attempt = 0; static_cast<int>(data.train_pool.size()) < pool_size; ++attempt) {
@@ -272,6 +273,25 @@ SyntheticSuite::SyntheticSuite(SyntheticSuiteConfig config) : config_(std::move(
       if (in_pool.insert(text).second) data.train_pool.push_back(make_example(task, text));
     }
   }
+}
+
+void SyntheticSuite::assign_tags() {
+  // A seeded permutation of 0..n-1 (training and held-out tasks alike), so neither a
+  // tag's number nor its order says anything about the task's primitives or split.
+  std::vector<size_t> numbers(tasks_.size());
+  for (size_t i = 0; i < numbers.size(); ++i) numbers[i] = i;
+  Rng rng(mix_keys({config_.seed, kTagStream}));
+  rng.shuffle(numbers);
+  const size_t width = std::max<size_t>(2, std::to_string(tasks_.size() - 1).size());
+  for (size_t task = 0; task < tasks_.size(); ++task) {
+    std::string digits = std::to_string(numbers[task]);
+    data_[task].tag = "t" + std::string(width - digits.size(), '0') + digits;
+  }
+}
+
+std::string SyntheticSuite::task_tag(int task) const {
+  check_task(task);
+  return data_[task].tag;
 }
 
 void SyntheticSuite::check_attempts(int task, int attempt) const {
@@ -292,7 +312,13 @@ Example SyntheticSuite::make_example(int task, const std::string& text) const {
   check_task(task);
   Example example;
   example.task = task;
-  example.input = config_.task_prefix ? tasks_[task].name + ": " + text : text;
+  if (config_.task_prefix == "id") {
+    example.input = data_[task].tag + ": " + text;
+  } else if (config_.task_prefix == "name") {
+    example.input = tasks_[task].name + ": " + text;
+  } else {
+    example.input = text;
+  }
   example.target = apply_primitives(data_[task].primitives, text, config_.alphabet);
   return example;
 }

@@ -10,6 +10,7 @@
 // Candidate tasks that behave identically to another candidate, to the identity, or
 // (compositions) to a shorter composition are dropped, so that names and skills are
 // meaningful. Held-out tasks use only primitives that some training task also uses.
+// Inputs carry the task's opaque tag, its name or nothing (SyntheticSuiteConfig::task_prefix).
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
@@ -35,8 +36,12 @@ class SyntheticSuite : public TaskSuite {
   // The configured lower-case alphabet (upper case comes from pre-training's case mix).
   std::string alphabet() const override { return config_.alphabet; }
 
+  // The opaque tag ("t07") that prefixes the task's inputs in task_prefix mode "id".
+  std::string task_tag(int task) const override;
+
   const SyntheticSuiteConfig& config() const { return config_; }
-  // The example for a raw string: its target, and the input with the task prefix if on.
+  // The example for a raw string: its target, and the input with the task prefix of the
+  // configured mode (tag, name or none).
   Example make_example(int task, const std::string& text) const;
 
   // Every distinct task of a layout, each as primitive names in application order, in a
@@ -49,7 +54,10 @@ class SyntheticSuite : public TaskSuite {
     std::vector<Example> validation;
     std::unordered_set<std::string> validation_inputs;  // raw strings, without prefix
     std::vector<Example> train_pool;                    // empty: generate on the fly
+    std::string tag;                                    // "t07"
   };
+
+  void assign_tags();
 
   void check_task(int task) const;
   void check_attempts(int task, int attempt) const;  // throws past the limit

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "data/task_suite.h"
 
+#include <unordered_set>
+
 #include "data/jsonl_suite.h"
 #include "data/synthetic_suite.h"
 
@@ -33,6 +35,26 @@ int TaskSuite::task_index(const std::string& name) const {
     if (task.name == name) return task.index;
   }
   return -1;
+}
+
+std::vector<Example> few_shot_examples(const TaskSuite& suite, int task, int64_t k) {
+  const int64_t pool = suite.n_train_examples(task);
+  // A pool is listed by its first `pool` draws; on-the-fly examples repeat only by chance,
+  // so a generous bound on draws finds k distinct ones whenever the strings allow.
+  const int64_t max_draws = pool > 0 ? pool : 1000 + 100 * k;
+  std::vector<Example> examples;
+  std::unordered_set<std::string> inputs;
+  for (int64_t draw = 0; draw < max_draws && static_cast<int64_t>(examples.size()) < k; ++draw) {
+    Example example = suite.train_example(task, static_cast<uint64_t>(draw));
+    if (inputs.insert(example.input).second) examples.push_back(std::move(example));
+  }
+  if (static_cast<int64_t>(examples.size()) < k) {
+    throw ConfigError("few_shot.k",
+                      "held-out task '" + suite.tasks().at(task).name + "' has " +
+                          std::to_string(examples.size()) +
+                          " distinct training examples, fewer than k = " + std::to_string(k));
+  }
+  return examples;
 }
 
 std::unique_ptr<TaskSuite> make_task_suite(const SuiteConfig& config) {

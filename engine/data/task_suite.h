@@ -51,12 +51,21 @@ class TaskSuite {
   // base model is pre-trained on.
   virtual std::string alphabet() const = 0;
 
+  // The opaque tag the task's inputs start with ("t07"); "" when the suite has none.
+  virtual std::string task_tag(int /*task*/) const { return {}; }
+
   int n_tasks() const { return static_cast<int>(tasks().size()); }
   // Indices of the tasks with this split ("train" or "heldout"), in order.
   std::vector<int> task_indices(const std::string& split) const;
   // -1 when no task has this name.
   int task_index(const std::string& name) const;
 };
+
+// The `k` examples a task is adapted on in few-shot adaptation: its first k training
+// examples with distinct inputs, in draw order (draws 0, 1, 2, ...; a suite with a fixed
+// pool lists the pool), so every method and seed adapts on the same k. Throws ConfigError
+// for "few_shot.k" when the task has fewer than k distinct training examples.
+std::vector<Example> few_shot_examples(const TaskSuite& suite, int task, int64_t k);
 
 // The suite a configuration describes (validated first). Throws ConfigError for a
 // bad configuration and DataError for bad data files.

@@ -10,6 +10,7 @@
 #include <map>
 
 #include "model/checkpoint.h"
+#include "tensorpoly/config_diff.h"
 
 namespace tensorpoly::train {
 namespace {
@@ -21,6 +22,27 @@ const char* const kBaseKey = "tensorpoly.base_checkpoint";
 const char* const kOptimizerKey = "tensorpoly.optimizer";
 
 bool is_metadata(const std::string& key) { return key.rfind("tensorpoly.", 0) == 0; }
+
+// Configuration fields that do not change what training computes: where and how often
+// things are written, evaluated or shown, and the few-shot adaptation after training.
+// base.checkpoint and base.cache_dir only locate the base; the base file itself is
+// compared separately.
+const std::vector<std::string>& ignored_for_resume() {
+  static const std::vector<std::string> fields = {"name",
+                                                  "device",
+                                                  "threads",
+                                                  "train.eval_every",
+                                                  "train.eval_examples",
+                                                  "train.eval_batch_size",
+                                                  "train.routing_every",
+                                                  "train.checkpoint_every",
+                                                  "train.checkpoint_dir",
+                                                  "train.resume_from",
+                                                  "base.checkpoint",
+                                                  "base.cache_dir",
+                                                  "few_shot"};
+  return fields;
+}
 
 CheckpointInfo read_info(torch::serialize::InputArchive& archive) {
   CheckpointInfo info;
@@ -95,6 +117,34 @@ CheckpointInfo read_checkpoint_info(const std::string& path) {
   }
 }
 
+void check_resume_compatible(const std::string& path, const CheckpointInfo& info, uint64_t seed,
+                             const std::string& config_json, const std::string& base_checkpoint) {
+  const std::string refused = "train.resume_from: checkpoint '" + path + "' ";
+  if (info.seed != seed) {
+    throw std::runtime_error(refused + "was written with seed " + std::to_string(info.seed) +
+                             ", this run has seed " + std::to_string(seed));
+  }
+  if (info.base_checkpoint != base_checkpoint) {
+    const auto describe = [](const std::string& base) {
+      return base.empty() ? std::string("random weights") : "'" + base + "'";
+    };
+    throw std::runtime_error(refused + "was trained on the base model " +
+                             describe(info.base_checkpoint) + ", this run's base model is " +
+                             describe(base_checkpoint));
+  }
+  std::vector<ConfigDifference> differences;
+  try {
+    differences = diff_configs_except(info.config_json, config_json, ignored_for_resume());
+  } catch (const std::invalid_argument& error) {
+    throw std::runtime_error(refused + "holds no readable configuration: " + error.what());
+  }
+  if (!differences.empty()) {
+    throw std::runtime_error(refused +
+                             "was written by a run whose training differs from this one: " +
+                             describe_differences(differences, "there", "here"));
+  }
+}
+
 CheckpointInfo load_training_checkpoint(const std::string& path, torch::nn::Module& model,
                                         torch::optim::Optimizer* optimizer) {
   torch::serialize::InputArchive archive;
@@ -131,9 +181,10 @@ std::string checkpoint_path(const std::string& directory, int64_t step) {
   return directory + "/" + name;
 }
 
-std::string few_shot_checkpoint_path(const std::string& directory, int64_t step) {
-  char name[40];
-  std::snprintf(name, sizeof name, "few-shot-step-%06lld.pt", static_cast<long long>(step));
+std::string few_shot_checkpoint_path(const std::string& directory, int64_t step, int task) {
+  char name[64];
+  std::snprintf(name, sizeof name, "few-shot-step-%06lld-task-%d.pt", static_cast<long long>(step),
+                task);
   return directory + "/" + name;
 }
 

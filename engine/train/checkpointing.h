@@ -29,6 +29,16 @@ void save_training_checkpoint(const std::string& path, const torch::nn::Module& 
 // Reads the metadata only.
 CheckpointInfo read_checkpoint_info(const std::string& path);
 
+// Refuses to resume from `path` (whose metadata is `info`) a run whose training would not
+// continue the one that wrote it: a different seed, base model (`base_checkpoint`, the
+// file the run's base weights come from) or training-relevant configuration field. Fields
+// that only say where or how often things are written or evaluated (name, device,
+// threads, checkpoint and cache folders, evaluation, routing and checkpoint intervals,
+// few-shot adaptation, which runs after training) may differ. Throws std::runtime_error
+// starting "train.resume_from:" and naming each differing field with both values.
+void check_resume_compatible(const std::string& path, const CheckpointInfo& info, uint64_t seed,
+                             const std::string& config_json, const std::string& base_checkpoint);
+
 // Copies the checkpoint's tensors into `model` (every tensor must exist in the model with
 // the same shape) and, when given, restores the optimizer. Throws std::runtime_error
 // naming the file.
@@ -37,10 +47,11 @@ CheckpointInfo load_training_checkpoint(const std::string& path, torch::nn::Modu
 
 // "<dir>/step-000120.pt"
 std::string checkpoint_path(const std::string& directory, int64_t step);
-// "<dir>/few-shot-step-000120.pt": the weights after few-shot adaptation to the held-out
-// tasks that followed training step `step`. It has no optimizer state (it is not a point
-// to resume training from) and latest_checkpoint() does not list it.
-std::string few_shot_checkpoint_path(const std::string& directory, int64_t step);
+// "<dir>/few-shot-step-000120-task-18.pt": the weights after few-shot adaptation to held-out
+// task `task` (its index in the suite), which followed training step `step`. It has no
+// optimizer state (it is not a point to resume training from) and latest_checkpoint()
+// does not list it.
+std::string few_shot_checkpoint_path(const std::string& directory, int64_t step, int task);
 // The training checkpoint with the highest step in `directory`, "" when none.
 std::string latest_checkpoint(const std::string& directory);
 

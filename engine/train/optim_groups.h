@@ -1,5 +1,6 @@
 // Parameter groups of the trainer's AdamW: adapter weights, router logits and (when the
-// base is unfrozen) base weights, each with its own learning rate and weight decay.
+// base is unfrozen) base weights, each with its own learning rate; weight decay applies to
+// adapter and base weights, never to router logits.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
@@ -24,7 +25,7 @@ struct GroupRates {
   double adapter_learning_rate = 1e-3;
   double router_learning_rate = 0.1;
   double base_learning_rate = 1e-4;
-  double weight_decay = 0.01;  // every group: adapters, routers and base
+  double weight_decay = 0.01;  // adapters and base; router logits always get 0
 };
 
 // Splits the trainable parameters of `model` (requires_grad) into groups: names ending in

@@ -16,6 +16,7 @@
 #include "tensorpoly/runtime.h"
 #include "train/checkpointing.h"
 #include "train/evaluation.h"
+#include "train/few_shot.h"
 #include "train/losses.h"
 #include "train/schedule.h"
 
@@ -53,6 +54,7 @@ std::string describe_value(double value) {
 Trainer::Trainer(ExperimentConfig config)
     : config_(std::move(config)), device_(resolve_device(config_.device)) {
   validate(config_);
+  config_ = resolve_parameter_matching(std::move(config_));  // a form's config may be stale
   tokenizer_ = std::make_unique<data::ByteTokenizer>();
   suite_ = data::make_task_suite(config_.suite);
   train_tasks_ = suite_->task_indices("train");
@@ -103,13 +105,12 @@ bool Trainer::prepare(EventSink* sink, RunControl* control) {
   }
   optimizer_ = groups_.empty() ? nullptr : make_optimizer(groups_);
   if (!config_.train.resume_from.empty()) {
+    // Checked before anything is loaded: a mismatched checkpoint may not even fit the model.
+    const CheckpointInfo found = read_checkpoint_info(config_.train.resume_from);
+    check_resume_compatible(config_.train.resume_from, found, config_.seed, to_json_text(config_),
+                            base_.checkpoint);
     const CheckpointInfo info =
         load_training_checkpoint(config_.train.resume_from, *model_, optimizer_.get());
-    if (info.seed != config_.seed) {
-      throw std::runtime_error("train.resume_from: checkpoint '" + config_.train.resume_from +
-                               "' was written with seed " + std::to_string(info.seed) +
-                               ", this run has seed " + std::to_string(config_.seed));
-    }
     start_step_ = info.step;
   }
   return true;
@@ -301,144 +302,6 @@ std::string Trainer::save_checkpoint(int64_t step) {
   return path;
 }
 
-RunStatus Trainer::few_shot_adaptation(EventSink& sink, RunControl& control, int64_t step,
-                                       std::string* message) {
-  const FewShotConfig& few_shot = config_.few_shot;
-  if (few_shot.steps <= 0 || heldout_tasks_.empty()) return RunStatus::kFinished;
-  // What adapts: the router logits (only the held-out tasks' rows, see below) and, with
-  // train_adapters, the adapter weights. Skills stay frozen otherwise, and the base always.
-  std::vector<std::pair<std::string, torch::Tensor>> adapting;
-  std::vector<torch::Tensor> routers, adapter_weights;
-  for (const auto& group : groups_) {
-    const bool is_router = group.name == "routers";
-    if (!is_router && !(group.name == "adapters" && few_shot.train_adapters)) continue;
-    auto& target = is_router ? routers : adapter_weights;
-    target.insert(target.end(), group.parameters.begin(), group.parameters.end());
-    for (size_t i = 0; i < group.parameters.size(); ++i) {
-      adapting.emplace_back(group.parameter_names[i], group.parameters[i]);
-    }
-  }
-  if (adapting.empty()) return RunStatus::kFinished;  // no router, adapters not asked for
-
-  // Nothing else even gets a gradient while adapting; the flags are restored afterwards so
-  // that parameter counts and checkpoints keep describing the training setup.
-  struct RequiresGradRestorer {
-    std::vector<std::pair<torch::Tensor, bool>> saved;
-    ~RequiresGradRestorer() {
-      for (auto& [parameter, flag] : saved) parameter.set_requires_grad(flag);
-    }
-  } restorer;
-  for (auto& parameter : model_->parameters()) {
-    restorer.saved.emplace_back(parameter, parameter.requires_grad());
-    parameter.set_requires_grad(false);
-  }
-  for (auto& item : adapting) item.second.set_requires_grad(true);
-
-  // No weight decay: AdamW decays a whole tensor, which would move the training tasks'
-  // router rows (and, without train_adapters, nothing else may move at all).
-  std::vector<torch::optim::OptimizerParamGroup> param_groups;
-  auto add_group = [&](const std::vector<torch::Tensor>& parameters, double learning_rate) {
-    if (parameters.empty()) return;
-    auto options = std::make_unique<torch::optim::AdamWOptions>(learning_rate);
-    options->weight_decay(0.0).betas({0.9, 0.999}).eps(1e-8);
-    param_groups.emplace_back(parameters, std::move(options));
-  };
-  add_group(routers, few_shot.learning_rate);
-  add_group(adapter_weights, config_.train.adapter_learning_rate);
-  torch::optim::AdamW optimizer(std::move(param_groups), torch::optim::AdamWOptions(1e-3));
-
-  // Rows [task] of every router's logits: the training tasks' rows get their gradient
-  // zeroed, so only the held-out tasks' routing adapts (AdamW leaves a parameter entry
-  // whose gradient is always zero bit-identical).
-  const auto training_rows =
-      torch::tensor(std::vector<int64_t>(train_tasks_.begin(), train_tasks_.end()), torch::kLong)
-          .to(device_);
-
-  data::BatcherOptions options;
-  options.batch_size = few_shot.batch_size;
-  options.seed = data::mix_keys({config_.seed, data::hash_string("few-shot")});
-  options.tasks = heldout_tasks_;
-  const data::Batcher batcher(*suite_, *tokenizer_, options);
-
-  int64_t done = 0;
-  auto stopped = [&] {
-    *message = "stopped during few-shot adaptation after " + std::to_string(done) + " of " +
-               std::to_string(few_shot.steps) + " steps";
-    return RunStatus::kStopped;
-  };
-  // Held-out evaluations on the few-shot step axis (events.h): 0 = before adaptation.
-  auto emit_heldout = [&](int64_t few_shot_step) {
-    return emit_evaluation(heldout_tasks_, "heldout", few_shot_step, sink, control);
-  };
-  if (!emit_heldout(0)) return stopped();
-  const auto start = Clock::now();
-  for (int64_t s = 1; s <= few_shot.steps; ++s) {
-    if (!control.wait_until_runnable()) return stopped();
-    torch::manual_seed(data::mix_keys(
-        {config_.seed, data::hash_string("few-shot-step"), static_cast<uint64_t>(s)}));
-    const data::Batch batch = batcher.train_batch(s - 1).to(device_);
-    model_->set_task_ids(batch.task_ids);
-    const auto loss = example_losses(model_->forward(batch.input_ids, batch.attention_mask,
-                                                     batch.decoder_input_ids),
-                                     batch.labels)
-                          .mean();
-    const double loss_value = loss.item<double>();
-    if (!std::isfinite(loss_value)) {
-      *message =
-          "few-shot step " + std::to_string(s) + ": tensor 'loss' is " + describe_value(loss_value);
-      return RunStatus::kDiverged;
-    }
-    optimizer.zero_grad();
-    loss.backward();
-    {
-      torch::NoGradGuard no_grad;
-      for (auto& router : routers) {
-        if (router.grad().defined()) router.grad().index_fill_(0, training_rows, 0.0);
-      }
-      for (const auto& [name, parameter] : adapting) {
-        const auto& grad = parameter.grad();
-        if (grad.defined() && !torch::isfinite(grad).all().item<bool>()) {
-          *message = "few-shot step " + std::to_string(s) + ": the gradient of tensor '" + name +
-                     "' holds NaN/Inf";
-          return RunStatus::kDiverged;
-        }
-      }
-    }
-    optimizer.step();
-    done = s;
-    if (s % 10 == 0 || s == few_shot.steps) {
-      StageProgress progress;
-      progress.stage = "few_shot";
-      progress.step = s;
-      progress.total_steps = few_shot.steps;
-      progress.loss = loss_value;
-      progress.wall_time_s = seconds_since(start);
-      progress.message = "few-shot adaptation to the held-out tasks";
-      sink.on_progress(progress);
-    }
-    if ((every(s, few_shot.eval_every) || s == few_shot.steps) && !emit_heldout(s)) {
-      return stopped();
-    }
-  }
-
-  CheckpointInfo info;
-  info.step = step;
-  info.seed = config_.seed;
-  info.config_json = to_json_text(config_);
-  info.base_checkpoint = base_.checkpoint;
-  const std::string path = few_shot_checkpoint_path(checkpoint_dir_, step);
-  save_training_checkpoint(path, *model_, trainable_names_, nullptr, info);
-  StageProgress saved;
-  saved.stage = "few_shot";
-  saved.step = few_shot.steps;
-  saved.total_steps = few_shot.steps;
-  saved.loss = std::nan("");
-  saved.wall_time_s = seconds_since(start);
-  saved.message = "adapted weights saved to " + path;
-  sink.on_progress(saved);
-  return RunStatus::kFinished;
-}
-
 RunEnded Trainer::run(EventSink& sink, RunControl& control) {
   run_start_ = Clock::now();
   RunEnded ended;
@@ -531,7 +394,7 @@ RunEnded Trainer::run(EventSink& sink, RunControl& control) {
     if (config_.train.steps == start_step_ && start_step_ > 0 && !emit_eval(start_step_)) {
       return end_stopped(" during evaluation");
     }
-    ended.status = few_shot_adaptation(sink, control, ended.step, &ended.message);
+    ended.status = adapt_heldout_tasks(*this, sink, control, ended.step, &ended.message);
   } catch (const std::exception& error) {
     ended.status = RunStatus::kFailed;
     ended.message = error.what();

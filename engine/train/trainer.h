@@ -1,8 +1,8 @@
-// Multi-task training of adapters on a frozen (or unfrozen) base (issue 4 §6): AdamW with
+// Multi-task training of adapters on a frozen (or unfrozen) base: AdamW with
 // separate learning rates for adapter weights and router logits, linear warm-up then
 // decay, gradient clipping, uniform task sampling, per-task training loss every step,
 // evaluation, routing snapshots and checkpoints at intervals, exact resume, NaN/Inf
-// detection, and few-shot adaptation to held-out tasks at the end (FewShotConfig).
+// detection, and few-shot adaptation to held-out tasks at the end (few_shot.h).
 //
 // Every step is a pure function of (seed, step) and the trainable state: the batch comes
 // from data::Batcher::train_batch(step), and torch's generator (relaxed-Bernoulli routing
@@ -79,20 +79,19 @@ class Trainer {
   const torch::optim::AdamW* optimizer() const { return optimizer_.get(); }
   const std::vector<int>& train_tasks() const { return train_tasks_; }
   const std::vector<int>& heldout_tasks() const { return heldout_tasks_; }
+  // The names of the tensors training updates (what a checkpoint holds).
+  const std::vector<std::string>& trainable_names() const { return trainable_names_; }
+  // The file the base weights came from; "" for a random base.
+  const std::string& base_checkpoint() const { return base_.checkpoint; }
+  double seconds_since_run_start() const;
 
  private:
   std::string find_non_finite_parameter() const;  // "" when every parameter is finite
   std::string find_non_finite_gradient() const;
-  double seconds_since_run_start() const;
   // Evaluates `tasks` and sends the result to `sink` as split `split` at `step`; false
   // when a stop request abandoned the evaluation.
   bool emit_evaluation(const std::vector<int>& tasks, const std::string& split, int64_t step,
                        EventSink& sink, RunControl& control);
-  // Few-shot adaptation to the held-out tasks after training step `step` (see
-  // FewShotConfig): kFinished (also when there is nothing to adapt), or kStopped /
-  // kDiverged with `message` saying where.
-  RunStatus few_shot_adaptation(EventSink& sink, RunControl& control, int64_t step,
-                                std::string* message);
 
   ExperimentConfig config_;
   torch::Device device_;

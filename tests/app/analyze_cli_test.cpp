@@ -219,6 +219,64 @@ TEST(AnalyzeCli, EntropyAndSkillUsageHaveOneEntryPerTaskLayerAndSkill) {
   EXPECT_EQ(encoder["entropy"]["per_task"].size(), static_cast<size_t>(kTasks));
 }
 
+// A run with two held-out tasks (rows 6 and 7, uniform: they never trained): left out
+// of the clustering by default, listed apart; --include-heldout clusters them too. The
+// agreement carries the p-value's settings.
+TEST(AnalyzeCli, HeldOutTasksAreLeftOutUnlessIncluded) {
+  const auto db = temp_store("analyze-heldout");
+  int64_t run_id = 0;
+  {
+    sessions::Recorder recorder(db.string());
+    RunStarted run;
+    run.name = "with held-out tasks";
+    run.method = "tensorpoly-1";
+    for (int task = 0; task < kTasks; ++task) run.tasks.push_back(planted_task(task));
+    for (int task = kTasks; task < kTasks + 2; ++task) {
+      // Two families for two rows that route alike: clustered, they cannot both agree.
+      const std::string family = task == kTasks ? "copy" : "reverse";
+      run.tasks.push_back(
+          {task, "new_" + std::to_string(task), family, {family, "sort"}, "heldout"});
+    }
+    recorder.on_run_started(run);
+    RoutingSnapshot snapshot;
+    snapshot.step = 10;
+    std::vector<float> values = planted_block(kDominantAt50);
+    values.insert(values.end(), 2 * kSkills, 1.0f / kSkills);
+    snapshot.layers.push_back({kEncoderLayer, RoutingKind::kSkills, {kTasks + 2, kSkills}, values});
+    recorder.on_routing(snapshot);
+    recorder.on_run_ended({RunStatus::kFinished, 10, ""});
+    run_id = recorder.run_id();
+  }
+  auto report = [&](const std::string& options) {
+    const auto result = run_cli("analyze --json --run " + std::to_string(run_id) + " --db " +
+                                quote(db) + " " + options);
+    EXPECT_EQ(result.exit_code, 0) << result.all;
+    return result.exit_code == 0 ? json::parse(result.out) : json::object();
+  };
+  const json trained = report("--permutations 1500 --permutation-seed 3");
+  ASSERT_EQ(trained["clustered_tasks"].size(), static_cast<size_t>(kTasks));
+  ASSERT_EQ(trained["heldout_tasks"].size(), 2u);
+  EXPECT_EQ(trained["heldout_tasks"][0]["name"], "new_6");
+  EXPECT_EQ(trained["computed_on"], "6 training tasks (2 held-out tasks left out)");
+  EXPECT_EQ(trained["clusters"]["labels"].size(), static_cast<size_t>(kTasks));
+  EXPECT_DOUBLE_EQ(trained["agreement"]["ari_vs_families"].get<double>(), 1.0);
+  EXPECT_EQ(trained["agreement"]["permutations"], 1500);
+  EXPECT_EQ(trained["agreement"]["permutation_seed"], 3);
+  EXPECT_EQ(trained["entropy"]["per_task"].size(), static_cast<size_t>(kTasks));
+
+  const json all = report("--include-heldout");
+  EXPECT_EQ(all["clustered_tasks"].size(), static_cast<size_t>(kTasks + 2));
+  EXPECT_TRUE(all["heldout_tasks"].empty());
+  EXPECT_EQ(all["agreement"]["permutations"], 1000);  // the default
+  EXPECT_LT(all["agreement"]["ari_vs_families"].get<double>(), 1.0);
+
+  const auto too_few = run_cli("analyze --run " + std::to_string(run_id) + " --db " + quote(db) +
+                               " --permutations 999");
+  EXPECT_EQ(too_few.exit_code, 2) << too_few.all;
+  EXPECT_NE(too_few.all.find("--permutations expects a permutation count"), std::string::npos)
+      << too_few.all;
+}
+
 TEST(AnalyzeCli, UnknownRunOrStoreExitsFiveARunWithoutRoutingExitsOne) {
   auto result = run_cli("analyze --run 999 --db " + quote(recorded().db));
   EXPECT_EQ(result.exit_code, 5) << result.all;  // no such run: a store error

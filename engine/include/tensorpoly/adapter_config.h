@@ -42,6 +42,11 @@ struct AdapterConfig {
   std::string layer_regex = "q|k|v|o|wi_1.*|wi_0.*|wo";
   // Train the adapters' LayerNorm affines (off in the sota configurations).
   bool train_layer_norms = false;
+  // A capacity-matched control: "" (off) or a method (tensorpoly-1, ...) whose paper
+  // configuration's trainable parameter count, on the same model, suite and layers, the
+  // `rank` of this config is chosen to match (matched_rank() in config.h; the rank given
+  // is replaced when the experiment config is read or run).
+  std::string match_parameters_of;
 };
 
 // Refused configurations throw ConfigError (config_problem.h) listing every problem, each

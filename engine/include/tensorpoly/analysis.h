@@ -152,6 +152,12 @@ RoutingWeights routing_weights(const RoutingMatrix& matrix);
 // not exist.
 RoutingFlags routing_flags(const RoutingWeights& weights, int64_t block = -1);
 RoutingFlags routing_flags(const RoutingMatrix& matrix, int64_t block = -1);
+// The flags over the rows `tasks` only (analysed_tasks(): the tasks the router was
+// trained on, since a held-out row that never trained is near-uniform by construction);
+// uniform_tasks are entries of `tasks`. Throws std::invalid_argument for a row that does
+// not exist.
+RoutingFlags routing_flags(const RoutingWeights& weights, int64_t block,
+                           const std::vector<int>& tasks);
 
 // ---------------------------------------------------------------------------
 // 3. Agglomerative clustering
@@ -206,21 +212,78 @@ double jaccard_overlap(const std::vector<int>& skills_a, const std::vector<int>&
 // (an n x n matrix) and the Jaccard overlap of the tasks' ground-truth skill sets.
 double similarity_vs_skill_overlap(const Matrix& similarity,
                                    const std::vector<std::vector<int>>& task_skills);
+// One-sided permutation p-value of similarity_vs_skill_overlap (a Mantel test): the skill
+// sets are shuffled over the tasks `permutations` times (Fisher-Yates on a SplitMix64
+// stream seeded with `seed`, the same on every platform) and
+// p = (1 + #{shuffled correlation >= observed}) / (1 + permutations), the share of
+// assignments that agree with the routing at least as well. NaN when the observed
+// correlation is undefined. Throws std::invalid_argument for permutations < 1.
+double skill_overlap_p_value(const Matrix& similarity,
+                             const std::vector<std::vector<int>>& task_skills, int permutations,
+                             uint64_t seed);
+
+// Agreement of a clustering of tasks with every planted factor the tasks' ground truth
+// holds: ARI and NMI against the family labels and against the modifier labels
+// (modifier_label()), and the Spearman correlation of routing similarity with the
+// Jaccard overlap of the skill sets, with its permutation p-value. NaN where some task's
+// family (skill set) is unknown, or (Spearman) for fewer than three tasks.
+struct Agreement {
+  double ari_vs_families = 0.0;
+  double nmi_vs_families = 0.0;
+  double ari_vs_modifiers = 0.0;
+  double nmi_vs_modifiers = 0.0;
+  double spearman_similarity_vs_skill_overlap = 0.0;
+  double spearman_p_value = 0.0;
+  int permutations = 0;
+  uint64_t permutation_seed = 0;
+};
+// `similarity` and `cluster_labels` are over `tasks`, in order.
+Agreement agreement_with_ground_truth(const Matrix& similarity,
+                                      const std::vector<int>& cluster_labels,
+                                      const std::vector<TaskInfo>& tasks, int permutations = 1000,
+                                      uint64_t permutation_seed = 0);
+
+// ---------------------------------------------------------------------------
+// Which tasks an analysis uses
+
+// The tasks whose routing rows an analysis uses, as indices into the routing's task axis
+// (0 .. n_rows-1): by default those the router was trained on (split "train"); a held-out
+// task's row holds routing that never trained (or, after few-shot adaptation, trained on
+// k examples only) and would distort clusters and agreement. With include_heldout, all.
+// A row without TaskInfo counts as a training task.
+std::vector<int> analysed_tasks(int64_t n_rows, const std::vector<TaskInfo>& tasks,
+                                bool include_heldout);
+// The routing of those tasks only: every matrix keeps the rows `tasks` (in that order).
+// Throws std::invalid_argument for an index outside a matrix's task axis.
+std::vector<RoutingMatrix> select_tasks(const std::vector<RoutingMatrix>& routing,
+                                        const std::vector<int>& tasks);
+// The number of clusters a cut makes by default: the number of distinct families when
+// every task has one, else round(sqrt(n / 2)) (at least 1).
+int default_cluster_count(const std::vector<TaskInfo>& tasks);
+// A task's modifier label in the families layout: its skills other than its family,
+// joined with "+", or "(none)" for a family primitive alone; "" when the family is unknown.
+std::string modifier_label(const TaskInfo& task);
 
 // ---------------------------------------------------------------------------
 // 5. One routing snapshot, analysed end to end (tensorpoly-run analyze, the UI)
 
 struct ReportOptions {
   LayerSelection layers;
+  bool include_heldout = false;  // analysed_tasks(): training tasks only by default
+  int permutations = 1000;       // for the Spearman p-value (>= 1)
+  uint64_t permutation_seed = 0;
   Distance distance = Distance::kCosine;  // ward always uses euclidean
   Linkage linkage = Linkage::kAverage;
-  int clusters = 0;         // k for the flat cut; 0: the number of known families, else
-                            // round(sqrt(n / 2)) (at least 1)
+  int clusters = 0;         // k for the flat cut; 0: default_cluster_count()
   double threshold = -1.0;  // also cut at this distance when >= 0
   int threads = 0;
 };
 
+// Positions (rows of `similarity`, `cluster_labels`, entries of `leaf_order`, ...) are
+// positions in `tasks`, the analysed tasks; `tasks` maps them to the run's task indices.
 struct RoutingReport {
+  std::vector<int> tasks;           // the analysed tasks (analysed_tasks()), run task indices
+  std::vector<int> heldout_tasks;   // the rows left out (held-out tasks)
   std::vector<std::string> layers;  // the layers that make up the task vectors
   int64_t dims = 0;
   Distance distance = Distance::kCosine;
@@ -232,23 +295,27 @@ struct RoutingReport {
   std::vector<int> cluster_labels;  // cut into at most `clusters`
   double threshold = -1.0;
   std::vector<int> threshold_labels;  // empty unless threshold >= 0
-  // Agreement with ground truth; NaN where some task's family (skill set) is unknown.
-  double ari_vs_families = 0.0;
-  double nmi_vs_families = 0.0;
-  double spearman_similarity_vs_skill_overlap = 0.0;
+  // Agreement of the analysed tasks' clusters with each planted factor.
+  Agreement agreement;
   RoutingEntropy entropy;
   SkillUsage skill_usage;
 };
 
-// `tasks` gives names, families and skills by task index (as recorded for the
+// `tasks` gives names, families, skills and splits by task index (as recorded for the
 // run); it may be empty or shorter, then the missing ground truth is unknown.
 RoutingReport analyze_routing(const std::vector<RoutingMatrix>& routing,
                               const std::vector<TaskInfo>& tasks,
                               const ReportOptions& options = {});
 
-// The report as JSON text (NaN written as null): tasks, layers, merges, leaf
-// order, clusters with their member tasks (in leaf order), agreement scores,
-// entropy (per task, by index, and per layer) and skill usage per layer.
+// "18 training tasks (3 held-out tasks left out)", or "21 tasks" when none was left out:
+// which tasks an analysis is computed on.
+std::string analysed_tasks_text(size_t n_analysed, size_t n_left_out);
+
+// The report as JSON text (NaN written as null): the analysed tasks ("clustered_tasks",
+// each with its run task index) and the held-out tasks left out ("heldout_tasks"), layers,
+// merges, leaf order (run task indices), clusters with their member tasks (in leaf order;
+// labels by position in clustered_tasks), agreement scores with the p-value's settings,
+// entropy (per clustered task and per layer) and skill usage per layer.
 std::string report_json(const RoutingReport& report, const std::vector<TaskInfo>& tasks,
                         int indent = 2);
 

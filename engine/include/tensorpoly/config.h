@@ -16,7 +16,7 @@
 //    "base":     {"checkpoint": "", "cache_dir": "", "pretrain_steps": 3000,
 //                 "copy_steps": 400, "learning_rate": 1e-3, "batch_size": 64,
 //                 "unfreeze": false, "data": {PretrainDataConfig}},
-//    "few_shot": {"steps": 0, "learning_rate": 0.1, "train_adapters": false,
+//    "few_shot": {"steps": 0, "k": 32, "learning_rate": 0.1, "train_adapters": true,
 //                 "batch_size": 16, "eval_every": 25}}
 // Errors are one ConfigError (config_problem.h) listing every problem, each naming its
 // field and what is allowed: "train.steps: must be >= 0, got -5".
@@ -41,8 +41,8 @@ struct TrainingConfig {
   double adapter_learning_rate = 1e-3;  // adapter weights (lora_a/b, weight_leafs_a/b, LN affines)
   double router_learning_rate = 0.1;    // router logits (module_logits)
   double base_learning_rate = 1e-4;     // base weights, when base.unfreeze or method "none"
-  double weight_decay = 0.01;           // AdamW, decoupled, on every group (router logits too,
-                                        // as the reference's get_optimizer with no_decay=[])
+  double weight_decay = 0.01;           // AdamW, decoupled, on adapter (and base) weights;
+                                        // router logits are never decayed (as the reference)
   double warmup_fraction = 0.06;  // linear warm-up over this share of steps, then linear decay
   double max_grad_norm = 1.0;     // global-norm clipping; 0 = off
   int64_t eval_every = 250;       // evaluation on validation; 0 = only at start and end
@@ -68,18 +68,27 @@ struct BaseModelConfig {
   PretrainDataConfig data;  // the second stage's mix (upper case, infilling, ...)
 };
 
-// Few-shot adaptation to the suite's held-out tasks after multi-task training: only the
-// held-out tasks' router rows train, every skill (adapter) and the base stay frozen; with
-// train_adapters the adapter weights train too (the only option for the router-less
-// methods lora and tlora). Evaluated on the held-out tasks (EvalResult split "heldout",
-// step = few-shot step) before adaptation, every eval_every steps and at the end; the
-// adapted weights are then saved beside the run's checkpoints (few_shot_checkpoint_path).
-// Off by default (0 steps) so that hand-built configs need no held-out tasks; the presets
-// turn it on.
+// Few-shot adaptation to the suite's held-out tasks after multi-task training, one
+// protocol for every method, as the reference (mttl pl_finetune.py) runs it: each held-out
+// task separately, starting from the trained weights, on its own `k` training examples
+// (few_shot_examples() in the engine: the task's first k distinct training examples).
+// Routed methods learn that task's router row (its logits never trained: no batch held
+// the task, and router logits are not weight-decayed) and, with train_adapters (the
+// default), every adapter weight too; dense methods (lora, tlora) learn their adapter
+// weights. train_adapters = false is router-only adaptation, the reference's
+// finetune_type "Z" ablation ("fix skills, train only Z"); it needs a routed method. The
+// base always stays frozen. Each held-out task is evaluated (EvalResult split "heldout",
+// step = few-shot step, that task only) before adaptation (step 0), every eval_every
+// steps and after the last step; its adapted router row enters one RoutingSnapshot with
+// stage "few_shot" (which skills a new task reuses), and its adapted weights are saved
+// beside the run's checkpoints (few_shot_checkpoint_path). The trained weights are back in
+// place afterwards. Off by default (0 steps) so that hand-built configs need no held-out
+// tasks; the presets turn it on.
 struct FewShotConfig {
-  int64_t steps = 0;           // 0 = off
+  int64_t steps = 0;           // optimiser steps per held-out task; 0 = off
+  int64_t k = 32;              // training examples of each held-out task (>= 1)
   double learning_rate = 0.1;  // router logits; adapters use train.adapter_learning_rate
-  bool train_adapters = false;
+  bool train_adapters = true;  // false: router only (routed methods; the "Z" ablation)
   int64_t batch_size = 16;
   int64_t eval_every = 25;  // few-shot steps between evaluations; 0 = before and end
 };
@@ -141,7 +150,30 @@ int64_t expected_task_count(const ExperimentConfig& config);
 AdapterConfig paper_adapter_config(const std::string& method);
 
 // Parameter counts of the configured model in closed form (adapters.md §5 and
-// base_parameter_count), without building it: what the GUI form shows.
+// base_parameter_count), without building it: what the GUI form shows. A config with
+// adapter.match_parameters_of is counted with its matched rank.
 ParameterCounts estimate_parameters(const ExperimentConfig& config);
+
+// A rank chosen so that two methods train about as many parameters.
+struct MatchedRank {
+  int64_t rank = 1;
+  int64_t trainable = 0;         // config's method at that rank
+  int64_t target_trainable = 0;  // the target method's paper configuration
+  double relative_difference() const {
+    return target_trainable > 0 ? static_cast<double>(trainable - target_trainable) /
+                                      static_cast<double>(target_trainable)
+                                : 0.0;
+  }
+};
+// The rank of config.adapter.method whose trainable parameter count (estimate_parameters:
+// the closed-form counts of adapters.md §5) on the configured model and suite is nearest
+// that of `target_method`'s paper configuration (paper_adapter_config) adapting the same
+// layers (module_regex, layer_regex) with the same router granularity; a tie goes to the
+// smaller rank. Throws ConfigError naming adapter.match_parameters_of for a method
+// without a rank ("none") or an unknown target.
+MatchedRank matched_rank(const ExperimentConfig& config, const std::string& target_method);
+// Sets adapter.rank from adapter.match_parameters_of when it is set (config_from_json and
+// the trainer call it); returns the config unchanged otherwise.
+ExperimentConfig resolve_parameter_matching(ExperimentConfig config);
 
 }  // namespace tensorpoly

@@ -31,4 +31,14 @@ std::vector<ConfigDifference> diff_flat_configs(const std::vector<FlatConfig>& c
 // flatten_json() of each text, then diff_flat_configs(); throws as flatten_json().
 std::vector<ConfigDifference> diff_configs(const std::vector<std::string>& json_texts);
 
+// diff_configs({first, second}) without the fields under `ignored` (dotted keys; a key
+// covers itself and everything below it: "few_shot" covers "few_shot.k").
+std::vector<ConfigDifference> diff_configs_except(const std::string& first,
+                                                  const std::string& second,
+                                                  const std::vector<std::string>& ignored);
+// "train.steps = 2 there, 4 here; seed = ..." for two-config differences, with the
+// labels given ("there", "here"); an absent value reads "(absent)".
+std::string describe_differences(const std::vector<ConfigDifference>& differences,
+                                 const std::string& first_label, const std::string& second_label);
+
 }  // namespace tensorpoly

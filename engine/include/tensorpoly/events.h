@@ -75,10 +75,10 @@ struct TaskEvaluation {
 // and which step axis:
 //   "eval"    the training tasks during multi-task training; `step` is the optimiser
 //             step of the run (0 = before training).
-//   "heldout" the held-out tasks during few-shot adaptation, which runs after the last
-//             training step; `step` counts few-shot steps on an axis of its own (0 = before
-//             adaptation, then every few_shot.eval_every steps and the last one), not the
-//             run's step. Plot it against its own axis, not beside "eval".
+//   "heldout" one held-out task during its few-shot adaptation (each task is adapted on
+//             its own, from the trained weights), after the last training step; `step`
+//             counts few-shot steps on an axis of its own (0 = before adaptation, then
+//             every few_shot.eval_every steps and the last one), not the run's step.
 struct EvalResult {
   int64_t step = 0;
   double wall_time_s = 0.0;  // since the run started
@@ -86,9 +86,14 @@ struct EvalResult {
   std::vector<TaskEvaluation> tasks;
 };
 
+// The routing of every task at a step. Stage "train": as multi-task training left it at
+// optimiser step `step`. Stage "few_shot": after few-shot adaptation, which followed
+// training step `step`: each held-out task's row as its own adaptation learned it (which
+// skills a new task reuses), every training task's row as trained.
 struct RoutingSnapshot {
   int64_t step = 0;
   std::vector<RoutingMatrix> layers;
+  std::string stage = "train";  // "train" or "few_shot"
 };
 
 struct CheckpointSaved {

@@ -4,8 +4,8 @@
 //
 // JSON form (the "suite" object of an experiment config; every field optional):
 //   {"kind": "synthetic", "layout": "families", "n_tasks": 18, "n_heldout": 3, "seed": 0,
-//    "min_length": 4, "max_length": 8, "alphabet": "abcdefgh", "task_prefix": true,
-//    "steps": 2, "n_validation": 64, "n_train_examples": 0, "n_few_shot": 32}
+//    "min_length": 4, "max_length": 8, "alphabet": "abcdefgh", "task_prefix": "id",
+//    "steps": 2, "n_validation": 64, "n_train_examples": 0}
 //   {"kind": "jsonl", "train": "train.jsonl", "validation": "valid.jsonl",
 //    "validation_ratio": 0.0, "seed": 0, "task_prefix": false, "heldout_tasks": ["x"]}
 // Errors are ConfigErrors (config_problem.h) naming the field: "suite.n_tasks: must be >= 1".
@@ -35,12 +35,22 @@ struct SyntheticSuiteConfig {
   int min_length = 4;  // input string length, inclusive bounds
   int max_length = 8;
   std::string alphabet = "abcdefgh";  // distinct lower-case ASCII letters
-  bool task_prefix = true;   // input = "<task name>: <string>", as T0 prompts name the task
+  // What tells the model which task an input belongs to (kTaskPrefixModes):
+  //   "id"    an opaque tag, "t07: <string>"; which task gets which tag is a shuffle seeded
+  //           by `seed`, so the tag carries no structure (held-out tasks get tags too);
+  //   "name"  the task's name, "upper+swap_ends: <string>": the input then spells out the
+  //           primitives (an ablation: a dense adapter can compose the answer from the
+  //           text, and a held-out composition is named in its own input);
+  //   "none"  the bare string (the task is then only known to routed methods).
+  // JSON true/false (stored configs of earlier versions) read as "name"/"none".
+  std::string task_prefix = "id";
   int steps = 2;             // primitives per task in the "compositions" layout (1..3)
   int n_validation = 64;     // fixed validation examples per task, disjoint from training
-  int n_train_examples = 0;  // per training task; 0 = fresh examples drawn on the fly
-  int n_few_shot = 32;       // training examples per held-out task; 0 = on the fly
+  int n_train_examples = 0;  // per task (held-out tasks too); 0 = fresh examples on the fly
 };
+
+// The values of SyntheticSuiteConfig::task_prefix: "id", "name", "none".
+const std::vector<std::string>& task_prefix_modes();
 
 // Multi-task JSONL files: one {"task", "input", "target", "choices"?} object per line.
 struct JsonlSuiteConfig {

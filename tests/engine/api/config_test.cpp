@@ -156,7 +156,7 @@ TEST(ExperimentConfig, FileErrorsNameTheFile) {
 TEST(ExperimentConfig, EveryPresetLoadsAndValidates) {
   const auto names = preset_names();
   for (const char* expected : {"default", "tiny", "lora", "tlora", "poly", "mhr", "tensorpoly-1",
-                               "tensorpoly-2", "none"}) {
+                               "tensorpoly-2", "lora-matched", "none"}) {
     EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected;
   }
   for (const auto& name : names) {
@@ -192,6 +192,7 @@ const std::vector<std::pair<std::string, std::string>>& method_presets() {
       {"mhr", "mhr"},
       {"tensorpoly-1", "tensorpoly-1"},
       {"tensorpoly-2", "tensorpoly-2"},
+      {"lora-matched", "lora"},
       {"none", "none"}};
   return presets;
 }
@@ -200,7 +201,9 @@ TEST(ExperimentConfig, EveryPresetIsATestPresetOrAMethodPreset) {
   std::vector<std::string> listed = {"tiny"};
   for (const auto& [preset, method] : method_presets()) listed.push_back(preset);
   std::sort(listed.begin(), listed.end());
-  EXPECT_EQ(preset_names(), listed);
+  std::vector<std::string> names = preset_names();  // by file name: "lora-matched" first
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, listed);
 }
 
 // Issue 4 §10: one preset per method with the paper's hyper-parameters (adapters.md §5),
@@ -210,9 +213,67 @@ TEST(ExperimentConfig, MethodPresetsUseThePapersAdapterConfig) {
     SCOPED_TRACE(preset);
     const ExperimentConfig config = load_preset(preset);
     EXPECT_EQ(config.adapter.method, method);
+    if (preset == "lora-matched") continue;  // its rank is computed (the test below)
     EXPECT_EQ(adapter_config_to_json(config.adapter),
               adapter_config_to_json(paper_adapter_config(method)));
   }
+}
+
+// The capacity-matched dense control: LoRA whose rank the engine computes from the
+// closed-form counts so that it trains about as many parameters as TensorPoly-I on the
+// same model and suite. t5-mini by hand: LoRA trains 13,824 parameters per unit of rank
+// (EstimatesLoraParametersInClosedForm), TensorPoly-I 159,648; rank 12 gives 165,888
+// (+3.9 %), rank 11 152,064 (-4.8 %).
+TEST(ExperimentConfig, LoraMatchedRankIsComputedToMatchTensorPolyI) {
+  const ExperimentConfig matched = load_preset("lora-matched");
+  EXPECT_EQ(matched.adapter.method, "lora");
+  EXPECT_EQ(matched.adapter.match_parameters_of, "tensorpoly-1");
+  const int64_t tensorpoly = estimate_parameters(load_preset("tensorpoly-1")).trainable;
+  EXPECT_EQ(tensorpoly, 159648);
+  EXPECT_EQ(matched.adapter.rank, 12);
+  const int64_t lora = estimate_parameters(matched).trainable;
+  EXPECT_EQ(lora, 12 * 13824);
+  EXPECT_LE(std::abs(static_cast<double>(lora - tensorpoly)), 0.05 * tensorpoly);
+  const MatchedRank match = matched_rank(matched, "tensorpoly-1");
+  EXPECT_EQ(match.rank, 12);
+  EXPECT_EQ(match.trainable, lora);
+  EXPECT_EQ(match.target_trainable, tensorpoly);
+
+  // Not a constant: another suite (fewer tasks: a smaller TensorPoly-I router, rank 11) or model
+  // moves the rank, always to the nearest count a search over every rank finds.
+  for (const std::vector<std::string>& overrides : std::vector<std::vector<std::string>>{
+           {"suite.n_tasks=12", "suite.n_heldout=2"}, {"model=t5-tiny"}, {"adapter.method=poly"}}) {
+    SCOPED_TRACE(overrides.front());
+    const ExperimentConfig changed = apply_overrides(matched, overrides);
+    ExperimentConfig target = changed;
+    target.adapter = paper_adapter_config("tensorpoly-1");
+    target.adapter.match_parameters_of.clear();
+    const int64_t wanted = estimate_parameters(target).trainable;
+    int64_t best_rank = 0, best_gap = -1;
+    for (int64_t rank = 1; rank <= 400; ++rank) {
+      ExperimentConfig candidate = changed;
+      candidate.adapter.match_parameters_of.clear();
+      candidate.adapter.rank = rank;
+      const int64_t gap = std::abs(estimate_parameters(candidate).trainable - wanted);
+      if (best_gap < 0 || gap < best_gap) {
+        best_gap = gap;
+        best_rank = rank;
+      }
+    }
+    EXPECT_EQ(changed.adapter.rank, best_rank);
+    if (overrides.front() == "suite.n_tasks=12") {
+      EXPECT_EQ(best_rank, 11);
+    }
+  }
+  // A rank given beside the computed one is refused, not silently replaced.
+  EXPECT_TRUE(contains(config_error([&] { apply_overrides(matched, {"adapter.rank=3"}); }),
+                       "adapter.rank: override 'adapter.rank=3': the rank is computed"));
+  EXPECT_EQ(
+      apply_overrides(matched, {"adapter.match_parameters_of=\"\"", "adapter.rank=3"}).adapter.rank,
+      3);
+  EXPECT_TRUE(contains(
+      config_error([&] { apply_overrides(matched, {"adapter.match_parameters_of=tensorpoly-9"}); }),
+      "adapter.match_parameters_of"));
 }
 
 // The cached base is keyed by the model, the base section and the suite's alphabet: every

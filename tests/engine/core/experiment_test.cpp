@@ -190,6 +190,18 @@ TEST(Experiment, BaseModelIsPretrainedOnceThenCached) {
   // Same base, same seed: the same first loss.
   EXPECT_DOUBLE_EQ(first.losses().front().second, second.losses().front().second);
 
+  // A study's other seeds and methods reuse it: the run seed varies the adapters'
+  // initialisation, the batches and the noise, never the cached base.
+  ExperimentConfig reseeded = config;
+  reseeded.seed = config.seed + 1;
+  reseeded.adapter = paper_adapter_config("lora");
+  EXPECT_EQ(train::base_cache_path(reseeded, "abcdef", tokenizer), path);
+  RecordingSink third;
+  ASSERT_EQ(Experiment(reseeded).run(third).status, RunStatus::kFinished);
+  ASSERT_EQ(third.progress.size(), 1u);
+  EXPECT_NE(third.progress[0].message.find("cached base model " + path), std::string::npos);
+  EXPECT_NE(third.losses().front().second, first.losses().front().second);
+
   // Another curriculum is another base.
   ExperimentConfig other = config;
   other.base.copy_steps = 20;

@@ -27,21 +27,20 @@ TEST(SuiteConfig, DefaultsAreTheSyntheticFamiliesSuite) {
   EXPECT_EQ(config.synthetic.n_tasks, 18);
   EXPECT_EQ(config.synthetic.n_heldout, 3);
   EXPECT_EQ(config.synthetic.alphabet, "abcdefgh");
-  EXPECT_TRUE(config.synthetic.task_prefix);
+  EXPECT_EQ(config.synthetic.task_prefix, "id");  // opaque tags, not the names
 }
 
 TEST(SuiteConfig, ParsesEveryFieldAndRoundTrips) {
   const auto json = nlohmann::json::parse(R"({"kind": "synthetic", "layout": "compositions",
       "n_tasks": 12, "n_heldout": 2, "seed": 9, "min_length": 3, "max_length": 6,
-      "alphabet": "abcdef", "task_prefix": false, "steps": 3, "n_validation": 20,
-      "n_train_examples": 100, "n_few_shot": 8})");
+      "alphabet": "abcdef", "task_prefix": "none", "steps": 3, "n_validation": 20,
+      "n_train_examples": 100})");
   const auto config = suite_config_from_json(json);
   EXPECT_EQ(config.synthetic.layout, "compositions");
   EXPECT_EQ(config.synthetic.n_tasks, 12);
   EXPECT_EQ(config.synthetic.seed, 9u);
   EXPECT_EQ(config.synthetic.steps, 3);
-  EXPECT_FALSE(config.synthetic.task_prefix);
-  EXPECT_EQ(config.synthetic.n_few_shot, 8);
+  EXPECT_EQ(config.synthetic.task_prefix, "none");
   EXPECT_EQ(to_json(config), json);
 
   const auto jsonl = nlohmann::json::parse(R"({"kind": "jsonl", "train": "t.jsonl",
@@ -52,6 +51,24 @@ TEST(SuiteConfig, ParsesEveryFieldAndRoundTrips) {
   EXPECT_DOUBLE_EQ(parsed.jsonl.validation_ratio, 0.1);
   EXPECT_EQ(parsed.jsonl.heldout_tasks, std::vector<std::string>{"x"});
   EXPECT_EQ(to_json(parsed), jsonl);
+}
+
+// The three prefix modes; true/false, as configs of earlier versions stored them, read as
+// "name"/"none"; anything else names the field and the allowed values.
+TEST(SuiteConfig, TaskPrefixModes) {
+  for (const char* mode : {"id", "name", "none"}) {
+    EXPECT_EQ(suite_config_from_json({{"task_prefix", mode}}).synthetic.task_prefix, mode);
+  }
+  EXPECT_EQ(suite_config_from_json({{"task_prefix", true}}).synthetic.task_prefix, "name");
+  EXPECT_EQ(suite_config_from_json({{"task_prefix", false}}).synthetic.task_prefix, "none");
+  EXPECT_NE(error_of({{"task_prefix", "tag"}})
+                .find("suite.task_prefix: must be \"id\", \"name\" or \"none\", got \"tag\""),
+            std::string::npos);
+  EXPECT_NE(error_of({{"task_prefix", 3}}).find("suite.task_prefix: expected a string"),
+            std::string::npos);
+  // The few-shot example count moved to few_shot.k; the old field says where.
+  EXPECT_NE(error_of({{"n_few_shot", 8}}).find("suite.n_few_shot: replaced by few_shot.k"),
+            std::string::npos);
 }
 
 TEST(SuiteConfig, ErrorsNameTheField) {

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <map>
 #include <set>
 
@@ -35,6 +36,9 @@ std::vector<std::string> split_name(const std::string& name) {
 }
 
 std::string raw(const std::string& input) { return input.substr(input.find(": ") + 2); }
+
+// "t07" for 7: the tag a task would get if tags simply followed the task order.
+std::string tags_at(int index) { return (index < 10 ? "t0" : "t") + std::to_string(index); }
 
 TEST(SyntheticSuite, DefaultHas18TrainingAnd3HeldOutTasks) {
   const SyntheticSuite suite(families());
@@ -77,7 +81,7 @@ TEST(SyntheticSuite, TargetsFollowTheTaskPrimitives) {
   for (const auto& task : suite.tasks()) {
     for (const auto& example : suite.validation_examples(task.index)) {
       EXPECT_EQ(example.task, task.index);
-      EXPECT_EQ(example.input.rfind(task.name + ": ", 0), 0u) << example.input;
+      EXPECT_EQ(example.input.rfind(suite.task_tag(task.index) + ": ", 0), 0u) << example.input;
       EXPECT_EQ(example.target, apply_primitives(task.skills, raw(example.input), "abcdefgh"));
       EXPECT_FALSE(example.target.empty());
       EXPECT_FALSE(example.rank_classification());
@@ -87,7 +91,7 @@ TEST(SyntheticSuite, TargetsFollowTheTaskPrimitives) {
   const int shift_task = suite.task_index("shift");
   ASSERT_GE(shift_task, 0);
   const auto example = suite.make_example(shift_task, "abgh");
-  EXPECT_EQ(example.input, "shift: abgh");
+  EXPECT_EQ(example.input, suite.task_tag(shift_task) + ": abgh");
   EXPECT_EQ(example.target, "bcha");
 }
 
@@ -189,7 +193,8 @@ TEST(SyntheticSuite, ValidationIsFixedDistinctAndDisjointFromTraining) {
       EXPECT_GE(length, 4u);
       EXPECT_LE(length, 8u);
     }
-    EXPECT_EQ(suite.n_train_examples(t), t < 18 ? 0 : 32);  // on the fly; few-shot pools
+    // Drawn on the fly, held-out tasks too (few-shot adaptation takes the first k).
+    EXPECT_EQ(suite.n_train_examples(t), 0);
     for (uint64_t draw = 0; draw < 2000; ++draw) {
       const auto example = suite.train_example(t, draw);
       ASSERT_FALSE(validation.count(example.input)) << example.input;
@@ -200,30 +205,64 @@ TEST(SyntheticSuite, ValidationIsFixedDistinctAndDisjointFromTraining) {
 TEST(SyntheticSuite, FixedPoolsRepeatByDraw) {
   auto config = families();
   config.n_train_examples = 10;
-  config.n_few_shot = 4;
   const SyntheticSuite suite(config);
   const int train_task = suite.task_indices("train")[0];
   const int heldout_task = suite.task_indices("heldout")[0];
   EXPECT_EQ(suite.n_train_examples(train_task), 10);
-  EXPECT_EQ(suite.n_train_examples(heldout_task), 4);
+  EXPECT_EQ(suite.n_train_examples(heldout_task), 10);
   EXPECT_EQ(suite.train_example(train_task, 3).input, suite.train_example(train_task, 13).input);
   std::set<std::string> pool;
   for (uint64_t d = 0; d < 10; ++d) pool.insert(suite.train_example(train_task, d).input);
   EXPECT_EQ(pool.size(), 10u);
 }
 
-TEST(SyntheticSuite, TaskPrefixCanBeSwitchedOff) {
+// "id" (the default): an opaque tag per task, a seeded shuffle of t00..t20 over training
+// and held-out tasks alike; "name": the task's name; "none": the bare string. The raw
+// strings and targets are the same in every mode.
+TEST(SyntheticSuite, TaskPrefixModes) {
   auto config = families();
-  config.task_prefix = false;
+  config.task_prefix = "none";
   const SyntheticSuite plain(config);
-  const SyntheticSuite prefixed(families());
+  config.task_prefix = "name";
+  const SyntheticSuite named(config);
+  const SyntheticSuite tagged(families());
+  std::set<std::string> tags;
   for (int t = 0; t < plain.n_tasks(); ++t) {
     const auto& a = plain.validation_examples(t)[0];
-    const auto& b = prefixed.validation_examples(t)[0];
-    EXPECT_EQ(b.input, plain.tasks()[t].name + ": " + a.input);
-    EXPECT_EQ(a.target, b.target);
     EXPECT_EQ(a.input.find(':'), std::string::npos);
+    EXPECT_EQ(named.validation_examples(t)[0].input, plain.tasks()[t].name + ": " + a.input);
+    const std::string tag = tagged.task_tag(t);
+    ASSERT_EQ(tag.size(), 3u) << tag;
+    EXPECT_EQ(tag[0], 't');
+    EXPECT_TRUE(std::isdigit(static_cast<unsigned char>(tag[1])) &&
+                std::isdigit(static_cast<unsigned char>(tag[2])))
+        << tag;
+    EXPECT_TRUE(tags.insert(tag).second) << tag;
+    EXPECT_EQ(tagged.validation_examples(t)[0].input, tag + ": " + a.input);
+    EXPECT_EQ(tagged.train_example(t, 5).input, tag + ": " + plain.train_example(t, 5).input);
+    EXPECT_EQ(a.target, tagged.validation_examples(t)[0].target);
   }
+  EXPECT_EQ(tags.size(), 21u);
+  EXPECT_EQ(*tags.begin(), "t00");
+  EXPECT_EQ(*tags.rbegin(), "t20");
+  // Tags follow neither the task order nor the families: another seed deals them anew,
+  // and the seed-0 assignment is not the identity.
+  int in_order = 0;
+  for (int t = 0; t < tagged.n_tasks(); ++t) in_order += tagged.task_tag(t) == tags_at(t) ? 1 : 0;
+  EXPECT_LT(in_order, tagged.n_tasks());
+  auto other_seed = families(3);
+  const SyntheticSuite reseeded(other_seed);
+  std::map<std::string, std::string> tag_of_name, tag_of_name_reseeded;
+  for (int t = 0; t < tagged.n_tasks(); ++t)
+    tag_of_name[tagged.tasks()[t].name] = tagged.task_tag(t);
+  int same = 0, shared = 0;
+  for (int t = 0; t < reseeded.n_tasks(); ++t) {
+    const auto found = tag_of_name.find(reseeded.tasks()[t].name);
+    if (found == tag_of_name.end()) continue;
+    ++shared;
+    same += found->second == reseeded.task_tag(t) ? 1 : 0;
+  }
+  EXPECT_LT(same, shared);
 }
 
 TEST(SyntheticSuite, ConfigControlsLengthsAndAlphabet) {
@@ -233,7 +272,7 @@ TEST(SyntheticSuite, ConfigControlsLengthsAndAlphabet) {
   config.max_length = 3;
   config.n_tasks = 10;
   config.n_heldout = 2;
-  config.task_prefix = false;
+  config.task_prefix = "none";
   const SyntheticSuite suite(config);
   EXPECT_EQ(suite.n_tasks(), 12);
   for (int t = 0; t < suite.n_tasks(); ++t) {

@@ -1,5 +1,5 @@
-// The trainer's AdamW parameter groups: learning rates and weight decay per group, and the
-// switch that unfreezes the base.
+// The trainer's AdamW parameter groups: learning rates and weight decay per group (none on
+// router logits), and the switch that unfreezes the base.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "train/optim_groups.h"
 
@@ -26,7 +26,7 @@ const torch::optim::AdamWOptions& adamw_options(const torch::optim::AdamW& optim
 
 TEST(OptimGroups, CarryTheLearningRatesAndWeightDecayOfTheConfig) {
   ExperimentConfig config = tiny_config(temporary_directory("groups"));
-  // The defaults: adapters 1e-3, routers 0.1, weight decay 0.01 on both.
+  // The defaults: adapters 1e-3, routers 0.1, weight decay 0.01 on the adapters only.
   ASSERT_DOUBLE_EQ(config.train.adapter_learning_rate, 1e-3);
   ASSERT_DOUBLE_EQ(config.train.router_learning_rate, 0.1);
   ASSERT_DOUBLE_EQ(config.train.weight_decay, 0.01);
@@ -40,7 +40,7 @@ TEST(OptimGroups, CarryTheLearningRatesAndWeightDecayOfTheConfig) {
   EXPECT_DOUBLE_EQ(groups[0].weight_decay, 0.01);
   EXPECT_EQ(groups[1].name, "routers");
   EXPECT_DOUBLE_EQ(groups[1].learning_rate, 0.1);
-  EXPECT_DOUBLE_EQ(groups[1].weight_decay, 0.01);
+  EXPECT_DOUBLE_EQ(groups[1].weight_decay, 0.0);
   for (const auto& name : groups[1].parameter_names) {
     EXPECT_NE(name.find("module_logits"), std::string::npos) << name;
   }
@@ -54,7 +54,8 @@ TEST(OptimGroups, CarryTheLearningRatesAndWeightDecayOfTheConfig) {
   ASSERT_EQ(optimizer->param_groups().size(), 2u);
   for (size_t i = 0; i < 2; ++i) {
     EXPECT_EQ(optimizer->param_groups()[i].params().size(), groups[i].parameters.size());
-    EXPECT_DOUBLE_EQ(adamw_options(*optimizer, i).weight_decay(), 0.01) << groups[i].name;
+    EXPECT_DOUBLE_EQ(adamw_options(*optimizer, i).weight_decay(), i == 0 ? 0.01 : 0.0)
+        << groups[i].name;
     EXPECT_DOUBLE_EQ(adamw_options(*optimizer, i).lr(), groups[i].learning_rate);
   }
   (void)trainer.train_step(3);
@@ -64,6 +65,41 @@ TEST(OptimGroups, CarryTheLearningRatesAndWeightDecayOfTheConfig) {
   ASSERT_LT(factor, 1.0);
   EXPECT_DOUBLE_EQ(adamw_options(*optimizer, 0).lr(), 1e-3 * factor);
   EXPECT_DOUBLE_EQ(adamw_options(*optimizer, 1).lr(), 0.1 * factor);
+}
+
+// A router row whose task never appears in a batch gets no gradient; with decay it would
+// still shrink toward uniform routing every step. It must stay exactly where it started,
+// however large the configured weight decay.
+TEST(OptimGroups, RouterLogitsAreNotWeightDecayed) {
+  ExperimentConfig config = tiny_config(temporary_directory("router-decay"));
+  config.train.weight_decay = 0.5;
+  config.train.warmup_fraction = 0.0;
+  train::Trainer trainer(config);
+  ASSERT_TRUE(trainer.prepare(nullptr, nullptr));
+  ASSERT_EQ(trainer.heldout_tasks().size(), 1u);
+  const int heldout = trainer.heldout_tasks().front();
+  std::map<std::string, torch::Tensor> routers_before, adapters_before;
+  for (const auto& group : trainer.parameter_groups()) {
+    auto& target = group.name == "routers" ? routers_before : adapters_before;
+    for (size_t i = 0; i < group.parameters.size(); ++i) {
+      target[group.parameter_names[i]] = group.parameters[i].detach().clone();
+    }
+  }
+  ASSERT_FALSE(routers_before.empty());
+  for (int64_t step = 1; step <= 3; ++step) {
+    ASSERT_TRUE(trainer.train_step(step).divergence.empty());
+  }
+  const auto parameters = trainer.model().named_parameters();
+  for (const auto& [name, before] : routers_before) {
+    EXPECT_TRUE(torch::equal(before[heldout], parameters[name].detach()[heldout]))
+        << name << ": the unused held-out row moved";
+  }
+  // Control: the same decay does move the adapters (so the setting is in effect).
+  int adapters_moved = 0;
+  for (const auto& [name, before] : adapters_before) {
+    adapters_moved += torch::equal(before, parameters[name].detach()) ? 0 : 1;
+  }
+  EXPECT_GT(adapters_moved, 0);
 }
 
 TEST(OptimGroups, UnfreezePutsBaseWeightsInABaseGroupThatTrains) {

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "engine/train/test_support.h"
+#include "model/checkpoint.h"
 #include "tensorpoly/experiment.h"
 #include "train/checkpointing.h"
 #include "train/schedule.h"
@@ -97,6 +98,65 @@ TEST(Trainer, ResumeEqualsUninterruptedRun) {
     EXPECT_EQ(b[i].first, a[i + 3].first);
     EXPECT_NEAR(b[i].second, a[i + 3].second, 1e-6) << "step " << b[i].first;
   }
+}
+
+// A checkpoint continues only the training that wrote it: another seed, another base model
+// or a training-relevant field is refused with the field named; where the checkpoints go
+// and how often the run evaluates may change.
+TEST(Trainer, ResumeRefusesACheckpointOfDifferentTrainingNamingTheField) {
+  const std::string dir = temporary_directory("resume-refused");
+  ExperimentConfig config = tiny_config(dir + "/first");
+  config.train.steps = 2;
+  RecordingSink first;
+  ASSERT_EQ(Experiment(config).run(first).status, RunStatus::kFinished);
+  ExperimentConfig resumed = config;
+  resumed.train.resume_from = train::checkpoint_path(dir + "/first", 2);
+  resumed.train.checkpoint_dir = dir + "/resumed";
+  auto refusal = [](const ExperimentConfig& changed) {
+    train::Trainer trainer(changed);
+    try {
+      trainer.prepare(nullptr, nullptr);
+    } catch (const std::runtime_error& error) {
+      return std::string(error.what());
+    }
+    return std::string();
+  };
+
+  ExperimentConfig harmless = resumed;  // where and how often things are written
+  harmless.name = "renamed";
+  harmless.train.eval_every = 1;
+  harmless.train.routing_every = 1;
+  harmless.few_shot.steps = 3;
+  EXPECT_EQ(refusal(harmless), "");
+
+  ExperimentConfig steps = resumed;
+  steps.train.steps = 4;  // another learning-rate schedule
+  const std::string steps_message = refusal(steps);
+  EXPECT_EQ(steps_message.rfind("train.resume_from: checkpoint '", 0), 0u) << steps_message;
+  EXPECT_NE(steps_message.find("train.steps = 2 there, 4 here"), std::string::npos)
+      << steps_message;
+
+  ExperimentConfig rate = resumed;
+  rate.train.router_learning_rate = 0.5;
+  rate.suite.synthetic.alphabet = "abcdeg";
+  const std::string rate_message = refusal(rate);
+  EXPECT_NE(rate_message.find("train.router_learning_rate"), std::string::npos) << rate_message;
+  EXPECT_NE(rate_message.find("suite.alphabet"), std::string::npos) << rate_message;
+
+  ExperimentConfig seed = resumed;
+  seed.seed = 8;
+  EXPECT_NE(refusal(seed).find("was written with seed 7, this run has seed 8"), std::string::npos);
+
+  // Another base model: the checkpoint was trained on random base weights.
+  ExperimentConfig base = resumed;
+  base.base.checkpoint = dir + "/base.pt";
+  model::save_checkpoint(*train::make_random_model(config), base.base.checkpoint);
+  const std::string base_message = refusal(base);
+  EXPECT_NE(base_message.find("was trained on the base model random weights, this run's base "
+                              "model is '" +
+                              base.base.checkpoint + "'"),
+            std::string::npos)
+      << base_message;
 }
 
 TEST(Trainer, HugeLearningRateEndsTheRunAsDiverged) {

@@ -192,6 +192,25 @@ TEST_F(RoutingHeatmapModelTest, FlagsAreThoseOfTheShownRoutingAndBlocks) {
   EXPECT_TRUE(model.flags().collapsed_skills.empty());
 }
 
+// A held-out task's row never trained: near-uniform by construction, so it raises no
+// flag (the flags are over the tasks the router was trained on).
+TEST_F(RoutingHeatmapModelTest, HeldOutTasksRaiseNoFlag) {
+  TaskLabels labels = fourLabels();
+  labels[3].split = QStringLiteral("heldout");
+  model.setTasks(labels);
+  model.setLayer(QString::fromStdString(kLayer));
+  model.setRouting(100, fourTasks());
+  model.update(everyTask);
+  EXPECT_TRUE(model.flags().uniform_tasks.empty());
+  EXPECT_FALSE(model.isUniformTask(3));
+  // A training task that routes uniformly is still flagged, by its own index.
+  labels[3].split = QStringLiteral("train");
+  labels[1].split = QStringLiteral("heldout");
+  model.setTasks(labels);
+  model.update(everyTask);
+  EXPECT_EQ(model.flags().uniform_tasks, std::vector<int>{3});
+}
+
 TEST_F(RoutingHeatmapModelTest, TheCacheDropsTheSnapshotFarthestFromTheCurrentStep) {
   for (int64_t step = 0; step < RoutingHeatmapModel::kCacheSize; ++step)
     model.setRouting(step * 10, fourTasks());

@@ -59,8 +59,16 @@ struct RunSummary {
   std::string notes;
   std::string database = kMainDatabase;  // "main" or the attach() name
   std::string source;                    // the file the run lives in
+  std::string study;                     // the study it belongs to; "" when none
 
   RunRef ref() const { return RunRef(database, id); }
+};
+
+// A run of a study (tensorpoly-run study): which of the study's methods and seeds it is.
+struct StudyRun {
+  RunSummary run;
+  std::string method;  // the study's name for the method (a preset name, e.g. lora-matched)
+  uint64_t seed = 0;
 };
 
 // Everything about a run except its series: what `tensorpoly-run show` prints.
@@ -78,7 +86,7 @@ struct RunDetails {
 
 // Case-insensitive substring filters; empty fields match everything.
 struct RunFilter {
-  std::string text = {};  // matches name, method, status or notes
+  std::string text = {};  // matches name, method, status, notes or study
   std::string name = {};
   std::string method = {};
   std::string status = {};
@@ -187,6 +195,18 @@ class Store {
   std::vector<int64_t> routing_steps(const RunRef& run) const;
   // The snapshot whose step is nearest `step` (the earlier one on a tie).
   RoutingAtStep routing_nearest(const RunRef& run, int64_t step) const;
+  // The routing after few-shot adaptation (each held-out task's row as its own
+  // adaptation learned it; step = the training step it followed); step -1 when none.
+  RoutingAtStep adapted_routing(const RunRef& run) const;
+
+  // --- Studies (main database) -------------------------------------------------
+  std::vector<std::string> study_names() const;  // sorted
+  // The study's runs, by method, seed and run id (a combination that was interrupted
+  // and run again has several runs; their status tells them apart).
+  std::vector<StudyRun> study_runs(const std::string& study) const;
+  // Makes run `run_id` (which must exist) a run of `study` as `method` and `seed`.
+  void add_study_run(int64_t run_id, const std::string& study, const std::string& method,
+                     uint64_t seed);
 
   // --- Evaluation -------------------------------------------------------------
   std::vector<std::string> evaluation_splits(const RunRef& run) const;
