@@ -13,16 +13,29 @@
 
 namespace tensorpoly::sessions::detail {
 
+namespace {
+
+// StoreBusyError when `code` says another connection holds the lock, else StoreError.
+[[noreturn]] void throw_store_error(int code, const std::string& message) {
+  const int primary = code & 0xff;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) throw StoreBusyError(message);
+  throw StoreError(message);
+}
+
+}  // namespace
+
 void fail(sqlite3* db, const std::string& path, const std::string& what) {
-  throw StoreError(path + ": " + what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+  throw_store_error(db ? sqlite3_extended_errcode(db) : SQLITE_NOMEM,
+                    path + ": " + what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
 }
 
 void exec(sqlite3* db, const std::string& path, const std::string& sql) {
   char* error = nullptr;
-  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+  const int code = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  if (code != SQLITE_OK) {
     std::string message = error ? error : sqlite3_errmsg(db);
     sqlite3_free(error);
-    throw StoreError(path + ": " + message);
+    throw_store_error(code, path + ": " + message);
   }
 }
 

@@ -54,7 +54,7 @@ int list_runs(const std::vector<std::string>& args) {
                        {"database", run.database},
                        {"source", run.source}});
       }
-      std::cout << out.dump(2) << "\n";
+      std::cout << json_output(out) << "\n";
       return kExitOk;
     }
     if (runs.empty()) {

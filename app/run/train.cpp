@@ -144,6 +144,7 @@ class ConsoleSink : public EventSink {
 int train(const std::vector<std::string>& args) {
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
+  std::signal(SIGHUP, on_stop_signal);  // a dropped ssh session stops like SIGTERM
   const OptionSpec spec{{"config", "preset", "db", "threads"}, {"no-db"}};
   std::vector<std::string> overrides = positional_arguments(args, "train", spec);
   const std::string config_path = option_value(args, "config");
@@ -157,8 +158,19 @@ int train(const std::vector<std::string>& args) {
                                   "' (overrides are key=value, e.g. train.steps=200)");
     }
   }
+  if (has_flag(args, "no-db") && !option_value(args, "db").empty()) {
+    throw std::invalid_argument("give --db FILE or --no-db, not both");
+  }
   const std::string threads = option_value(args, "threads");
-  if (!threads.empty()) overrides.push_back("threads=" + threads);
+  if (!threads.empty()) {
+    for (const std::string& override_text : overrides) {
+      if (override_text.rfind("threads=", 0) == 0) {
+        throw std::invalid_argument("give the thread count once: --threads " + threads + " and '" +
+                                    override_text + "'");
+      }
+    }
+    overrides.push_back("threads=" + threads);
+  }
   ExperimentConfig config =
       config_path.empty() ? load_preset(preset) : config_from_file(config_path);
   config = apply_overrides(config, overrides);
@@ -249,7 +261,8 @@ const Registration registration(
      "  --threads N     intra-op threads (same as threads=N)\n"
      "  key=value       overrides, e.g. train.steps=200 adapter.rank=8 device=cuda:0\n"
      "On a terminal a progress line shows step, loss, steps/s and ETA; otherwise plain log\n"
-     "lines. SIGINT/SIGTERM stop after the current step with a checkpoint (status stopped).\n"
+     "lines. SIGINT/SIGTERM/SIGHUP stop after the current step with a checkpoint (status\n"
+     "stopped).\n"
      "Data files, device and resume checkpoint are checked before anything is recorded: a\n"
      "malformed JSONL line (file:line and field), an unknown option or a bad value exits 2\n"
      "and stores no run.\n"

@@ -212,26 +212,19 @@ BaseModelSource prepare_base_model(const ExperimentConfig& config, const std::st
   }
   source.copy_exact_match = copy_exact_match(*model, tokenizer, alphabet, mix, 256, device);
   make_directories(base_cache_directory(config));
-  const std::string temporary = path + ".partial";
   model->to(torch::kCPU);
-  model::save_checkpoint(*model, temporary);
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    throw std::runtime_error("cannot move the base checkpoint into place: " + path);
-  }
-  std::ofstream sidecar(path.substr(0, path.size() - 3) + ".json");
-  sidecar << nlohmann::json{{"model", config.model},
-                            {"alphabet", alphabet},
-                            {"pretrain_steps", total},
-                            {"copy_steps", copy_steps},
-                            {"learning_rate", config.base.learning_rate},
-                            {"batch_size", config.base.batch_size},
-                            {"data", to_json(mix)},
-                            {"copy_exact_match", source.copy_exact_match},
-                            {"seconds",
-                             std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-                                 .count()}}
-                 .dump(2)
-          << "\n";
+  model::save_checkpoint(*model, path);  // written whole or not at all
+  const nlohmann::json sidecar{
+      {"model", config.model},
+      {"alphabet", alphabet},
+      {"pretrain_steps", total},
+      {"copy_steps", copy_steps},
+      {"learning_rate", config.base.learning_rate},
+      {"batch_size", config.base.batch_size},
+      {"data", to_json(mix)},
+      {"copy_exact_match", source.copy_exact_match},
+      {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}};
+  model::write_file_atomically(path.substr(0, path.size() - 3) + ".json", sidecar.dump(2) + "\n");
   source.checkpoint = path;
   source.built_now = true;
   if (sink) {

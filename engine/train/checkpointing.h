@@ -21,12 +21,15 @@ struct CheckpointInfo {
   std::string base_checkpoint;  // the base model's checkpoint ("" = random base)
 };
 
-// Writes atomically (a temporary file renamed into place), creating the folder.
+// Writes atomically (model::write_file_atomically: serialised in memory, written to a
+// temporary file, fsynced and renamed into place; nothing left behind on a full disk),
+// creating the folder. Holds a checksum of the tensors and metadata.
 void save_training_checkpoint(const std::string& path, const torch::nn::Module& model,
                               const std::vector<std::string>& trainable_names,
                               torch::optim::Optimizer* optimizer, const CheckpointInfo& info);
 
-// Reads the metadata only.
+// Reads the metadata, after checking the whole file: every tensor against its storage
+// and the checksum (std::runtime_error naming the file).
 CheckpointInfo read_checkpoint_info(const std::string& path);
 
 // Copies the checkpoint's tensors into `model` (every tensor must exist in the model with
@@ -46,5 +49,9 @@ std::string latest_checkpoint(const std::string& directory);
 
 // mkdir -p; throws std::runtime_error naming the folder.
 void make_directories(const std::string& path);
+// make_directories, then proves a file can be created there (std::runtime_error naming
+// train.checkpoint_dir and the reason), so that a run fails before it starts rather than
+// at its first checkpoint.
+void require_writable_directory(const std::string& directory);
 
 }  // namespace tensorpoly::train

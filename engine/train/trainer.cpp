@@ -68,7 +68,14 @@ Trainer::Trainer(ExperimentConfig config)
                                                          : config_.train.checkpoint_dir;
   if (!config_.train.resume_from.empty()) {
     start_step_ = read_checkpoint_info(config_.train.resume_from).step;
+    if (start_step_ < 0 || start_step_ > config_.train.steps) {
+      throw std::runtime_error("train.resume_from: checkpoint '" + config_.train.resume_from +
+                               "' is at step " + std::to_string(start_step_) +
+                               ", outside train.steps (" + std::to_string(config_.train.steps) +
+                               "); raise train.steps to train on from it");
+    }
   }
+  if (config_.train.steps > start_step_) require_writable_directory(checkpoint_dir_);
 }
 
 bool Trainer::prepare(EventSink* sink, RunControl* control) {

@@ -21,6 +21,9 @@ namespace tensorpoly {
 // poly and mhr; `n_skills`, `n_splits`, `n_tasks` and the router fields by the
 // dense methods lora and tlora; everything by "none". `module_regex` and
 // `layer_regex` select the adapted layers of every method and are always checked.
+// The largest rank, number of skills and number of tasks validation accepts.
+inline constexpr int64_t kMaxAdapterSize = 4096;
+
 struct AdapterConfig {
   std::string method = "tensorpoly-1";
   int64_t rank = 16;     // r: the update is divided by it
@@ -36,7 +39,7 @@ struct AdapterConfig {
   // One router per adapted layer ("layer"), per transformer block ("block": the
   // layer's name up to "block.<i>"), or one for the whole model ("model").
   std::string router_granularity = "layer";
-  // Full-match regexes (std::regex, ECMAScript) over the owner module's full
+  // Full-match regexes (RE2 syntax, tensorpoly/name_pattern.h) over the owner module's full
   // name and over the projection's child name.
   std::string module_regex = ".*SelfAttention|.*EncDecAttention|.*DenseReluDense";
   std::string layer_regex = "q|k|v|o|wi_1.*|wi_0.*|wo";
