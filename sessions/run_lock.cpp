@@ -2,13 +2,9 @@
 #include "run_lock.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <map>
-#include <mutex>
-#include <utility>
 
 #include "sqlite_util.h"
 #include "tensorpoly/sessions/store.h"
@@ -33,37 +29,8 @@ struct flock run_lock_range(int64_t run_id, short type) {
 
 }  // namespace
 
-namespace {
-
-// One descriptor per database file (device, inode) and access mode for the life of
-// the process. Closing any descriptor of a file drops every POSIX lock the process
-// holds on it, SQLite's own included, so these are never closed; the OFD run locks
-// are released with F_UNLCK instead. Returns -1 with errno set when the file cannot
-// be opened.
-int file_descriptor(const std::string& path, bool writable) {
-  static std::mutex mutex;
-  static std::map<std::pair<dev_t, ino_t>, int> descriptors[2];
-  struct stat file {};
-  if (::stat(path.c_str(), &file) != 0) return -1;
-  std::lock_guard<std::mutex> lock(mutex);
-  auto& known = descriptors[writable ? 1 : 0];
-  const auto key = std::make_pair(file.st_dev, file.st_ino);
-  const auto found = known.find(key);
-  struct stat open_file {};
-  // A deleted file's inode may be reused by a new one: its descriptor is replaced
-  // (and kept open, as above).
-  if (found != known.end() && ::fstat(found->second, &open_file) == 0 && open_file.st_nlink > 0) {
-    return found->second;
-  }
-  const int fd = ::open(path.c_str(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-  if (fd >= 0) known[key] = fd;
-  return fd;
-}
-
-}  // namespace
-
 bool run_lock_held(const std::string& database_path, int64_t run_id) {
-  const int fd = file_descriptor(database_path, false);
+  const int fd = process_descriptor(database_path, false);
   if (fd < 0) return false;  // no file: no writer
   struct flock probe = run_lock_range(run_id, F_WRLCK);
   // F_OFD_GETLK reports a conflicting lock of any other open file description: another
@@ -72,7 +39,7 @@ bool run_lock_held(const std::string& database_path, int64_t run_id) {
 }
 
 RunLock::RunLock(const std::string& database_path, int64_t run_id) : run_id_(run_id) {
-  fd_ = file_descriptor(database_path, true);
+  fd_ = process_descriptor(database_path, true);
   if (fd_ < 0) {
     throw StoreError(database_path + ": cannot open the store to lock run " +
                      std::to_string(run_id) + ": " + errno_text(errno));

@@ -22,7 +22,7 @@ class RunLock {
   // Takes the lock on the database file; throws StoreError when it is held or the
   // file cannot be opened for writing.
   RunLock(const std::string& database_path, int64_t run_id);
-  ~RunLock();  // releases the lock (F_UNLCK: see file_descriptor() in run_lock.cpp)
+  ~RunLock();  // releases the lock (F_UNLCK: see process_descriptor() in sqlite_util.h)
   RunLock(const RunLock&) = delete;
   RunLock& operator=(const RunLock&) = delete;
 

@@ -145,7 +145,7 @@ int train(const std::vector<std::string>& args) {
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
   std::signal(SIGHUP, on_stop_signal);  // a dropped ssh session stops like SIGTERM
-  const OptionSpec spec{{"config", "preset", "db", "threads"}, {"no-db"}};
+  const OptionSpec spec{{"config", "preset", "db", "threads", "store-wait"}, {"no-db"}};
   std::vector<std::string> overrides = positional_arguments(args, "train", spec);
   const std::string config_path = option_value(args, "config");
   const std::string preset = option_value(args, "preset");
@@ -180,11 +180,15 @@ int train(const std::vector<std::string>& args) {
   Experiment experiment(config);
   experiment.prepare();
 
+  sessions::RecorderOptions recorder_options;
+  recorder_options.busy_retry = std::chrono::seconds(integer_option(
+      args, {"store-wait", "a number of seconds", 0, 86400, "how long to wait for a locked store"},
+      120));
   std::unique_ptr<sessions::Recorder> recorder;
   if (!has_flag(args, "no-db")) {
     const std::string database = option_value(args, "db", default_database_path());
     try {
-      recorder = std::make_unique<sessions::Recorder>(database);
+      recorder = std::make_unique<sessions::Recorder>(database, recorder_options);
     } catch (const std::exception& error) {
       std::cerr << "tensorpoly-run train: cannot open the store '" << database
                 << "': " << error.what() << "\n";
@@ -223,6 +227,12 @@ int train(const std::vector<std::string>& args) {
   finished = true;
   watcher.join();
   if (recorder) {
+    // No run row although the run got past its checks: recording its start failed
+    // (the store locked, the disk full), which the run reported as its failure.
+    if (recorder->run_id() == 0 && ended.status == RunStatus::kFailed) {
+      std::cerr << "tensorpoly-run train: the store failed: " << ended.message << "\n";
+      return kExitStoreError;
+    }
     try {
       recorder->close();
       // Id 0: the run ended before RunStarted, so the store holds no row for it.
@@ -259,6 +269,8 @@ const Registration registration(
      "  --db FILE       the store (default: $TENSORPOLY_DB or the GUI's sessions.sqlite)\n"
      "  --no-db         do not record; print progress only\n"
      "  --threads N     intra-op threads (same as threads=N)\n"
+     "  --store-wait S  keep retrying for S seconds while another program holds the store\n"
+     "                  locked (default 120); then the run ends failed, exit 5\n"
      "  key=value       overrides, e.g. train.steps=200 adapter.rank=8 device=cuda:0\n"
      "On a terminal a progress line shows step, loss, steps/s and ETA; otherwise plain log\n"
      "lines. SIGINT/SIGTERM/SIGHUP stop after the current step with a checkpoint (status\n"
@@ -266,8 +278,9 @@ const Registration registration(
      "Data files, device and resume checkpoint are checked before anything is recorded: a\n"
      "malformed JSONL line (file:line and field), an unknown option or a bad value exits 2\n"
      "and stores no run.\n"
-     "Exit codes: 0 finished, 1 failed, 2 bad command line, configuration or data,\n"
-     "3 diverged, 4 stopped, 5 store error.",
+     "Exit codes: 0 finished, 1 failed, 2 bad command line, configuration, data, device\n"
+     "or resume checkpoint (no run stored), 3 diverged, 4 stopped, 5 store error (the run\n"
+     "is stored as failed with the reason when the store lets it).",
      train});
 
 }  // namespace

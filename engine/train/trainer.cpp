@@ -4,6 +4,7 @@
 #include <torch/version.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cmath>
@@ -58,6 +59,13 @@ Trainer::Trainer(ExperimentConfig config)
   train_tasks_ = suite_->task_indices("train");
   heldout_tasks_ = suite_->task_indices("heldout");
   if (train_tasks_.empty()) throw std::runtime_error("suite: no training task");
+  // Without a validation example every evaluation would be empty and read "loss 0".
+  if (std::all_of(train_tasks_.begin(), train_tasks_.end(),
+                  [&](int task) { return suite_->validation_examples(task).empty(); })) {
+    throw std::runtime_error(
+        "suite: no training task has a validation example: give suite.validation (a JSONL "
+        "file) or suite.validation_ratio > 0 with two or more examples per task");
+  }
   config_.adapter.n_tasks = suite_->n_tasks();
   data::BatcherOptions options;
   options.batch_size = config_.train.batch_size;

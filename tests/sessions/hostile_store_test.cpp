@@ -50,25 +50,24 @@ std::string journal_mode(const std::filesystem::path& path) {
 }
 
 // A store file holding one finished run, exported (rollback journal, no -wal).
-std::filesystem::path exported_run(const std::string& name) {
+std::filesystem::path exported_run(const std::string& name, int steps = 3) {
   const auto source = temp_path(name + "-source");
-  const int64_t id = record_run(source, name);
+  const int64_t id = record_run(source, name, steps);
   const auto exported = temp_path(name + "-exported");
   Store::open(source.string(), OpenMode::kReadOnly).export_run(id, exported.string());
   return exported;
 }
 
-TEST(RunLock, ALiveRunReadThroughASymlinkOrAHardLinkIsRunningAndCannotBeDeleted) {
+TEST(RunLock, ALiveRunReadThroughASymlinkOrAnotherPathIsRunningAndCannotBeDeleted) {
   const auto path = temp_path("linked");
   const auto symlink = temp_path("linked-symlink");
-  const auto hardlink = temp_path("linked-hardlink");
   Recorder recorder(path.string());
   recorder.on_run_started(sample_run());
   recorder.on_step(sample_step(1));
   recorder.flush();
   std::filesystem::create_symlink(path, symlink);
-  std::filesystem::create_hard_link(path, hardlink);
-  for (const auto& name : {path, symlink, hardlink}) {
+  const std::filesystem::path dotted = path.parent_path() / "." / path.filename();
+  for (const auto& name : {path, symlink, dotted}) {
     auto store = Store::open(name.string());  // read-write: marks dead runs interrupted
     EXPECT_EQ(store.run_summary(recorder.run_id())->status, "running") << name;
     EXPECT_NE(error_of([&] { store.delete_run(recorder.run_id()); }).find("being recorded"),
@@ -76,7 +75,24 @@ TEST(RunLock, ALiveRunReadThroughASymlinkOrAHardLinkIsRunningAndCannotBeDeleted)
         << name;
   }
   recorder.on_run_ended({RunStatus::kFinished, 1, ""});
-  EXPECT_EQ(Store::open(hardlink.string()).run_summary(recorder.run_id())->status, "finished");
+  EXPECT_EQ(Store::open(symlink.string()).run_summary(recorder.run_id())->status, "finished");
+}
+
+TEST(RunLock, AHardLinkedStoreIsRefusedByEveryNameSayingWhy) {
+  // SQLite names the write-ahead log after the path: two names, two logs. Refused
+  // rather than shown stale or "interrupted".
+  const auto path = temp_path("hard");
+  const auto hardlink = temp_path("hard-link");
+  record_run(path, "linked");
+  std::filesystem::create_hard_link(path, hardlink);
+  for (const auto& name : {path, hardlink}) {
+    for (const OpenMode mode : {OpenMode::kReadWrite, OpenMode::kReadOnly}) {
+      const std::string message = error_of([&] { Store::open(name.string(), mode); });
+      EXPECT_NE(message.find("2 hard links"), std::string::npos) << message;
+    }
+  }
+  std::filesystem::remove(hardlink);
+  EXPECT_EQ(Store::open(path.string()).list_runs().size(), 1u);
 }
 
 TEST(RunLock, ARunWhoseWriterIsGoneIsInterruptedWhateverNameOpensIt) {
@@ -147,7 +163,7 @@ TEST(Import, TheSameFileImportedTwiceAddsItsRunsOnce) {
   EXPECT_EQ(present, first);
   EXPECT_EQ(store.list_runs().size(), 1u);
   // Another run of the same name is not mistaken for it.
-  EXPECT_EQ(store.import_runs(exported_run("twice").string()).size(), 1u);
+  EXPECT_EQ(store.import_runs(exported_run("twice", 4).string()).size(), 1u);
 }
 
 TEST(Import, ARunStillRunningInTheFileIsImportedOnceToo) {
