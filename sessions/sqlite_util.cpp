@@ -299,6 +299,11 @@ int read_schema_version(sqlite3* db, const std::string& path, const std::string&
     Statement schema(db, path, "SELECT count(*) FROM " + quoted(database) + ".sqlite_master");
     schema.run();
     return user_version(db, path, database);
+  } catch (const StoreBusyError& error) {
+    // A lock is no damage: the same file opens once the other program is done.
+    throw StoreBusyError(std::string(error.what()) +
+                         " (another program holds the store locked; try again when it is done; "
+                         "the file was left untouched)");
   } catch (const StoreError& error) {
     throw StoreError(std::string(error.what()) +
                      " (not a readable store; the file was left "

@@ -195,8 +195,8 @@ void validate_import_source(sqlite3* db, const std::string& file, const std::str
 
 // The id in main of the same run as run `source_id` of schema `schema`, imported before:
 // same name, method, creation time, config, seed, steps and end, and the same metric
-// rows (their count, and the sum of their values and wall times). A run that was still "running" in the file was marked
-// interrupted when it was imported, which gave it an end time.
+// rows (their count, and the sum of their values and wall times). A run that was still "running" in
+// the file was marked interrupted when it was imported, which gave it an end time.
 std::optional<int64_t> imported_before(sqlite3* db, const std::string& path,
                                        const std::string& schema, int64_t source_id) {
   const std::string s = detail::quoted(schema);

@@ -231,8 +231,7 @@ void save_checkpoint(const torch::nn::Module& module, const std::string& path) {
   write_file_atomically(path, serialize_archive(archive, path));
 }
 
-std::vector<std::string> load_checkpoint(torch::nn::Module& module, const std::string& path,
-                                         const LoadOptions& options) {
+std::map<std::string, torch::Tensor> read_checkpoint_tensors(const std::string& path) {
   torch::serialize::InputArchive archive;
   std::map<std::string, torch::Tensor> tensors;
   try {
@@ -254,7 +253,12 @@ std::vector<std::string> load_checkpoint(torch::nn::Module& module, const std::s
     }
   }
   check_checksum(archive, tensors, "", path);
-  return load_named_tensors(module, tensors, path, options);
+  return tensors;
+}
+
+std::vector<std::string> load_checkpoint(torch::nn::Module& module, const std::string& path,
+                                         const LoadOptions& options) {
+  return load_named_tensors(module, read_checkpoint_tensors(path), path, options);
 }
 
 ModelPreset preset_from_hf_config(const std::string& path) {

@@ -70,6 +70,10 @@ std::string serialize_archive(torch::serialize::OutputArchive& archive, const st
 // A plain LibTorch archive (torch::serialize::OutputArchive) of every parameter
 // and buffer, keyed by its name, written with write_file_atomically.
 void save_checkpoint(const torch::nn::Module& module, const std::string& path);
+// Every tensor of such an archive, each checked against its storage and all against the
+// checksum written with them: std::runtime_error naming `path` when the file cannot be
+// read, is truncated or was changed on disk.
+std::map<std::string, torch::Tensor> read_checkpoint_tensors(const std::string& path);
 std::vector<std::string> load_checkpoint(torch::nn::Module& module, const std::string& path,
                                          const LoadOptions& options = {});
 

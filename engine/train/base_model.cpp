@@ -130,16 +130,24 @@ BaseModelSource prepare_base_model(const ExperimentConfig& config, const std::st
   if (config.base.pretrain_steps == 0) return source;  // random base
   const std::string path = base_cache_path(config, alphabet, tokenizer);
   if (file_exists(path)) {
-    source.checkpoint = path;
-    if (sink) {
-      StageProgress progress;
-      progress.stage = "base";
-      progress.step = progress.total_steps = config.base.pretrain_steps;
-      progress.loss = std::nan("");
+    StageProgress progress;
+    progress.stage = "base";
+    progress.step = progress.total_steps = config.base.pretrain_steps;
+    progress.loss = std::nan("");
+    try {
+      // A damaged cache file (truncated, changed on disk) would fail every later run:
+      // it is checked whole here and, if damaged, built again in its place.
+      model::read_checkpoint_tensors(path);
+      source.checkpoint = path;
       progress.message = "cached base model " + path;
-      sink->on_progress(progress);
+      if (sink) sink->on_progress(progress);
+      return source;
+    } catch (const std::runtime_error& error) {
+      progress.message =
+          std::string("the cached base model is damaged, pre-training it again: ") + error.what();
+      progress.step = 0;
+      if (sink) sink->on_progress(progress);
     }
-    return source;
   }
 
   // Build it.

@@ -168,8 +168,8 @@ TEST(HostileCli, BadResumeCheckpointsAndDataExitTwoAndStoreNoRun) {
   const auto db = empty_store("bad-inputs");
   const std::string directory = scratch("a-directory");
   std::filesystem::create_directories(directory);
-  CliResult result = run_cli("train --preset tiny --db " + quote(db) +
-                             " train.resume_from=" + directory);
+  CliResult result =
+      run_cli("train --preset tiny --db " + quote(db) + " train.resume_from=" + directory);
   EXPECT_EQ(result.exit_code, 2) << result.all;
   EXPECT_TRUE(contains(result.err, "is a directory")) << result.all;
   const std::string garbage = scratch("garbage.pt");

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -251,6 +252,29 @@ TEST(Recorder, ALockHeldPastTheRetryTimeEndsTheRunFailedWithTheReasonNotAsACrash
   const auto details = store.run_details(recorder.run_id());
   EXPECT_EQ(details.summary.status, "failed");
   EXPECT_EQ(details.message, error);
+}
+
+TEST(StoreOpen, AStoreLockedByAnotherProgramIsReportedAsLockedNotAsUnreadable) {
+  const auto path = exported_run("locked-open");  // rollback journal: a lock stops readers
+  std::atomic<bool> held{false};
+  // Longer than the connection's 5 s busy timeout.
+  std::thread locker = hold_exclusive(path, 7000ms, held);
+  while (!held) std::this_thread::sleep_for(1ms);
+  std::string message;
+  bool busy = false;
+  try {
+    Store::open(path.string(), OpenMode::kReadOnly);
+  } catch (const StoreBusyError& error) {
+    busy = true;
+    message = error.what();
+  } catch (const StoreError& error) {
+    message = error.what();
+  }
+  locker.join();
+  EXPECT_TRUE(busy) << message;
+  EXPECT_NE(message.find("holds the store locked"), std::string::npos) << message;
+  EXPECT_EQ(message.find("not a readable store"), std::string::npos) << message;
+  EXPECT_EQ(Store::open(path.string(), OpenMode::kReadOnly).list_runs().size(), 1u);
 }
 
 }  // namespace

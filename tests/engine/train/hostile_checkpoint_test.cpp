@@ -117,6 +117,43 @@ TEST(HostileCheckpoint, AShortStorageInAModelCheckpointIsRefusedByName) {
   EXPECT_NE(message.find("bytes of storage"), std::string::npos) << message;
 }
 
+// The one base-model file in the cache folder `dir`.
+std::string cached_base(const std::string& dir) {
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() == ".pt") return entry.path().string();
+  }
+  return {};
+}
+
+TEST(HostileCheckpoint, ADamagedCachedBaseModelIsBuiltAgainInsteadOfFailingEveryRun) {
+  const std::string cache = temporary_directory("damaged-cache");
+  std::filesystem::remove_all(cache);
+  ExperimentConfig config = tiny_config(temporary_directory("damaged-cache-run"));
+  config.base.pretrain_steps = 2;
+  config.base.copy_steps = 1;
+  config.base.cache_dir = cache;
+  RecordingSink first;
+  ASSERT_EQ(Experiment(config).run(first).status, RunStatus::kFinished);
+  const std::string base = cached_base(cache);
+  ASSERT_FALSE(base.empty());
+  const std::string storage = largest_storage(base);
+  rewrite_archive(base, base + ".short", [&](const std::string& name, std::string& bytes) {
+    if (name == storage) bytes.resize(8);
+  });
+  std::filesystem::rename(base + ".short", base);
+
+  RecordingSink second;
+  const RunEnded ended = Experiment(config).run(second);
+  EXPECT_EQ(ended.status, RunStatus::kFinished) << ended.message;
+  bool said_so = false;
+  for (const StageProgress& progress : second.progress) {
+    said_so = said_so || (progress.message.find("damaged") != std::string::npos &&
+                          progress.message.find(base) != std::string::npos);
+  }
+  EXPECT_TRUE(said_so) << "the damaged cache file was not reported";
+  EXPECT_NO_THROW(model::read_checkpoint_tensors(base));  // whole again
+}
+
 TEST(HostileCheckpoint, FlippedBytesInsideATensorAreFoundByTheChecksum) {
   const std::string checkpoint = tiny_checkpoint("flipped");
   const std::string storage = largest_storage(checkpoint);
@@ -192,8 +229,7 @@ TEST(HostileCheckpoint, AFullDiskFailsTheRunWithTheReasonAndLeavesNoPartialFile)
     ended = Experiment(config).run(sink);
   }
   EXPECT_EQ(ended.status, RunStatus::kFailed);
-  EXPECT_NE(ended.message.find(train::checkpoint_path(dir, 3)), std::string::npos)
-      << ended.message;
+  EXPECT_NE(ended.message.find(train::checkpoint_path(dir, 3)), std::string::npos) << ended.message;
   EXPECT_NE(ended.message.find("File too large"), std::string::npos) << ended.message;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     ADD_FAILURE() << entry.path() << " left behind: no checkpoint could be written whole";
