@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "store_internal.h"
+#include "tensorpoly/limits.h"
 #include "tensorpoly/sessions/schema.h"
 #include "tensorpoly/sessions/store.h"
 #include "transaction.h"
@@ -186,7 +187,7 @@ void validate_import_source(sqlite3* db, const std::string& file, const std::str
                               ", routing at step " + std::to_string(row.int64(5));
     const RoutingMatrix matrix = detail::read_routing_matrix(row, where);
     try {
-      matrix.validate();
+      check_routing_matrix(matrix);
     } catch (const std::invalid_argument& error) {
       throw StoreError(where + ": " + error.what());
     }

@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "tensorpoly/config.h"
+#include "tensorpoly/limits.h"
 
 namespace tensorpoly::app {
 namespace {

@@ -6,6 +6,7 @@
 
 #include "layer_selection.h"
 #include "tensorpoly/analysis.h"
+#include "tensorpoly/limits.h"
 #include "tensorpoly/name_pattern.h"
 
 namespace tensorpoly::analysis {
@@ -44,7 +45,7 @@ bool starts_with(const std::string& text, const char* prefix) { return text.rfin
 
 }  // namespace
 
-void validate_routing_matrix(const RoutingMatrix& matrix) { matrix.validate(); }
+void validate_routing_matrix(const RoutingMatrix& matrix) { check_routing_matrix(matrix); }
 
 std::vector<size_t> select_layers(const std::vector<RoutingMatrix>& routing,
                                   const LayerSelection& selection) {

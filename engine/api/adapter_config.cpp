@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "json_fields.h"
+#include "tensorpoly/limits.h"
 #include "tensorpoly/name_pattern.h"
 
 namespace tensorpoly {

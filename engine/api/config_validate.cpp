@@ -8,6 +8,7 @@
 
 #include "json_fields.h"
 #include "tensorpoly/config.h"
+#include "tensorpoly/limits.h"
 #include "tensorpoly/model_preset.h"
 
 namespace tensorpoly {

@@ -4,6 +4,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "tensorpoly/limits.h"
+
 namespace tensorpoly {
 
 std::optional<int64_t> checked_element_count(const std::vector<int64_t>& shape) {
@@ -48,12 +50,14 @@ std::string shape_string(const std::vector<int64_t>& shape) {
 
 }  // namespace
 
-void RoutingMatrix::validate() const {
-  const size_t expected_rank = kind == RoutingKind::kSkills ? 2 : 3;
+void check_routing_matrix(const RoutingMatrix& matrix) {
+  const std::string& layer = matrix.layer;
+  const std::vector<int64_t>& shape = matrix.shape;
+  const size_t expected_rank = matrix.kind == RoutingKind::kSkills ? 2 : 3;
   if (shape.size() != expected_rank) {
-    throw std::invalid_argument("routing layer '" + layer + "': kind " + routing_kind_name(kind) +
-                                " needs a shape of rank " + std::to_string(expected_rank) +
-                                ", got " + shape_string(shape));
+    throw std::invalid_argument("routing layer '" + layer + "': kind " +
+                                routing_kind_name(matrix.kind) + " needs a shape of rank " +
+                                std::to_string(expected_rank) + ", got " + shape_string(shape));
   }
   for (int64_t extent : shape) {
     if (extent <= 0) {
@@ -66,10 +70,10 @@ void RoutingMatrix::validate() const {
     throw std::invalid_argument("routing layer '" + layer + "': shape " + shape_string(shape) +
                                 " is too large");
   }
-  if (static_cast<uint64_t>(values.size()) != static_cast<uint64_t>(*count)) {
+  if (static_cast<uint64_t>(matrix.values.size()) != static_cast<uint64_t>(*count)) {
     throw std::invalid_argument("routing layer '" + layer + "': shape " + shape_string(shape) +
                                 " needs " + std::to_string(*count) + " values, got " +
-                                std::to_string(values.size()));
+                                std::to_string(matrix.values.size()));
   }
 }
 

@@ -16,7 +16,7 @@
 #include <string>
 #include <thread>
 
-#include "tensorpoly/config.h"
+#include "tensorpoly/limits.h"
 
 namespace tensorpoly {
 namespace {

@@ -7,11 +7,13 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 
+#include "model/checkpoint_file.h"
 #include "model/safetensors.h"
 
 namespace tensorpoly::model {
@@ -105,6 +107,17 @@ std::string storage_problem(const torch::Tensor& tensor) {
            std::to_string(stored) + " (truncated or damaged)";
   }
   return "";
+}
+
+void check_tensors(torch::serialize::InputArchive& archive,
+                   const std::map<std::string, torch::Tensor>& tensors, const std::string& metadata,
+                   const std::string& path) {
+  for (const auto& [name, tensor] : tensors) {
+    if (const std::string problem = storage_problem(tensor); !problem.empty()) {
+      throw std::runtime_error("cannot load '" + path + "': tensor '" + name + "' " + problem);
+    }
+  }
+  check_checksum(archive, tensors, metadata, path);
 }
 
 std::vector<std::string> load_named_tensors(torch::nn::Module& module,
@@ -247,18 +260,30 @@ std::map<std::string, torch::Tensor> read_checkpoint_tensors(const std::string& 
     throw std::runtime_error("cannot read checkpoint '" + path +
                              "': " + error.what_without_backtrace());
   }
-  for (const auto& [name, tensor] : tensors) {
-    if (const std::string problem = storage_problem(tensor); !problem.empty()) {
-      throw std::runtime_error("cannot load '" + path + "': tensor '" + name + "' " + problem);
-    }
-  }
-  check_checksum(archive, tensors, "", path);
+  check_tensors(archive, tensors, "", path);
   return tensors;
 }
 
 std::vector<std::string> load_checkpoint(torch::nn::Module& module, const std::string& path,
                                          const LoadOptions& options) {
   return load_named_tensors(module, read_checkpoint_tensors(path), path, options);
+}
+
+void require_writable_directory(const std::string& directory, const std::string& field) {
+  std::error_code error;
+  std::filesystem::create_directories(directory, error);
+  if (error) {
+    throw std::runtime_error(field + ": cannot create the folder '" + directory +
+                             "': " + error.message());
+  }
+  std::string probe = directory + "/.write-test-XXXXXX";
+  const int fd = ::mkstemp(probe.data());
+  if (fd < 0) {
+    throw std::runtime_error(field + ": cannot write into '" + directory +
+                             "': " + std::strerror(errno));
+  }
+  ::close(fd);
+  ::unlink(probe.c_str());
 }
 
 ModelPreset preset_from_hf_config(const std::string& path) {

@@ -24,24 +24,6 @@ struct LoadOptions {
   bool allow_missing = false;
 };
 
-// The key under which a checkpoint stores tensors_checksum() of its contents.
-inline constexpr const char* kChecksumKey = "tensorpoly.checksum";
-
-// A 64-bit checksum (hex) of `metadata` and every tensor's name, shape, dtype and
-// bytes: written into each checkpoint, recomputed when it is read.
-std::string tensors_checksum(const std::map<std::string, torch::Tensor>& tensors,
-                             const std::string& metadata);
-// Throws std::runtime_error naming `path` when the archive holds a checksum that does
-// not match `tensors` and `metadata` (a file written before checksums has none).
-void check_checksum(torch::serialize::InputArchive& archive,
-                    const std::map<std::string, torch::Tensor>& tensors,
-                    const std::string& metadata, const std::string& path);
-
-// Why `tensor`'s storage cannot back its view ("needs N bytes of storage for shape
-// [...] but the file holds M (truncated or damaged)"), or "" when it can. Checked for
-// every tensor read from a file before anything is copied from it.
-std::string storage_problem(const torch::Tensor& tensor);
-
 // Copies `tensors` into the module's parameters and buffers with the same names
 // (moving them to the model's device). Throws std::runtime_error naming `source`
 // when a name is missing (unless allowed), unexpected, mis-shaped, or of another
@@ -58,22 +40,9 @@ std::vector<std::string> load_named_tensors(torch::nn::Module& module,
 std::vector<std::string> load_safetensors(T5ModelImpl& model, const std::string& path,
                                           const LoadOptions& options = {});
 
-// Writes `bytes` to "<path>.partial", fsyncs it and renames it over `path`; on any
-// failure (a full disk, a read-only folder) removes the partial file and throws
-// std::runtime_error naming `path` and the system's reason. `path` is never left half
-// written.
-void write_file_atomically(const std::string& path, const std::string& bytes);
-
-// The archive's bytes, serialised in memory (std::runtime_error naming `path`).
-std::string serialize_archive(torch::serialize::OutputArchive& archive, const std::string& path);
-
 // A plain LibTorch archive (torch::serialize::OutputArchive) of every parameter
-// and buffer, keyed by its name, written with write_file_atomically.
+// and buffer, keyed by its name; written whole, read checked (checkpoint_file.h).
 void save_checkpoint(const torch::nn::Module& module, const std::string& path);
-// Every tensor of such an archive, each checked against its storage and all against the
-// checksum written with them: std::runtime_error naming `path` when the file cannot be
-// read, is truncated or was changed on disk.
-std::map<std::string, torch::Tensor> read_checkpoint_tensors(const std::string& path);
 std::vector<std::string> load_checkpoint(torch::nn::Module& module, const std::string& path,
                                          const LoadOptions& options = {});
 

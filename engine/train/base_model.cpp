@@ -6,12 +6,12 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "data/pretrain_data.h"
 #include "data/random.h"
 #include "model/checkpoint.h"
+#include "model/checkpoint_file.h"
 #include "train/checkpointing.h"
 #include "train/losses.h"
 

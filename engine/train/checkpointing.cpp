@@ -11,6 +11,7 @@
 #include <map>
 
 #include "model/checkpoint.h"
+#include "model/checkpoint_file.h"
 
 namespace tensorpoly::train {
 namespace {
@@ -83,22 +84,6 @@ void make_directories(const std::string& path) {
   }
 }
 
-void require_writable_directory(const std::string& directory) {
-  try {
-    make_directories(directory);
-  } catch (const std::runtime_error& error) {
-    throw std::runtime_error(std::string("train.checkpoint_dir: ") + error.what());
-  }
-  std::string probe = directory + "/.write-test-XXXXXX";
-  const int fd = ::mkstemp(probe.data());
-  if (fd < 0) {
-    throw std::runtime_error("train.checkpoint_dir: cannot write checkpoints into '" + directory +
-                             "': " + std::strerror(errno));
-  }
-  ::close(fd);
-  ::unlink(probe.c_str());
-}
-
 void save_training_checkpoint(const std::string& path, const torch::nn::Module& model,
                               const std::vector<std::string>& trainable_names,
                               torch::optim::Optimizer* optimizer, const CheckpointInfo& info) {
@@ -139,12 +124,7 @@ CheckpointInfo read_checkpoint_info(const std::string& path) {
       torch::Tensor tensor;
       if (!is_metadata(key) && archive.try_read(key, tensor)) tensors[key] = tensor;
     }
-    for (const auto& [name, tensor] : tensors) {
-      if (const std::string problem = model::storage_problem(tensor); !problem.empty()) {
-        throw std::runtime_error("cannot load '" + path + "': tensor '" + name + "' " + problem);
-      }
-    }
-    model::check_checksum(archive, tensors, metadata_text(info), path);
+    model::check_tensors(archive, tensors, metadata_text(info), path);
     return info;
   } catch (const c10::Error& error) {
     throw std::runtime_error("cannot read checkpoint '" + path +
@@ -165,12 +145,7 @@ CheckpointInfo load_training_checkpoint(const std::string& path, torch::nn::Modu
       torch::Tensor tensor;
       if (archive.try_read(key, tensor)) tensors[key] = tensor;
     }
-    for (const auto& [name, tensor] : tensors) {
-      if (const std::string problem = model::storage_problem(tensor); !problem.empty()) {
-        throw std::runtime_error("cannot load '" + path + "': tensor '" + name + "' " + problem);
-      }
-    }
-    model::check_checksum(archive, tensors, metadata_text(info), path);
+    model::check_tensors(archive, tensors, metadata_text(info), path);
     if (optimizer) {
       torch::serialize::InputArchive optimizer_archive;
       if (!archive.try_read(kOptimizerKey, optimizer_archive)) {

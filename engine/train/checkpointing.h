@@ -21,15 +21,12 @@ struct CheckpointInfo {
   std::string base_checkpoint;  // the base model's checkpoint ("" = random base)
 };
 
-// Writes atomically (model::write_file_atomically: serialised in memory, written to a
-// temporary file, fsynced and renamed into place; nothing left behind on a full disk),
-// creating the folder. Holds a checksum of the tensors and metadata.
+// Writes atomically (model/checkpoint_file.h: fsynced, renamed), creating the folder.
 void save_training_checkpoint(const std::string& path, const torch::nn::Module& model,
                               const std::vector<std::string>& trainable_names,
                               torch::optim::Optimizer* optimizer, const CheckpointInfo& info);
 
-// Reads the metadata, after checking the whole file: every tensor against its storage
-// and the checksum (std::runtime_error naming the file).
+// Reads the metadata, after checking every tensor and the checksum of the whole file.
 CheckpointInfo read_checkpoint_info(const std::string& path);
 
 // Copies the checkpoint's tensors into `model` (every tensor must exist in the model with
@@ -49,9 +46,5 @@ std::string latest_checkpoint(const std::string& directory);
 
 // mkdir -p; throws std::runtime_error naming the folder.
 void make_directories(const std::string& path);
-// make_directories, then proves a file can be created there (std::runtime_error naming
-// train.checkpoint_dir and the reason), so that a run fails before it starts rather than
-// at its first checkpoint.
-void require_writable_directory(const std::string& directory);
 
 }  // namespace tensorpoly::train

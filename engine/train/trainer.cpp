@@ -14,6 +14,7 @@
 
 #include "adapters/inject.h"
 #include "data/random.h"
+#include "model/checkpoint_file.h"
 #include "tensorpoly/runtime.h"
 #include "train/checkpointing.h"
 #include "train/evaluation.h"
@@ -83,7 +84,8 @@ Trainer::Trainer(ExperimentConfig config)
                                "); raise train.steps to train on from it");
     }
   }
-  if (config_.train.steps > start_step_) require_writable_directory(checkpoint_dir_);
+  if (config_.train.steps > start_step_)
+    model::require_writable_directory(checkpoint_dir_, "train.checkpoint_dir");
 }
 
 bool Trainer::prepare(EventSink* sink, RunControl* control) {

@@ -21,9 +21,6 @@ namespace tensorpoly {
 // poly and mhr; `n_skills`, `n_splits`, `n_tasks` and the router fields by the
 // dense methods lora and tlora; everything by "none". `module_regex` and
 // `layer_regex` select the adapted layers of every method and are always checked.
-// The largest rank, number of skills and number of tasks validation accepts.
-inline constexpr int64_t kMaxAdapterSize = 4096;
-
 struct AdapterConfig {
   std::string method = "tensorpoly-1";
   int64_t rank = 16;     // r: the update is divided by it

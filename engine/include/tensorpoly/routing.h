@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,11 +14,6 @@ namespace tensorpoly {
 //   kOrders: shape [orders, tasks, skills]        (tensorpoly-2)
 enum class RoutingKind { kSkills, kSplits, kOrders };
 
-// The number of elements of a tensor of this shape, or nullopt when an extent is
-// negative or the product does not fit in int64 (shapes read from a file or a store
-// are checked with this before anything is allocated or indexed).
-std::optional<int64_t> checked_element_count(const std::vector<int64_t>& shape);
-
 const char* routing_kind_name(RoutingKind kind);          // "skills" | "splits" | "orders"
 RoutingKind parse_routing_kind(const std::string& name);  // throws std::invalid_argument
 
@@ -30,11 +24,6 @@ struct RoutingMatrix {
   RoutingKind kind = RoutingKind::kSkills;
   std::vector<int64_t> shape;  // see RoutingKind
   std::vector<float> values;   // row-major, size = product(shape)
-
-  // Throws std::invalid_argument naming the layer unless the shape fits the kind
-  // (rank 2 for kSkills, 3 otherwise), has no empty axis, does not overflow, and
-  // holds exactly values.size() elements.
-  void validate() const;
 
   int64_t n_tasks() const;
   int64_t n_skills() const;

@@ -41,8 +41,7 @@ std::string openblas_core_override(const std::string& detected_core, const CpuVe
 // fails. Setting OPENBLAS_CORETYPE yourself turns this off.
 void select_blas_kernel(char** argv);
 
-// Sets LibTorch's intra-op thread count (0 = one per available core; more than
-// kMaxThreads is std::invalid_argument)
+// Sets LibTorch's intra-op thread count (0 = one per available core)
 // and keeps the BLAS pool from oversubscribing the cores: an OpenMP OpenBLAS
 // shares LibTorch's OpenMP pool; a pthread OpenBLAS is pinned to one thread,
 // since LibTorch already parallelises around it.

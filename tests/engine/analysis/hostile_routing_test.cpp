@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tensorpoly/analysis.h"
+#include "tensorpoly/limits.h"
 #include "tensorpoly/name_pattern.h"
 
 namespace ta = tensorpoly::analysis;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tensorpoly/config.h"
+#include "tensorpoly/limits.h"
 #include "tensorpoly/name_pattern.h"
 
 namespace tensorpoly {

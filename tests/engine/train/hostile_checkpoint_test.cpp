@@ -15,6 +15,7 @@
 #include <string>
 
 #include "model/checkpoint.h"
+#include "model/checkpoint_file.h"
 #include "tensorpoly/experiment.h"
 #include "train/checkpointing.h"
 #include "train/test_support.h"
