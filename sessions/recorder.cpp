@@ -184,7 +184,7 @@ struct Recorder::Impl {
   // interrupted by the next open.
   void end_failed_run(const std::string& reason) {
     std::lock_guard<std::mutex> db_lock(db_mutex);
-    try {
+    const auto write_end = [&] {
       retry_while_busy([&] {
         detail::Transaction transaction(store.handle(), store.path());
         end_run->bind_int64(1, run_id.load()).bind_text(2, run_status_name(RunStatus::kFailed));
@@ -192,6 +192,18 @@ struct Recorder::Impl {
         end_run->bind_int64(5, std::max<int64_t>(committed_step.load(), 0)).run();
         transaction.commit();
       });
+    };
+    try {
+      try {
+        write_end();
+      } catch (const StoreError&) {
+        // A full disk: the write-ahead log, copied into the database file and cut to
+        // nothing, leaves room for this one row (its pages are written over from the
+        // start of the log).
+        sqlite3_wal_checkpoint_v2(store.handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
+                                  nullptr);
+        write_end();
+      }
     } catch (const std::exception& error) {
       std::fprintf(stderr, "%s: run %lld: cannot record its failure (%s): %s\n",
                    store.path().c_str(), static_cast<long long>(run_id.load()), reason.c_str(),

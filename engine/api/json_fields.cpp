@@ -167,8 +167,13 @@ bool parse_document(const std::string& text, json& out, ProblemList& problems) {
   } catch (const json::out_of_range& error) {
     std::ostringstream limit;
     limit << std::numeric_limits<double>::max();
+    // nlohmann's text reads "[json.exception.out_of_range.406] number overflow parsing
+    // '1e400'": the part after its id names the number.
+    const std::string what = error.what();
+    const size_t id_end = what.find("] ");
     problems.add(tracker.path(),
-                 std::string("number beyond ±") + limit.str() + " (" + error.what() + ")");
+                 std::string("number beyond ±") + limit.str() + " (" +
+                     (id_end == std::string::npos ? what : what.substr(id_end + 2)) + ")");
   } catch (const json::exception& error) {
     problems.add("", std::string("invalid JSON: ") + error.what());
   }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include <thread>
 
 #include "sessions/session_test_util.h"
+#include "support/file_size_limit.h"
 #include "tensorpoly/sessions/recorder.h"
 #include "tensorpoly/sessions/store.h"
 
@@ -252,6 +254,44 @@ TEST(Recorder, ALockHeldPastTheRetryTimeEndsTheRunFailedWithTheReasonNotAsACrash
   const auto details = store.run_details(recorder.run_id());
   EXPECT_EQ(details.summary.status, "failed");
   EXPECT_EQ(details.message, error);
+}
+
+uint64_t size_or_zero(const std::filesystem::path& path) {
+  std::error_code error;
+  const auto size = std::filesystem::file_size(path, error);
+  return error ? 0 : size;
+}
+
+TEST(Recorder, AFullDiskEndsTheRunFailedWithTheReasonNotAsACrash) {
+  const auto path = temp_path("full-disk");
+  Recorder recorder(path.string());
+  recorder.on_run_started(sample_run());
+  recorder.on_step(sample_step(1));
+  recorder.flush();
+  std::string error;
+  {
+    auto wal = path;
+    wal += "-wal";
+    const tensorpoly::testing::FileSizeLimit limit(std::max(size_or_zero(path), size_or_zero(wal)) +
+                                                   32 * 1024);
+    for (int step = 2; step <= 5000 && error.empty(); ++step) {
+      try {
+        recorder.on_step(sample_step(step));
+        recorder.flush();  // one transaction a step: the log grows until the disk is full
+      } catch (const StoreError& failure) {
+        error = failure.what();
+      }
+    }
+    ASSERT_NE(error, "") << "the store never filled the disk";
+    // What the trainer does with the exception, with the disk still full.
+    recorder.on_run_ended({RunStatus::kFailed, 1, error});
+  }
+  EXPECT_THROW(recorder.close(), StoreError);  // the caller still learns of it
+  auto store = Store::open(path.string());     // would mark a run without its end interrupted
+  const auto details = store.run_details(recorder.run_id());
+  EXPECT_EQ(details.summary.status, "failed");
+  EXPECT_EQ(details.message, error);
+  EXPECT_EQ(store.integrity_check(), "ok");
 }
 
 TEST(StoreOpen, AStoreLockedByAnotherProgramIsReportedAsLockedNotAsUnreadable) {

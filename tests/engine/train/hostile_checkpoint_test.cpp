@@ -4,10 +4,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <caffe2/serialize/inline_container.h>
 #include <gtest/gtest.h>
-#include <sys/resource.h>
 #include <torch/torch.h>
 
-#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -16,6 +14,7 @@
 
 #include "model/checkpoint.h"
 #include "model/checkpoint_file.h"
+#include "support/file_size_limit.h"
 #include "tensorpoly/experiment.h"
 #include "train/checkpointing.h"
 #include "train/test_support.h"
@@ -23,6 +22,7 @@
 namespace tensorpoly {
 namespace {
 
+using testing::FileSizeLimit;
 using testing::RecordingSink;
 using testing::temporary_directory;
 using testing::tiny_config;
@@ -194,29 +194,6 @@ TEST(HostileCheckpoint, AnUnwritableCheckpointFolderFailsBeforeTheRunStarts) {
   EXPECT_TRUE(sink.started.empty());
   EXPECT_NE(ended.message.find("train.checkpoint_dir"), std::string::npos) << ended.message;
 }
-
-// RLIMIT_FSIZE for the scope: a write past `bytes` fails with EFBIG (SIGXFSZ ignored),
-// as a full disk fails with ENOSPC.
-class FileSizeLimit {
- public:
-  explicit FileSizeLimit(rlim_t bytes) {
-    previous_handler_ = std::signal(SIGXFSZ, SIG_IGN);
-    ::getrlimit(RLIMIT_FSIZE, &previous_);
-    rlimit limit = previous_;
-    limit.rlim_cur = bytes;
-    ::setrlimit(RLIMIT_FSIZE, &limit);
-  }
-  ~FileSizeLimit() {
-    ::setrlimit(RLIMIT_FSIZE, &previous_);
-    std::signal(SIGXFSZ, previous_handler_);
-  }
-  FileSizeLimit(const FileSizeLimit&) = delete;
-  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
-
- private:
-  rlimit previous_{};
-  void (*previous_handler_)(int) = nullptr;
-};
 
 TEST(HostileCheckpoint, AFullDiskFailsTheRunWithTheReasonAndLeavesNoPartialFile) {
   const std::string dir = temporary_directory("full-disk");
