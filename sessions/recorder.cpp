@@ -347,6 +347,7 @@ struct Recorder::Impl {
   bool flush_requested = false, stopping = false, closed = false;
   std::chrono::steady_clock::time_point first_pending;
   std::string error;
+  std::string start_error;  // why the last on_run_started was not recorded
 
   std::mutex db_mutex;  // the connection: writer thread vs on_run_started
   std::unique_ptr<Statement> insert_metric, insert_evaluation, insert_routing, insert_checkpoint,
@@ -370,9 +371,20 @@ Recorder::~Recorder() {
 void Recorder::on_run_started(const RunStarted& event) {
   impl_->flush();  // the previous run's events first
   int64_t id = 0;
-  impl_->retry_while_busy([&] { id = impl_->start_run(event); });
+  try {
+    impl_->retry_while_busy([&] { id = impl_->start_run(event); });
+  } catch (const StoreError& error) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->start_error = error.what();
+    throw;
+  }
   impl_->committed_step.store(-1);
   impl_->run_id.store(id);
+}
+
+std::string Recorder::failure() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->error.empty() ? impl_->start_error : impl_->error;
 }
 
 void Recorder::on_step(const StepMetrics& event) {

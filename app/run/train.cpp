@@ -165,12 +165,17 @@ int train(const std::vector<std::string>& args) {
   if (!threads.empty()) {
     for (const std::string& override_text : overrides) {
       if (override_text.rfind("threads=", 0) == 0) {
-        throw std::invalid_argument("give the thread count once: --threads " + threads + " and '" +
-                                    override_text + "'");
+        std::string message = "give the thread count once: --threads " + threads;
+        message += " and '" + override_text + "'";
+        throw std::invalid_argument(message);
       }
     }
     overrides.push_back("threads=" + threads);
   }
+  sessions::RecorderOptions recorder_options;
+  recorder_options.busy_retry = std::chrono::seconds(integer_option(
+      args, {"store-wait", "a number of seconds", 0, 86400, "how long to wait for a locked store"},
+      120));
   ExperimentConfig config =
       config_path.empty() ? load_preset(preset) : config_from_file(config_path);
   config = apply_overrides(config, overrides);
@@ -180,10 +185,6 @@ int train(const std::vector<std::string>& args) {
   Experiment experiment(config);
   experiment.prepare();
 
-  sessions::RecorderOptions recorder_options;
-  recorder_options.busy_retry = std::chrono::seconds(integer_option(
-      args, {"store-wait", "a number of seconds", 0, 86400, "how long to wait for a locked store"},
-      120));
   std::unique_ptr<sessions::Recorder> recorder;
   if (!has_flag(args, "no-db")) {
     const std::string database = option_value(args, "db", default_database_path());
@@ -227,10 +228,10 @@ int train(const std::vector<std::string>& args) {
   finished = true;
   watcher.join();
   if (recorder) {
-    // No run row although the run got past its checks: recording its start failed
-    // (the store locked, the disk full), which the run reported as its failure.
-    if (recorder->run_id() == 0 && ended.status == RunStatus::kFailed) {
-      std::cerr << "tensorpoly-run train: the store failed: " << ended.message << "\n";
+    // No run row: recording its start failed (the store locked, the disk full), which
+    // the run reported as its failure.
+    if (recorder->run_id() == 0 && !recorder->failure().empty()) {
+      std::cerr << "tensorpoly-run train: the store failed: " << recorder->failure() << "\n";
       return kExitStoreError;
     }
     try {
@@ -262,7 +263,7 @@ const Registration registration(
     "train",
     {"train an experiment (records into the SQLite store)",
      "tensorpoly-run train (--config FILE | --preset NAME) [--db FILE | --no-db] [--threads N]\n"
-     "                     [key=value ...]\n"
+     "                     [--store-wait S] [key=value ...]\n"
      "  --config FILE   experiment configuration (JSON; see resources/presets/)\n"
      "  --preset NAME   a preset from resources/presets (default, tiny, lora, tlora, poly, mhr,\n"
      "                  tensorpoly-1, tensorpoly-2, none: the frozen base, evaluation only)\n"

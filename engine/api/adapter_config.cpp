@@ -123,10 +123,10 @@ void check_regexes(const AdapterConfig& config, AdapterProblems& problems) {
     }
     const std::string problem = name_pattern_problem(pattern);
     if (!problem.empty()) {
-      problems.refuse(field, field +
-                                 " must be a valid regular expression (RE2 syntax, full "
-                                 "match): " +
-                                 problem);
+      std::string message =
+          field + " must be a valid regular expression (RE2 syntax, full match): ";
+      message += problem;
+      problems.refuse(field, message);
     }
   }
 }

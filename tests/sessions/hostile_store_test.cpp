@@ -245,6 +245,7 @@ TEST(Recorder, ALockHeldPastTheRetryTimeEndsTheRunFailedWithTheReasonNotAsACrash
   recorder.on_step(sample_step(1));
   const std::string error = error_of([&] { recorder.flush(); });
   EXPECT_NE(error.find("locked"), std::string::npos) << error;
+  EXPECT_EQ(recorder.failure(), error);
   EXPECT_THROW(recorder.on_step(sample_step(2)), StoreError);  // the engine stops on it
   locker.join();
   // What the trainer does with the exception: ends the run failed with its message.

@@ -80,6 +80,9 @@ class Recorder : public EventSink {
 
   int64_t run_id() const;          // 0 before the first on_run_started
   int64_t committed_step() const;  // last step committed for the current run (-1: none)
+  // Why recording failed ("" while it has not): the writer's error, or why the last
+  // on_run_started could not record its run.
+  std::string failure() const;
 
   // Waits until every queued event is committed. Throws StoreError if the writer failed.
   void flush();
