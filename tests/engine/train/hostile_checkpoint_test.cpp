@@ -12,12 +12,12 @@
 #include <stdexcept>
 #include <string>
 
+#include "engine/train/test_support.h"
 #include "model/checkpoint.h"
 #include "model/checkpoint_file.h"
 #include "support/file_size_limit.h"
 #include "tensorpoly/experiment.h"
 #include "train/checkpointing.h"
-#include "train/test_support.h"
 
 namespace tensorpoly {
 namespace {
