@@ -2,8 +2,10 @@
 #include "model/checkpoint.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -83,6 +85,25 @@ void check_checksum(torch::serialize::InputArchive& archive,
   }
 }
 
+namespace {
+
+// The bytes a storage really holds. One read from a file claims the size the file's
+// pickle states, but LibTorch allocates its buffer with the size of the file's record:
+// a truncated or hand-made file claims more than it holds. The buffer comes from the
+// CPU allocator (posix_memalign; data and context are the same pointer), so its usable
+// size bounds what may be read; anything else keeps the claimed size.
+int64_t held_bytes(const c10::Storage& storage) {
+  const auto claimed = static_cast<int64_t>(storage.nbytes());
+  const c10::DataPtr& data = storage.data_ptr();
+  if (data.get() == nullptr) return 0;
+  if (data.device().type() != c10::DeviceType::CPU || data.get_context() != data.get()) {
+    return claimed;
+  }
+  return std::min(claimed, static_cast<int64_t>(::malloc_usable_size(data.get())));
+}
+
+}  // namespace
+
 std::string storage_problem(const torch::Tensor& tensor) {
   if (!tensor.defined()) return "is undefined";
   if (tensor.numel() == 0) return "";
@@ -100,11 +121,11 @@ std::string storage_problem(const torch::Tensor& tensor) {
   int64_t needed = 0;
   overflow = overflow || __builtin_add_overflow(last, int64_t{1}, &needed) ||
              __builtin_mul_overflow(needed, static_cast<int64_t>(tensor.element_size()), &needed);
-  const auto stored = static_cast<int64_t>(tensor.storage().nbytes());
-  if (overflow || needed > stored) {
+  const int64_t held = held_bytes(tensor.storage());
+  if (overflow || needed > held) {
     return "needs " + (overflow ? std::string("more") : std::to_string(needed)) +
-           " bytes of storage for shape " + shape_string(tensor.sizes()) + " but the file holds " +
-           std::to_string(stored) + " (truncated or damaged)";
+           " bytes of storage for shape " + shape_string(tensor.sizes()) +
+           " but the file holds at most " + std::to_string(held) + " (truncated or damaged)";
   }
   return "";
 }
