@@ -60,7 +60,7 @@ for ((kill = 1; kill <= kills; ++kill)); do
   kill -KILL "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   # Where it was: the last line it printed.
-  last=$(tail -c 400 "$log" | tr '\r' '\n' | grep -v '^$' | tail -1)
+  last=$(tail -c 400 "$log" | tr '\r' '\n' | grep -v '^$' | tail -1) || last=""
   case $last in
     *"[base]"*) phase=pretraining ;;
     *eval*) phase=evaluation ;;

@@ -27,6 +27,7 @@ using namespace std::chrono_literals;
 using tensorpoly::app::testing::CliResult;
 using tensorpoly::app::testing::quote;
 using tensorpoly::app::testing::run_cli;
+using tensorpoly::app::testing::run_command;
 using tensorpoly::app::testing::temp_store;
 
 std::string scratch(const std::string& name) {
@@ -54,7 +55,8 @@ std::string query(const std::filesystem::path& path, const std::string& sql) {
   return value;
 }
 
-// Holds the store's write lock from another connection for `hold`, from when it returns.
+// Holds the store's write lock from another connection from when it returns, for `hold`
+// or, when `hold` is zero, until it is destroyed.
 class ExclusiveLock {
  public:
   ExclusiveLock(const std::filesystem::path& path, std::chrono::milliseconds hold) {
@@ -63,18 +65,25 @@ class ExclusiveLock {
       sqlite3_open(path.c_str(), &db);
       sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr);
       held_ = true;
-      std::this_thread::sleep_for(hold);
+      const auto until = std::chrono::steady_clock::now() + hold;
+      while (!release_ && (hold.count() == 0 || std::chrono::steady_clock::now() < until)) {
+        std::this_thread::sleep_for(10ms);
+      }
       sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
       sqlite3_close(db);
     });
     while (!held_) std::this_thread::sleep_for(1ms);
   }
-  ~ExclusiveLock() { thread_.join(); }
+  ~ExclusiveLock() {
+    release_ = true;
+    thread_.join();
+  }
   ExclusiveLock(const ExclusiveLock&) = delete;
   ExclusiveLock& operator=(const ExclusiveLock&) = delete;
 
  private:
   std::atomic<bool> held_{false};
+  std::atomic<bool> release_{false};
   std::thread thread_;
 };
 
@@ -85,9 +94,16 @@ std::filesystem::path empty_store(const std::string& name) {
 }
 
 TEST(HostileCli, SighupStopsTheRunWithACheckpointLikeSigterm) {
-  const CliResult result = run_cli(
-      "train --preset tiny --no-db train.steps=1000000 train.checkpoint_dir=" + scratch("hup"),
-      "timeout --preserve-status -s HUP 5");
+  // SIGHUP once the run has started (on a busy machine that may take many seconds), or
+  // when the program has already ended.
+  const std::string log = scratch("hup.log");
+  const CliResult result = run_command(
+      "'" + std::string(TENSORPOLY_RUN_EXE) +
+      "' train --preset tiny --no-db train.steps=1000000 train.checkpoint_dir=" + scratch("hup") +
+      " >'" + log + "' 2>&1 & pid=$!; until grep -q '^run ' '" + log +
+      "' || ! kill -0 $pid 2>/dev/null; do sleep 0.2; done; kill -HUP $pid; wait $pid; "
+      "status=$?; cat '" +
+      log + "'; exit $status");
   EXPECT_EQ(result.exit_code, 4) << result.all;
   EXPECT_TRUE(contains(result.all, "run stopped at step")) << result.all;
   EXPECT_TRUE(contains(result.all, "checkpoint at step")) << result.all;
@@ -110,7 +126,7 @@ TEST(HostileCli, AStoreLockedPastTheWaitExitsFiveNamingTheLock) {
   const auto db = empty_store("locked-long");
   CliResult result;
   {
-    const ExclusiveLock lock(db, 8000ms);
+    const ExclusiveLock lock(db, 0ms);  // for as long as the run lasts
     result = run_cli("train --preset tiny --store-wait 1 --db " + quote(db) +
                      " train.checkpoint_dir=" + scratch("locked-long"));
   }

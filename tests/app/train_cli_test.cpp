@@ -233,7 +233,7 @@ TEST(BenchCommand, BadIntegerValueExitsTwoNamingTheOptionTheRangeAndTheValue) {
        "--src-len expects a length in tokens (a positive integer), got '99999999999999999999'"},
       {"--tgt-len ' 4'", "--tgt-len expects a length in tokens (a positive integer), got ' 4'"},
       {"--threads 3000000000",
-       "--threads expects a thread count (an integer from 0 to 2147483647; 0 = one per core), got "
+       "--threads expects a thread count (an integer from 0 to 1024; 0 = one per core), got "
        "'3000000000'"},
   };
   for (const auto& [options, message] : cases) {
