@@ -94,16 +94,17 @@ std::filesystem::path empty_store(const std::string& name) {
 }
 
 TEST(HostileCli, SighupStopsTheRunWithACheckpointLikeSigterm) {
-  // SIGHUP once the run has started (on a busy machine that may take many seconds), or
-  // when the program has already ended.
+  // SIGHUP once the run is training, after its first evaluation (on a busy machine that
+  // may take many seconds), or when the program has already ended.
   const std::string log = scratch("hup.log");
-  const CliResult result = run_command(
-      "'" + std::string(TENSORPOLY_RUN_EXE) +
-      "' train --preset tiny --no-db train.steps=1000000 train.checkpoint_dir=" + scratch("hup") +
-      " >'" + log + "' 2>&1 & pid=$!; until grep -q '^run ' '" + log +
-      "' || ! kill -0 $pid 2>/dev/null; do sleep 0.2; done; kill -HUP $pid; wait $pid; "
-      "status=$?; cat '" +
-      log + "'; exit $status");
+  const CliResult result =
+      run_command("'" + std::string(TENSORPOLY_RUN_EXE) +
+                  "' train --preset tiny --no-db train.steps=1000000 train.eval_every=0 "
+                  "train.checkpoint_dir=" +
+                  scratch("hup") + " >'" + log + "' 2>&1 & pid=$!; until grep -q '^eval ' '" + log +
+                  "' || ! kill -0 $pid 2>/dev/null; do sleep 0.2; done; kill -HUP $pid; wait $pid; "
+                  "status=$?; cat '" +
+                  log + "'; exit $status");
   EXPECT_EQ(result.exit_code, 4) << result.all;
   EXPECT_TRUE(contains(result.all, "run stopped at step")) << result.all;
   EXPECT_TRUE(contains(result.all, "checkpoint at step")) << result.all;
