@@ -2,8 +2,8 @@
 # Builds the torch-free libraries and their test suites (engine/api, engine/analysis,
 # sessions) and the libFuzzer targets of tests/fuzz with clang, AddressSanitizer and
 # UndefinedBehaviorSanitizer into a build folder of their own (build-asan/), runs the
-# suites, and gives every fuzz target a short smoke run over its seed corpus. Part of
-# the README's test command (scripts/test.sh). The LibTorch suites and the GUI stay out:
+# suites, and gives every fuzz target a short smoke run over its seed corpus. Run on its
+# own (scripts/test.sh does not call it). The LibTorch suites and the GUI stay out:
 # built with sanitizers they would double CI's time; the LibTorch parsers (safetensors,
 # .pt checkpoints, JSONL) are covered by their fuzz targets, which compile those sources.
 # Usage: scripts/sanitize.sh

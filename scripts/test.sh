@@ -1,10 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, builds, checks formatting
-# (scripts/check-format.sh) and clang-tidy findings (scripts/check-tidy.sh), runs every
-# other test with ctest, then builds the torch-free suites and the fuzz targets with
-# AddressSanitizer and UndefinedBehaviorSanitizer and runs them, with a short smoke run
-# of every fuzz target (scripts/sanitize.sh, build-asan/). Runs all four even when one
-# fails, and fails if any did. TENSORPOLY_SANITIZE=0 skips the sanitizer step.
+# (scripts/check-format.sh) and clang-tidy findings (scripts/check-tidy.sh), and runs
+# every other test with ctest. Runs all three even when one fails, and fails if any did.
 # Extra arguments go to CMake's configure step.
 # SPDX-License-Identifier: GPL-3.0-or-later
 set -euo pipefail
@@ -20,9 +17,6 @@ export QT_QPA_PLATFORM=${QT_QPA_PLATFORM:-offscreen}
 # Format.* and Tidy.* are the two checks just run.
 ctest --output-on-failure --parallel "$(nproc)" --timeout 1200 -E '^(Format|Tidy)\.' ||
   failed+=(ctest)
-if [[ ${TENSORPOLY_SANITIZE:-1} != 0 ]]; then
-  "$root/scripts/sanitize.sh" || failed+=(sanitizers)
-fi
 if ((${#failed[@]})); then
   echo "test.sh: failed: ${failed[*]}" >&2
   exit 1
