@@ -10,6 +10,7 @@
 #include "run/command.h"
 #include "run/options.h"
 #include "tensorpoly/runtime.h"
+#include "tensorpoly/sessions/store.h"
 
 namespace {
 
@@ -27,7 +28,7 @@ void print_help() {
          "  1  the run failed (an error while running)\n"
          "  2  bad command line or configuration (the message names the field)\n"
          "  3  training diverged (NaN/Inf in loss or gradients)\n"
-         "  4  stopped before the end (SIGINT/SIGTERM or a stop request)\n"
+         "  4  stopped before the end (SIGINT/SIGTERM/SIGHUP or a stop request)\n"
          "  5  the SQLite store could not be opened, read or written, or has no run with the\n"
          "     given --run ID (a malformed ID is 2)\n";
 }
@@ -69,6 +70,9 @@ int main(int argc, char** argv) {
   } catch (const std::invalid_argument& error) {
     std::cerr << "tensorpoly-run " << name << ": " << error.what() << "\n";
     return kExitUsage;
+  } catch (const tensorpoly::sessions::StoreError& error) {
+    std::cerr << "tensorpoly-run " << name << ": " << error.what() << "\n";
+    return kExitStoreError;
   } catch (const std::exception& error) {
     std::cerr << "tensorpoly-run " << name << ": " << error.what() << "\n";
     return kExitFailure;

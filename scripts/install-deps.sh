@@ -11,8 +11,11 @@ packages=(
   libtorch-dev               # LibTorch 1.13 (CPU)
   libopenblas0-openmp        # optimized BLAS sharing LibTorch's OpenMP pool
   libsqlite3-dev nlohmann-json3-dev
+  libre2-dev                 # linear-time matching of user regexes (module/layer names)
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy    # scripts/check-format.sh, scripts/check-tidy.sh
+  clang libclang-rt-14-dev   # scripts/sanitize.sh, scripts/fuzz.sh: ASan, UBSan, libFuzzer
+  sqlite3                    # scripts/fault-campaign.sh looks at the store from outside
 )
 if [[ "${1:-}" != "--no-gui" ]]; then
   packages+=(

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -136,7 +137,7 @@ struct Recorder::Impl {
       std::map<int64_t, int64_t> advanced;
       if (!failed) {  // after a failure the events are refused, not written half
         try {
-          write(batch, advanced);
+          retry_while_busy([&] { write(batch, advanced); });
         } catch (const std::exception& exception) {
           failure = exception.what();
         }
@@ -152,6 +153,65 @@ struct Recorder::Impl {
       if (failure.empty() && options.on_committed) {
         for (const auto& [run, step] : advanced) options.on_committed(run, step);
       }
+    }
+  }
+
+  // Runs `attempt` (one whole transaction) again with growing pauses while another
+  // connection holds the store, for up to options.busy_retry in all; then throws
+  // StoreError saying how long the store stayed locked.
+  template <typename Attempt>
+  void retry_while_busy(Attempt&& attempt) {
+    const auto start = std::chrono::steady_clock::now();
+    std::chrono::milliseconds pause{20};
+    while (true) {
+      try {
+        attempt();
+        return;
+      } catch (const StoreBusyError& busy) {
+        const auto waited = std::chrono::steady_clock::now() - start;
+        if (waited >= options.busy_retry) {
+          const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(waited).count();
+          throw StoreError(std::string(busy.what()) + " (the store stayed locked by another " +
+                           "connection for " + std::to_string(seconds) + " s; recording gave up)");
+        }
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(options.busy_retry - waited);
+        std::this_thread::sleep_for(std::min(pause, left));
+        pause = std::min(pause * 2, std::chrono::milliseconds(1000));
+      }
+    }
+  }
+
+  // After the writer failed: ends the run "failed" with `reason` directly (the queue
+  // refuses events then), so that the run never reads as a crash. Best effort: when
+  // even this cannot be written, the run is found without a writer and marked
+  // interrupted by the next open.
+  void end_failed_run(const std::string& reason) {
+    std::lock_guard<std::mutex> db_lock(db_mutex);
+    const auto write_end = [&] {
+      retry_while_busy([&] {
+        detail::Transaction transaction(store.handle(), store.path());
+        end_run->bind_int64(1, run_id.load()).bind_text(2, run_status_name(RunStatus::kFailed));
+        end_run->bind_text(3, detail::utc_now()).bind_text(4, reason);
+        end_run->bind_int64(5, std::max<int64_t>(committed_step.load(), 0)).run();
+        transaction.commit();
+      });
+    };
+    try {
+      try {
+        write_end();
+      } catch (const StoreError&) {
+        // A full disk: the write-ahead log, copied into the database file and cut to
+        // nothing, leaves room for this one row (its pages are written over from the
+        // start of the log).
+        sqlite3_wal_checkpoint_v2(store.handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr,
+                                  nullptr);
+        write_end();
+      }
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "%s: run %lld: cannot record its failure (%s): %s\n",
+                   store.path().c_str(), static_cast<long long>(run_id.load()), reason.c_str(),
+                   error.what());
     }
   }
 
@@ -294,6 +354,7 @@ struct Recorder::Impl {
   bool flush_requested = false, stopping = false, closed = false;
   std::chrono::steady_clock::time_point first_pending;
   std::string error;
+  std::string start_error;  // why the last on_run_started was not recorded
 
   std::mutex db_mutex;  // the connection: writer thread vs on_run_started
   std::unique_ptr<Statement> insert_metric, insert_evaluation, insert_routing,
@@ -316,9 +377,21 @@ Recorder::~Recorder() {
 
 void Recorder::on_run_started(const RunStarted& event) {
   impl_->flush();  // the previous run's events first
-  const int64_t id = impl_->start_run(event);
+  int64_t id = 0;
+  try {
+    impl_->retry_while_busy([&] { id = impl_->start_run(event); });
+  } catch (const StoreError& error) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->start_error = error.what();
+    throw;
+  }
   impl_->committed_step.store(-1);
   impl_->run_id.store(id);
+}
+
+std::string Recorder::failure() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->error.empty() ? impl_->start_error : impl_->error;
 }
 
 void Recorder::on_step(const StepMetrics& event) {
@@ -342,8 +415,17 @@ void Recorder::on_run_ended(const RunEnded& event) {
   // A run that failed before it started (Experiment::run when the trainer cannot be
   // built) is reported by RunEnded alone: no run row exists, so there is nothing to end.
   if (impl_->run_id.load() == 0) return;
-  impl_->enqueue({impl_->run_id.load(), event, 1});
-  impl_->flush();
+  try {
+    impl_->enqueue({impl_->run_id.load(), event, 1});
+    impl_->flush();
+  } catch (const StoreError& error) {
+    // Recording failed (the store stayed locked, the disk is full): the run ends
+    // "failed" with the reason. The trainer already names it when it stopped on it.
+    const std::string reason = event.status == RunStatus::kFailed && !event.message.empty()
+                                   ? event.message
+                                   : std::string("recording failed: ") + error.what();
+    impl_->end_failed_run(reason);
+  }
   std::lock_guard<std::mutex> db_lock(impl_->db_mutex);
   impl_->run_lock.reset();  // the run is no longer written
 }

@@ -2,7 +2,6 @@
 #include "run_lock.h"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,40 +11,50 @@
 
 namespace tensorpoly::sessions::detail {
 
-std::string run_lock_path(const std::string& database_path, int64_t run_id) {
-  return database_path + ".run-" + std::to_string(run_id) + ".lock";
+namespace {
+
+// SQLite's own locks live at 1 GiB (its PENDING_BYTE) and the 512 bytes after it;
+// the run locks start at 2^62, where no database ever reaches.
+constexpr off_t kRunLockBase = off_t{1} << 62;
+
+struct flock run_lock_range(int64_t run_id, short type) {
+  struct flock range {};
+  range.l_type = type;
+  range.l_whence = SEEK_SET;
+  range.l_start = kRunLockBase + static_cast<off_t>(run_id);
+  range.l_len = 1;
+  range.l_pid = 0;  // required by F_OFD_*
+  return range;
 }
+
+}  // namespace
 
 bool run_lock_held(const std::string& database_path, int64_t run_id) {
-  const std::string path = run_lock_path(database_path, run_id);
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;  // no lock file: no writer
-  const bool held = ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-  ::close(fd);  // also releases the lock if we took it
-  return held;
+  const int fd = process_descriptor(database_path, false);
+  if (fd < 0) return false;  // no file: no writer
+  struct flock probe = run_lock_range(run_id, F_WRLCK);
+  // F_OFD_GETLK reports a conflicting lock of any other open file description: another
+  // process's, or this process's writable description (a Recorder of this process).
+  return ::fcntl(fd, F_OFD_GETLK, &probe) == 0 && probe.l_type != F_UNLCK;
 }
 
-RunLock::RunLock(const std::string& database_path, int64_t run_id)
-    : path_(run_lock_path(database_path, run_id)) {
-  fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+RunLock::RunLock(const std::string& database_path, int64_t run_id) : run_id_(run_id) {
+  fd_ = process_descriptor(database_path, true);
   if (fd_ < 0) {
-    throw StoreError(path_ + ": cannot create the run's lock file: " + errno_text(errno));
+    throw StoreError(database_path + ": cannot open the store to lock run " +
+                     std::to_string(run_id) + ": " + errno_text(errno));
   }
-  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+  struct flock lock = run_lock_range(run_id, F_WRLCK);
+  if (::fcntl(fd_, F_OFD_SETLK, &lock) != 0) {
     const int error = errno;
-    ::close(fd_);
-    throw StoreError(path_ + ": run " + std::to_string(run_id) +
+    throw StoreError(database_path + ": run " + std::to_string(run_id) +
                      " is already being written by another process (" + errno_text(error) + ")");
-  }
-  const std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd_, 0) == 0) {
-    [[maybe_unused]] const ssize_t written = ::write(fd_, pid.data(), pid.size());
   }
 }
 
 RunLock::~RunLock() {
-  ::unlink(path_.c_str());
-  ::close(fd_);
+  struct flock unlock = run_lock_range(run_id_, F_UNLCK);
+  ::fcntl(fd_, F_OFD_SETLK, &unlock);
 }
 
 }  // namespace tensorpoly::sessions::detail

@@ -1,7 +1,10 @@
-// Liveness of a run's writer: the Recorder holds an exclusive flock() on
-// "<db>.run-<id>.lock" while it records the run. The kernel drops the lock when
-// the process dies (crash, SIGKILL), so a "running" run whose lock is free has
-// no writer any more and is shown as "interrupted".
+// Liveness of a run's writer: the Recorder holds an exclusive open-file-description
+// lock (fcntl F_OFD_SETLK) on one byte of the database file itself, at
+// kRunLockBase + run id, far beyond the bytes SQLite locks. The lock belongs to the
+// file (its device and inode), not to the name it was opened by, so a store opened
+// through a symlink or a hard link sees the same lock. The kernel drops it when the
+// process dies (crash, SIGKILL), so a "running" run whose lock is free has no writer
+// any more and is shown as "interrupted".
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
@@ -10,22 +13,22 @@
 
 namespace tensorpoly::sessions::detail {
 
-std::string run_lock_path(const std::string& database_path, int64_t run_id);
-
-// True when some open file description (this process included) holds the lock.
+// True when some open file description (this process included) holds the lock of
+// run `run_id` on the database file at `database_path`.
 bool run_lock_held(const std::string& database_path, int64_t run_id);
 
 class RunLock {
  public:
-  // Creates the lock file and takes the lock; throws StoreError when it is held.
+  // Takes the lock on the database file; throws StoreError when it is held or the
+  // file cannot be opened for writing.
   RunLock(const std::string& database_path, int64_t run_id);
-  ~RunLock();  // releases the lock and removes the file
+  ~RunLock();  // releases the lock (F_UNLCK: see process_descriptor() in sqlite_util.h)
   RunLock(const RunLock&) = delete;
   RunLock& operator=(const RunLock&) = delete;
 
  private:
-  std::string path_;
-  int fd_ = -1;
+  int fd_ = -1;  // the process's writable descriptor of the file (never closed)
+  int64_t run_id_ = 0;
 };
 
 }  // namespace tensorpoly::sessions::detail

@@ -13,16 +13,29 @@
 
 namespace tensorpoly::sessions::detail {
 
+namespace {
+
+// StoreBusyError when `code` says another connection holds the lock, else StoreError.
+[[noreturn]] void throw_store_error(int code, const std::string& message) {
+  const int primary = code & 0xff;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) throw StoreBusyError(message);
+  throw StoreError(message);
+}
+
+}  // namespace
+
 void fail(sqlite3* db, const std::string& path, const std::string& what) {
-  throw StoreError(path + ": " + what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+  throw_store_error(db ? sqlite3_extended_errcode(db) : SQLITE_NOMEM,
+                    path + ": " + what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
 }
 
 void exec(sqlite3* db, const std::string& path, const std::string& sql) {
   char* error = nullptr;
-  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error) != SQLITE_OK) {
+  const int code = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  if (code != SQLITE_OK) {
     std::string message = error ? error : sqlite3_errmsg(db);
     sqlite3_free(error);
-    throw StoreError(path + ": " + message);
+    throw_store_error(code, path + ": " + message);
   }
 }
 
@@ -177,13 +190,36 @@ bool Statement::is_null(int column) const {
 
 }  // namespace tensorpoly::sessions::detail
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <fstream>
+#include <map>
+#include <mutex>
 
 namespace tensorpoly::sessions::detail {
+
+int process_descriptor(const std::string& path, bool writable) {
+  static std::mutex mutex;
+  static std::map<std::pair<dev_t, ino_t>, int> descriptors[2];
+  struct stat file {};
+  if (::stat(path.c_str(), &file) != 0) return -1;
+  const std::lock_guard<std::mutex> lock(mutex);
+  auto& known = descriptors[writable ? 1 : 0];
+  const auto key = std::make_pair(file.st_dev, file.st_ino);
+  const auto found = known.find(key);
+  if (found != known.end()) {
+    struct stat open_file {};
+    if (::fstat(found->second, &open_file) == 0 && open_file.st_nlink > 0) return found->second;
+    // Deleted (its inode number now reused): no store lives in it any more.
+    ::close(found->second);
+    known.erase(found);
+  }
+  const int fd = ::open(path.c_str(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+  if (fd >= 0) known[key] = fd;
+  return fd;
+}
 
 FileCheck check_store_file(const std::string& path) {
   struct stat info {};
@@ -192,15 +228,24 @@ FileCheck check_store_file(const std::string& path) {
     throw StoreError(path + ": cannot open: " + errno_text(errno));
   }
   if (S_ISDIR(info.st_mode)) throw StoreError(path + ": is a directory, not a store file");
+  if (S_ISREG(info.st_mode) && info.st_nlink > 1) {
+    throw StoreError(path + ": the file has " + std::to_string(info.st_nlink) +
+                     " hard links; SQLite keeps a store's write-ahead log beside the name it is "
+                     "opened by, so two names of one store could each miss the other's "
+                     "writes: open it by one name only (remove the other links, or copy the "
+                     "file); the file was left untouched");
+  }
   FileCheck check;
   check.exists = true;
   check.writable = ::access(path.c_str(), W_OK) == 0 && (info.st_mode & 0222) != 0;
   const auto size = static_cast<uint64_t>(info.st_size);
   if (size == 0) return check;  // an empty file is an empty database
   unsigned char header[100] = {};
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw StoreError(path + ": cannot read: " + errno_text(errno));
-  in.read(reinterpret_cast<char*>(header), sizeof header);
+  // Through the process's descriptor: closing one of our own would drop SQLite's locks.
+  const int fd = process_descriptor(path, false);
+  if (fd < 0 || ::pread(fd, header, sizeof header, 0) < 0) {
+    throw StoreError(path + ": cannot read: " + errno_text(errno));
+  }
   if (size < sizeof header || std::memcmp(header, "SQLite format 3", 16) != 0) {
     throw StoreError(path +
                      ": is not a SQLite database (no 'SQLite format 3' header); "
@@ -254,6 +299,11 @@ int read_schema_version(sqlite3* db, const std::string& path, const std::string&
     Statement schema(db, path, "SELECT count(*) FROM " + quoted(database) + ".sqlite_master");
     schema.run();
     return user_version(db, path, database);
+  } catch (const StoreBusyError& error) {
+    // A lock is no damage: the same file opens once the other program is done.
+    throw StoreBusyError(std::string(error.what()) +
+                         " (another program holds the store locked; try again when it is done; "
+                         "the file was left untouched)");
   } catch (const StoreError& error) {
     throw StoreError(std::string(error.what()) +
                      " (not a readable store; the file was left "

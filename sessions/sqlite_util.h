@@ -111,9 +111,19 @@ struct FileCheck {
 };
 
 // Refuses (StoreError naming the file) a path that is a directory, unreadable, not
-// SQLite (no "SQLite format 3" header) or visibly truncated (smaller than its header
-// says, or not a whole number of pages). Never writes.
+// SQLite (no "SQLite format 3" header), visibly truncated (smaller than its header
+// says, or not a whole number of pages) or hard-linked under another name (SQLite keeps
+// its write-ahead log beside the name a file is opened by, so two names of one store
+// would each see a log of their own). Never writes.
 FileCheck check_store_file(const std::string& path);
+
+// This process's descriptor of the file at `path` (its device and inode), opened once
+// and kept: closing any descriptor of a file drops every POSIX lock the process holds
+// on it, SQLite's own included, so code outside SQLite reads a store file and locks
+// bytes of it (sessions/run_lock.h) only through these. A descriptor of a file that
+// was deleted meanwhile is replaced. Returns -1 with errno set when the file cannot be
+// opened (read-only, or read-write when `writable`).
+int process_descriptor(const std::string& path, bool writable);
 
 // Opens a connection (URI filenames enabled, busy timeout set); throws StoreError.
 sqlite3* open_connection(const std::string& path, bool read_only);

@@ -137,6 +137,45 @@ void require_intact(sqlite3* probe, const std::string& path, const std::string& 
   }
 }
 
+// The tables of a store at this build's schema version: those the migrations create
+// in an empty database.
+const std::vector<std::string>& expected_tables() {
+  static const std::vector<std::string> tables = [] {
+    sqlite3* memory = detail::open_connection(":memory:", false);
+    std::vector<std::string> names;
+    try {
+      migrate(memory, ":memory:");
+      Statement rows(
+          memory, ":memory:", "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+      names = read_rows(rows, [](const Statement& row) { return row.text(0); });
+    } catch (...) {
+      sqlite3_close(memory);
+      throw;
+    }
+    sqlite3_close(memory);
+    return names;
+  }();
+  return tables;
+}
+
+// A file at this build's version that lacks one of its tables was damaged or edited
+// by hand: refused before anything writes to it.
+void require_tables(sqlite3* probe, const std::string& path) {
+  Statement rows(probe, path, "SELECT name FROM main.sqlite_master WHERE type = 'table'");
+  const auto present = read_rows(rows, [](const Statement& row) { return row.text(0); });
+  std::string missing;
+  for (const std::string& table : expected_tables()) {
+    if (std::find(present.begin(), present.end(), table) == present.end()) {
+      missing += (missing.empty() ? "'" : ", '") + table + "'";
+    }
+  }
+  if (!missing.empty()) {
+    throw StoreError(path + ": schema version " + std::to_string(kSchemaVersion) +
+                     " but the table(s) " + missing + " are missing; not a usable store" +
+                     kLeftUntouched);
+  }
+}
+
 // What Store::open learns through its read-only probe connection.
 struct Inspection {
   int version = 0;
@@ -154,6 +193,7 @@ Inspection inspect(sqlite3* probe, const std::string& path, bool read_only) {
                      "); open it with a newer TensorPoly Studio" + kLeftUntouched);
   }
   if (found.version == 0) refuse_foreign_file(probe, path);
+  if (found.version == kSchemaVersion) require_tables(probe, path);
   if (read_only) return found;
   const bool migrates = found.version < kSchemaVersion;
   if (found.version >= 1) {
@@ -229,8 +269,10 @@ Store Store::open(const std::string& path, OpenMode mode) {
 
   sqlite3* db = detail::open_connection(path, false);
   Store store(db, path, false);
-  detail::exec(db, path, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+  // Migrated first: a migration that fails rolls back and leaves the journal mode as
+  // it was.
   if (version < kSchemaVersion) migrate(db, path);
+  detail::exec(db, path, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
   // Only the runs the probe found dead (checked again inside the transaction): a run
   // whose writer died since then is marked by the next open, after its own check.
   detail::mark_interrupted_runs(db, path, found.dead);

@@ -31,6 +31,11 @@ extern const char* const kRunColumns;  // runs, without id
 int64_t copy_run(sqlite3* db, const std::string& path, const std::string& from,
                  const std::string& to, int64_t source_id, bool keep_id);
 
+// One row of "SELECT layer, kind, shape, data FROM routing": the matrix, its shape
+// checked against the bytes stored (overflow-safe: the shape comes from the file).
+// Throws StoreError naming `snapshot` (file, run and step) and the layer.
+RoutingMatrix read_routing_matrix(const Statement& row, const std::string& snapshot);
+
 // Runs of the main database left "running" whose writer is gone (their lock is free).
 std::vector<int64_t> dead_runs(sqlite3* db, const std::string& path);
 // Marks those of `dead` still "running" with a free lock as "interrupted", in one

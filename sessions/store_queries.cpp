@@ -14,6 +14,7 @@ namespace tensorpoly::sessions {
 
 using detail::for_each_row;
 using detail::read_first_row;
+using detail::read_routing_matrix;
 using detail::read_rows;
 using detail::Statement;
 
@@ -72,8 +73,10 @@ void downsample(MetricSeries& series, size_t max_points) {
   series = std::move(out);
 }
 
-// One row of "SELECT layer, kind, shape, data FROM routing": the matrix, its shape
-// checked against the bytes stored (overflow-safe: the shape comes from the file).
+}  // namespace
+
+namespace detail {
+
 RoutingMatrix read_routing_matrix(const Statement& row, const std::string& snapshot) {
   RoutingMatrix matrix;
   matrix.layer = row.text(0);
@@ -116,7 +119,7 @@ RoutingMatrix read_routing_matrix(const Statement& row, const std::string& snaps
   return matrix;
 }
 
-}  // namespace
+}  // namespace detail
 
 std::vector<SeriesKey> Store::metric_keys(const RunRef& run) const {
   database_file(run.database);

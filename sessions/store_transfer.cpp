@@ -2,9 +2,13 @@
 // self-contained file and imported with new ids.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <filesystem>
+#include <optional>
 #include <regex>
+#include <stdexcept>
+#include <utility>
 
 #include "store_internal.h"
+#include "tensorpoly/limits.h"
 #include "tensorpoly/sessions/schema.h"
 #include "tensorpoly/sessions/store.h"
 #include "transaction.h"
@@ -82,6 +86,23 @@ bool same_file(const std::string& a, const std::string& b) {
   return std::filesystem::equivalent(a, b, error) && !error;
 }
 
+// Refuses a file whose schema `schema` on `db` is not this build's version.
+void require_current_version(sqlite3* db, const std::string& file, const std::string& schema) {
+  const int version = detail::read_schema_version(db, file, schema);
+  if (version == 0) {
+    throw StoreError(file +
+                     ": is not a TensorPoly store (user_version 0: an empty database or "
+                     "another program's)");
+  }
+  if (version != kSchemaVersion) {
+    throw StoreError(file + ": schema version " + std::to_string(version) +
+                     (version > kSchemaVersion
+                          ? " is newer than this build supports; use a newer TensorPoly Studio"
+                          : " is older than " + std::to_string(kSchemaVersion) +
+                                "; open it once read-write with this version to upgrade it"));
+  }
+}
+
 // Attaches `file` read-only as `name` on `db` and checks its schema version.
 void attach_read_only(sqlite3* db, const std::string& path, const std::string& file,
                       const std::string& name) {
@@ -97,24 +118,110 @@ void attach_read_only(sqlite3* db, const std::string& path, const std::string& f
     }
   }
   try {
-    const int version = detail::read_schema_version(db, file, name);
-    if (version == 0) {
-      throw StoreError(file +
-                       ": is not a TensorPoly store (user_version 0: an empty database or "
-                       "another program's)");
-    }
-    if (version != kSchemaVersion) {
-      throw StoreError(file + ": schema version " + std::to_string(version) +
-                       (version > kSchemaVersion
-                            ? " is newer than this build supports; use a newer TensorPoly Studio"
-                            : " is older than " + std::to_string(kSchemaVersion) +
-                                  "; open it once read-write with this version to upgrade it"));
-    }
+    require_current_version(db, file, name);
   } catch (...) {
     sqlite3_exec(db, ("DETACH DATABASE " + detail::quoted(name)).c_str(), nullptr, nullptr,
                  nullptr);
     throw;
   }
+}
+
+// The number of rows a query counts (its first column).
+int64_t count_rows(sqlite3* db, const std::string& file, const std::string& sql) {
+  Statement count(db, file, sql);
+  return detail::read_first_row(count, [](const Statement& row) { return row.int64(0); })
+      .value_or(0);
+}
+
+// Every row of schema `schema` (a store file being imported, named `file`) is checked
+// before anything is copied: the file's integrity, each run's status and steps, the
+// steps and counts of its rows, and each routing matrix's shape against its kind and
+// its bytes. Throws StoreError naming `file` and the row.
+void validate_import_source(sqlite3* db, const std::string& file, const std::string& schema) {
+  const std::string s = detail::quoted(schema);
+  {
+    Statement check(db, file, "PRAGMA " + s + ".quick_check");
+    std::string problems;
+    detail::for_each_row(check, [&](const Statement& row) {
+      problems += (problems.empty() ? "" : "; ") + row.text(0);
+    });
+    if (problems != "ok") {
+      throw StoreError(file + ": damaged (quick_check: " + problems.substr(0, 300) +
+                       "); nothing was imported");
+    }
+  }
+  Statement runs(db, file,
+                 "SELECT id, status, last_step, total_steps, start_step FROM " + s + ".runs");
+  detail::for_each_row(runs, [&](const Statement& row) {
+    const std::string where = file + ": run " + std::to_string(row.int64(0));
+    try {
+      parse_run_status(row.text(1));
+    } catch (const std::invalid_argument& error) {
+      throw StoreError(where + ": " + error.what());
+    }
+    const char* const columns[] = {"last_step", "total_steps", "start_step"};
+    for (int column = 0; column < 3; ++column) {
+      if (row.int64(2 + column) < 0) {
+        throw StoreError(where + ": " + columns[column] + " " +
+                         std::to_string(row.int64(2 + column)) + " is negative");
+      }
+    }
+  });
+  const std::pair<const char*, const char*> negative[] = {
+      {"tasks", "task_index < 0"},
+      {"metrics", "step < 0"},
+      {"evaluations", "step < 0 OR n_examples < 0"},
+      {"checkpoints", "step < 0"},
+      {"routing", "step < 0 OR layer_index < 0"},
+  };
+  for (const auto& [table, condition] : negative) {
+    const int64_t bad =
+        count_rows(db, file, "SELECT count(*) FROM " + s + "." + table + " WHERE " + condition);
+    if (bad > 0) {
+      throw StoreError(file + ": " + std::to_string(bad) + " row(s) of table " + table + " with " +
+                       condition + "; nothing was imported");
+    }
+  }
+  Statement routing(db, file,
+                    "SELECT layer, kind, shape, data, run_id, step FROM " + s + ".routing");
+  detail::for_each_row(routing, [&](const Statement& row) {
+    const std::string where = file + ": run " + std::to_string(row.int64(4)) +
+                              ", routing at step " + std::to_string(row.int64(5));
+    const RoutingMatrix matrix = detail::read_routing_matrix(row, where);
+    try {
+      check_routing_matrix(matrix);
+    } catch (const std::invalid_argument& error) {
+      throw StoreError(where + ": " + error.what());
+    }
+  });
+}
+
+// The id in main of the same run as run `source_id` of schema `schema`, imported before:
+// same name, method, creation time, config, seed, steps and end, and the same metric
+// rows (their count, and the sum of their values and wall times). A run that was still "running" in
+// the file was marked interrupted when it was imported, which gave it an end time.
+std::optional<int64_t> imported_before(sqlite3* db, const std::string& path,
+                                       const std::string& schema, int64_t source_id) {
+  const std::string s = detail::quoted(schema);
+  Statement same(db, path,
+                 "SELECT m.id FROM main.runs m, " + s +
+                     ".runs r WHERE r.id = ?1 AND m.name = r.name AND m.method = r.method"
+                     " AND m.created_at = r.created_at AND m.config_json = r.config_json"
+                     " AND m.seed = r.seed AND m.total_steps = r.total_steps"
+                     " AND m.start_step = r.start_step AND m.last_step = r.last_step"
+                     " AND (m.finished_at = r.finished_at OR"
+                     "      (r.status = 'running' AND m.status = 'interrupted'))"
+                     " AND (SELECT count(*) FROM main.metrics WHERE run_id = m.id) ="
+                     "     (SELECT count(*) FROM " +
+                     s +
+                     ".metrics WHERE run_id = r.id)"
+                     " AND (SELECT total(value) FROM main.metrics WHERE run_id = m.id) ="
+                     "     (SELECT total(value) FROM " +
+                     s +
+                     ".metrics WHERE run_id = r.id)"
+                     " LIMIT 1");
+  same.bind_int64(1, source_id);
+  return detail::read_first_row(same, [](const Statement& row) { return row.int64(0); });
 }
 
 }  // namespace
@@ -180,18 +287,37 @@ void Store::export_run(const RunRef& run, const std::string& out_path) const {
   }
 }
 
-std::vector<int64_t> Store::import_runs(const std::string& path) {
+void Store::check_import_source(const std::string& path) {
+  const detail::FileCheck check = detail::check_store_file(path);
+  if (!check.exists) throw StoreError(path + ": cannot import: no such file");
+  sqlite3* db = detail::open_connection(path, true);
+  try {
+    require_current_version(db, path, "main");
+    validate_import_source(db, path, "main");
+  } catch (...) {
+    sqlite3_close(db);
+    throw;
+  }
+  sqlite3_close(db);
+}
+
+std::vector<int64_t> Store::import_runs(const std::string& path, std::vector<int64_t>* present) {
   require_writable("import runs");
   if (same_file(path, path_)) throw StoreError(path + ": cannot import a store into itself");
   statements_->clear();
   attach_read_only(db_, path_, path, "import_source");
   std::vector<int64_t> ids;
   try {
+    validate_import_source(db_, path, "import_source");
     Statement rows(db_, path, "SELECT id FROM import_source.runs ORDER BY id");
     const auto source_ids =
         detail::read_rows(rows, [](const Statement& row) { return row.int64(0); });
     detail::Transaction transaction(db_, path_);
     for (int64_t id : source_ids) {
+      if (const auto existing = imported_before(db_, path_, "import_source", id)) {
+        if (present) present->push_back(*existing);
+        continue;
+      }
       ids.push_back(detail::copy_run(db_, path_, "import_source", "main", id, false));
     }
     transaction.commit();

@@ -3,6 +3,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QCoreApplication>
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QGroupBox>
@@ -10,12 +11,14 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QLocale>
+#include <QPointer>
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QRegularExpressionValidator>
 #include <QScrollArea>
 #include <QSignalBlocker>
 #include <QSpinBox>
+#include <QThreadPool>
 #include <QToolButton>
 #include <QVBoxLayout>
 #include <algorithm>
@@ -492,23 +495,12 @@ void ExperimentForm::revalidate() {
   const ExperimentConfig current = config();
   problems_ = collectProblems(current);
   parameters_ = ParameterCounts{};
-  // A matched rank is the engine's to compute: shown, not edited.
+  // A matched rank is the engine's to compute (with the estimate, off the GUI thread):
+  // shown, not edited.
   rank_spin_->setEnabled(current.adapter.match_parameters_of.empty());
-  if (problems_.empty()) {
-    try {
-      if (!current.adapter.match_parameters_of.empty()) {
-        const QSignalBlocker blocker(rank_spin_);
-        rank_spin_->setValue(static_cast<int>(resolve_parameter_matching(current).adapter.rank));
-      }
-      parameters_ = estimate_parameters(current);
-    } catch (const ConfigError& error) {
-      problems_ = error.problems();
-    } catch (const std::exception& error) {
-      problems_.push_back({std::string(), error.what()});
-    }
-  }
   showProblems();
   showParameters();
+  if (problems_.empty()) startEstimate(current);
   Q_EMIT validityChanged(problems_.empty(),
                          problems_.empty() ? QString() : problemText(problems_.front()));
   Q_EMIT configChanged();
@@ -587,9 +579,61 @@ void ExperimentForm::showProblems() {
   general_error_->setVisible(!general.isEmpty());
 }
 
+void ExperimentForm::startEstimate(const ExperimentConfig& current) {
+  // The estimate matches the regexes over every module name and, for a JSONL suite,
+  // reads the training file: on the pool, so that typing never waits for it. Only the
+  // answer to the latest edit is shown. QCoreApplication waits for the pool before it
+  // goes, so the queued answer always has a receiver; the form may be gone by then.
+  const uint64_t generation = ++estimate_generation_;
+  const QPointer<ExperimentForm> form(this);
+  QThreadPool::globalInstance()->start([form, generation, current] {
+    ParameterCounts counts;
+    int64_t matched_rank = 0;
+    std::vector<ConfigProblem> problems;
+    try {
+      if (!current.adapter.match_parameters_of.empty()) {
+        matched_rank = resolve_parameter_matching(current).adapter.rank;
+      }
+      counts = estimate_parameters(current);
+    } catch (const ConfigError& error) {
+      problems = error.problems();
+    } catch (const std::exception& error) {
+      problems.push_back({std::string(), error.what()});
+    }
+    QMetaObject::invokeMethod(
+        QCoreApplication::instance(),
+        [form, generation, counts, matched_rank, problems] {
+          if (form) form->applyEstimate(generation, counts, matched_rank, problems);
+        },
+        Qt::QueuedConnection);
+  });
+}
+
+void ExperimentForm::applyEstimate(uint64_t generation, const ParameterCounts& counts,
+                                   int64_t matched_rank,
+                                   const std::vector<ConfigProblem>& problems) {
+  if (generation != estimate_generation_) return;  // an older edit's answer
+  if (matched_rank > 0 && problems.empty()) {
+    const QSignalBlocker blocker(rank_spin_);
+    rank_spin_->setValue(static_cast<int>(matched_rank));
+  }
+  if (problems_.empty() && !problems.empty()) {
+    problems_ = problems;
+    showProblems();
+    Q_EMIT validityChanged(false, problemText(problems_.front()));
+  }
+  if (problems_.empty()) parameters_ = counts;
+  showParameters();
+  Q_EMIT parametersEstimated();
+}
+
 void ExperimentForm::showParameters() {
   if (!problems_.empty()) {
     parameters_label_->setText(tr("Trainable parameters: — (fix the fields marked in red)"));
+    return;
+  }
+  if (parameters_.total == 0) {
+    parameters_label_->setText(tr("Trainable parameters: estimating…"));
     return;
   }
   const QLocale locale;

@@ -51,7 +51,9 @@ class ExperimentForm : public QWidget {
   QWidget* fieldWidget(const QString& field) const { return fields_.value(field).editor; }
   QLabel* errorLabel(const QString& field) const { return fields_.value(field).error; }
   QStringList fieldNames() const { return fields_.keys(); }
-  // Trainable parameters of the current config (zeros when invalid).
+  // Trainable parameters of the current config (zeros when invalid, and until the
+  // estimate of the latest edit, computed off the GUI thread, has come back:
+  // parametersEstimated()).
   ParameterCounts parameters() const { return parameters_; }
   QString parameterText() const;
 
@@ -67,6 +69,8 @@ class ExperimentForm : public QWidget {
   // After every change; `first_problem` is empty when the form is valid.
   void validityChanged(bool valid, const QString& first_problem);
   void configChanged();
+  // The parameter estimate of the latest edit is in parameters() and shown.
+  void parametersEstimated();
 
  private:
   struct Field {
@@ -93,6 +97,10 @@ class ExperimentForm : public QWidget {
   // Each problem under its field's widget; what names no shown field goes on top.
   void showProblems();
   void showParameters();
+  void startEstimate(const ExperimentConfig& current);
+  // matched_rank: the rank adapter.match_parameters_of resolved to (0 when not matching).
+  void applyEstimate(uint64_t generation, const ParameterCounts& counts, int64_t matched_rank,
+                     const std::vector<ConfigProblem>& problems);
   void updateVisibility();
   void onPresetChosen(int index);
 
@@ -101,6 +109,7 @@ class ExperimentForm : public QWidget {
   QMap<QString, QWidget*> rows_;  // field -> its row container (hidden for unused fields)
   std::vector<ConfigProblem> problems_;
   ParameterCounts parameters_;
+  uint64_t estimate_generation_ = 0;  // the latest estimate started
   bool filling_ = false;
 
   QComboBox* preset_combo_ = nullptr;

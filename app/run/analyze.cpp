@@ -87,6 +87,12 @@ int analyze(const std::vector<std::string>& args) {
     return kExitFailure;
   }
 
+  const int64_t n_tasks = routing.layers.front().n_tasks();
+  if (options.clusters > n_tasks) {
+    throw std::invalid_argument("--clusters " + std::to_string(options.clusters) + ": run " +
+                                std::to_string(run_id) + " has only " + std::to_string(n_tasks) +
+                                " tasks to cluster");
+  }
   const ta::RoutingReport report = ta::analyze_routing(routing.layers, tasks, options);
   // The run and the snapshot's step first (with the step asked for, which may differ:
   // the nearest snapshot is used), then the report's fields in order.
@@ -98,7 +104,7 @@ int analyze(const std::vector<std::string>& args) {
        requested_step ? nlohmann::ordered_json(*requested_step) : nlohmann::ordered_json()}};
   const auto fields = nlohmann::ordered_json::parse(ta::report_json(report, tasks));
   for (const auto& [key, value] : fields.items()) out[key] = value;
-  std::cout << out.dump(2) << "\n";
+  std::cout << json_output(out) << "\n";
   return kExitOk;
 }
 

@@ -23,6 +23,10 @@ const char* environment(const char* name) {
 
 }  // namespace
 
+std::string json_output(const nlohmann::json& value) {
+  return value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string default_database_path() {
   if (const char* env = environment("TENSORPOLY_DB")) return env;
   // Same place as QStandardPaths::AppDataLocation for organisation "TensorPoly"

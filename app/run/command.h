@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -36,5 +37,9 @@ struct Registration {
 // The default store: $TENSORPOLY_DB, else the GUI's AppDataLocation file
 // (~/.local/share/TensorPoly/TensorPoly Studio/sessions.sqlite).
 std::string default_database_path();
+
+// `value` as JSON text for --json output, indented by 2. Text that is not valid UTF-8 (a
+// name another program stored) is written with U+FFFD in place of the bad bytes.
+std::string json_output(const nlohmann::json& value);
 
 }  // namespace tensorpoly::app

@@ -29,8 +29,20 @@ ExperimentConfig config_from_arguments(const std::vector<std::string>& args,
                                   "' (overrides are key=value, e.g. train.steps=200)");
     }
   }
+  if (has_flag(args, "no-db") && !option_value(args, "db").empty()) {
+    throw std::invalid_argument("give --db FILE or --no-db, not both");
+  }
   const std::string threads = option_value(args, "threads");
-  if (!threads.empty()) all.push_back("threads=" + threads);
+  if (!threads.empty()) {
+    for (const std::string& override_text : overrides) {
+      if (override_text.rfind("threads=", 0) == 0) {
+        std::string message = "give the thread count once: --threads " + threads;
+        message += " and '" + override_text + "'";
+        throw std::invalid_argument(message);
+      }
+    }
+    all.push_back("threads=" + threads);
+  }
   const ExperimentConfig config =
       config_path.empty() ? load_preset(preset) : config_from_file(config_path);
   return apply_overrides(config, all);

@@ -65,7 +65,7 @@ void print_json(const std::vector<DiffedRun>& runs,
     }
     out["differences"].push_back({{"key", difference.key}, {"values", values}});
   }
-  std::cout << out.dump(2) << "\n";
+  std::cout << json_output(out) << "\n";
 }
 
 void print_table(const std::vector<DiffedRun>& runs,

@@ -1,6 +1,7 @@
 // tensorpoly-run import: every run of another store file into this one, with new ids.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include <iostream>
+#include <vector>
 
 #include "run/command.h"
 #include "run/options.h"
@@ -20,12 +21,20 @@ int import_runs(const std::vector<std::string>& args) {
   }
   const std::string& file = files.front();
   try {
+    // The file is checked before the target is opened: a bad file leaves it untouched.
+    sessions::Store::check_import_source(file);
     auto store = sessions::Store::open(path);
-    const auto ids = store.import_runs(file);
+    std::vector<int64_t> present;
+    const auto ids = store.import_runs(file, &present);
     std::cout << "imported " << ids.size() << " run(s) from " << file << " into " << path;
     if (!ids.empty()) {
       std::cout << " as";
       for (int64_t id : ids) std::cout << " " << id;
+    }
+    if (!present.empty()) {
+      std::cout << "; " << present.size() << " run(s) already there (";
+      for (size_t i = 0; i < present.size(); ++i) std::cout << (i ? " " : "") << present[i];
+      std::cout << ") were not copied again";
     }
     std::cout << "\n";
     return kExitOk;
@@ -41,8 +50,10 @@ const Registration registration(
                "              on a GPU box or cluster node\n"
                "  --db FILE   the store to import into (default: $TENSORPOLY_DB or the GUI's\n"
                "              store; created when missing)\n"
+               "Every row of FILE is checked first; a run imported before is not copied\n"
+               "again.\n"
                "Exit codes: 0 ok, 2 bad command line, 5 a store cannot be opened, read or\n"
-               "written (nothing is imported then).",
+               "written, or FILE holds an invalid row (nothing is imported then).",
                import_runs});
 
 }  // namespace

@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "tensorpoly/limits.h"
+
 namespace tensorpoly::app {
 namespace {
 
@@ -142,7 +144,7 @@ int64_t integer_option(const std::vector<std::string>& args, const IntegerOption
 }
 
 IntegerOption threads_option() {
-  return {"threads", "a thread count", 0, INT_MAX, "0 = one per core"};
+  return {"threads", "a thread count", 0, kMaxThreads, "0 = one per core"};
 }
 
 double parse_number(const std::string& name, const std::string& meaning, double min,

@@ -25,6 +25,7 @@ extern "C" void on_stop_signal(int signal) { g_signal.store(signal); }
 void install_stop_signals() {
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
+  std::signal(SIGHUP, on_stop_signal);  // a dropped ssh session stops like SIGTERM
 }
 
 bool stop_signal_received() { return g_signal.load() != 0; }

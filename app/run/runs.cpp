@@ -55,7 +55,7 @@ int list_runs(const std::vector<std::string>& args) {
                        {"source", run.source},
                        {"study", run.study}});
       }
-      std::cout << out.dump(2) << "\n";
+      std::cout << json_output(out) << "\n";
       return kExitOk;
     }
     if (runs.empty()) {

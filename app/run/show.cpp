@@ -90,7 +90,7 @@ int show_run(const std::vector<std::string>& args) {
                                            {"accuracy", number(row.accuracy)},
                                            {"n_examples", row.n_examples}});
       }
-      std::cout << out.dump(2) << "\n";
+      std::cout << json_output(out) << "\n";
       return kExitOk;
     }
     std::cout << "run " << run.id << ": " << run.name << "\n"
@@ -145,7 +145,7 @@ int show_run(const std::vector<std::string>& args) {
     }
     const auto config = nlohmann::json::parse(details.config_json, nullptr, false);
     std::cout << "\nconfig:\n"
-              << (config.is_discarded() ? details.config_json : config.dump(2)) << "\n";
+              << (config.is_discarded() ? details.config_json : json_output(config)) << "\n";
     return kExitOk;
   } catch (const sessions::StoreError& error) {
     return report_store_error("show", error);

@@ -2,11 +2,11 @@
 #include "adapters/inject.h"
 
 #include <map>
-#include <regex>
 #include <set>
 
 #include "adapters/factory.h"
 #include "adapters/tensor_product_adapter.h"
+#include "tensorpoly/name_pattern.h"
 
 namespace tensorpoly::adapters {
 namespace {
@@ -31,8 +31,8 @@ std::vector<std::string> inject_adapters(torch::nn::Module& root, const AdapterC
                                          std::shared_ptr<TaskContext> context) {
   validate_fields(config);
   if (config.method == "none") return {};
-  const std::regex module_pattern(config.module_regex);
-  const std::regex layer_pattern(config.layer_regex);
+  const NamePattern module_pattern(config.module_regex, "adapter.module_regex");
+  const NamePattern layer_pattern(config.layer_regex, "adapter.layer_regex");
 
   struct Target {
     ProjectionOwner* owner;
@@ -45,12 +45,12 @@ std::vector<std::string> inject_adapters(torch::nn::Module& root, const AdapterC
   std::map<std::string, torch::nn::Module*> by_name(modules.begin(), modules.end());
   for (const auto& [owner_name, module] : modules) {
     auto* owner = dynamic_cast<ProjectionOwner*>(module);
-    if (owner == nullptr || !std::regex_match(owner_name, module_pattern)) continue;
+    if (owner == nullptr || !module_pattern.full_match(owner_name)) continue;
     const auto projections = owner->projections();
     for (const auto& item : owner->named_children()) {  // registration order
       const std::string& child = item.key();
       const auto found = projections.find(child);
-      if (found == projections.end() || !std::regex_match(child, layer_pattern)) continue;
+      if (found == projections.end() || !layer_pattern.full_match(child)) continue;
       const auto& projection = found->second;
       const std::string full_name = join_name(owner_name, child);
       auto base = std::dynamic_pointer_cast<LinearProjectionImpl>(projection);

@@ -1,19 +1,39 @@
 // Task representation: a task's routing weights over the selected layers.
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include <regex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
 #include "layer_selection.h"
 #include "tensorpoly/analysis.h"
+#include "tensorpoly/limits.h"
+#include "tensorpoly/name_pattern.h"
 
 namespace tensorpoly::analysis {
 
+namespace {
+
+// rows * cols, refused before anything is allocated when negative or too large.
+size_t matrix_size(int64_t rows, int64_t cols) {
+  const auto count = checked_element_count({rows, cols});
+  if (!count || static_cast<uint64_t>(*count) > std::vector<double>().max_size()) {
+    throw std::invalid_argument("Matrix: shape [" + std::to_string(rows) + ", " +
+                                std::to_string(cols) + "] is negative or too large");
+  }
+  return static_cast<size_t>(*count);
+}
+
+}  // namespace
+
 Matrix::Matrix(int64_t rows_, int64_t cols_, double fill)
-    : rows(rows_), cols(cols_), values(static_cast<size_t>(rows_ * cols_), fill) {
-  if (rows_ < 0 || cols_ < 0) {
-    throw std::invalid_argument("Matrix: negative shape [" + std::to_string(rows_) + ", " +
-                                std::to_string(cols_) + "]");
+    : rows(rows_), cols(cols_), values(matrix_size(rows_, cols_), fill) {}
+
+void Matrix::check_index(int64_t row, int64_t col) const {
+  if (row < 0 || row >= rows || col < 0 || col >= cols ||
+      values.size() != static_cast<size_t>(rows * cols)) {
+    throw std::out_of_range("Matrix::at(" + std::to_string(row) + ", " + std::to_string(col) +
+                            ") outside a " + std::to_string(rows) + "x" + std::to_string(cols) +
+                            " matrix of " + std::to_string(values.size()) + " values");
   }
 }
 
@@ -21,52 +41,16 @@ namespace detail {
 
 namespace {
 
-std::string shape_string(const std::vector<int64_t>& shape) {
-  std::string text = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    text += (i ? ", " : "") + std::to_string(shape[i]);
-  }
-  return text + "]";
-}
-
 bool starts_with(const std::string& text, const char* prefix) { return text.rfind(prefix, 0) == 0; }
 
 }  // namespace
 
-void validate_routing_matrix(const RoutingMatrix& matrix) {
-  const size_t expected_rank = matrix.kind == RoutingKind::kSkills ? 2 : 3;
-  if (matrix.shape.size() != expected_rank) {
-    throw std::invalid_argument("routing layer '" + matrix.layer + "': kind " +
-                                routing_kind_name(matrix.kind) + " needs a shape of rank " +
-                                std::to_string(expected_rank) + ", got " +
-                                shape_string(matrix.shape));
-  }
-  int64_t count = 1;
-  for (int64_t extent : matrix.shape) {
-    if (extent <= 0) {
-      throw std::invalid_argument("routing layer '" + matrix.layer + "': shape " +
-                                  shape_string(matrix.shape) + " has an empty axis");
-    }
-    count *= extent;
-  }
-  if (static_cast<int64_t>(matrix.values.size()) != count) {
-    throw std::invalid_argument("routing layer '" + matrix.layer + "': shape " +
-                                shape_string(matrix.shape) + " needs " + std::to_string(count) +
-                                " values, got " + std::to_string(matrix.values.size()));
-  }
-}
+void validate_routing_matrix(const RoutingMatrix& matrix) { check_routing_matrix(matrix); }
 
 std::vector<size_t> select_layers(const std::vector<RoutingMatrix>& routing,
                                   const LayerSelection& selection) {
-  std::regex pattern;
-  if (!selection.pattern.empty()) {
-    try {
-      pattern = std::regex(selection.pattern, std::regex::ECMAScript);
-    } catch (const std::regex_error& error) {
-      throw std::invalid_argument("layer pattern '" + selection.pattern +
-                                  "' is not a valid regular expression: " + error.what());
-    }
-  }
+  std::optional<NamePattern> pattern;
+  if (!selection.pattern.empty()) pattern.emplace(selection.pattern, "layer pattern");
   std::vector<size_t> selected;
   int64_t n_tasks = -1;
   std::string first_layer;
@@ -76,7 +60,7 @@ std::vector<size_t> select_layers(const std::vector<RoutingMatrix>& routing,
     if (selection.scope == LayerScope::kEncoder && !starts_with(matrix.layer, "encoder.")) continue;
     if (selection.scope == LayerScope::kDecoder && !starts_with(matrix.layer, "decoder.")) continue;
     if (!selection.layer.empty() && matrix.layer != selection.layer) continue;
-    if (!selection.pattern.empty() && !std::regex_search(matrix.layer, pattern)) continue;
+    if (pattern && !pattern->partial_match(matrix.layer)) continue;
     if (n_tasks < 0) {
       n_tasks = matrix.n_tasks();
       first_layer = matrix.layer;

@@ -12,6 +12,8 @@
 #include <sstream>
 
 #include "json_fields.h"
+#include "tensorpoly/limits.h"
+#include "tensorpoly/name_pattern.h"
 
 namespace tensorpoly {
 namespace {
@@ -41,6 +43,14 @@ class AdapterProblems {
     if (value < minimum) {
       refuse(field, field + " must be >= " + std::to_string(minimum) + " for method '" + method +
                         "' (got " + std::to_string(value) + ")");
+    }
+  }
+  // Sizes that multiply into the adapter's tensors: beyond the limit a run would fail
+  // late in an allocation.
+  void require_at_most(const std::string& field, int64_t value, int64_t maximum) {
+    if (value > maximum) {
+      refuse(field, field + " must be <= " + std::to_string(maximum) + " (got " +
+                        std::to_string(value) + ")");
     }
   }
   void throw_if_any() const { problems_.throw_if_any(); }
@@ -111,16 +121,11 @@ void check_regexes(const AdapterConfig& config, AdapterProblems& problems) {
       problems.refuse(field, field + " must not be empty");
       continue;
     }
-    try {
-      const std::regex compiled(pattern);
-    } catch (const std::regex_error& error) {
-      std::string message = field;
-      message +=
-          " must be a valid regular expression (ECMAScript, full match): invalid "
-          "regular expression '";
-      message += pattern;
-      message += "': ";
-      message += error.what();
+    const std::string problem = name_pattern_problem(pattern);
+    if (!problem.empty()) {
+      std::string message =
+          field + " must be a valid regular expression (RE2 syntax, full match): ";
+      message += problem;
       problems.refuse(field, message);
     }
   }
@@ -163,6 +168,7 @@ void check_fields(const AdapterConfig& config, AdapterProblems& problems) {
   }
   if (method == "none") return;
   problems.require_at_least("rank", config.rank, 1, method);
+  problems.require_at_most("rank", config.rank, kMaxAdapterSize);
   if (is_tensor_method(method)) {
     const auto& orders = supported_tensor_orders();
     if (std::find(orders.begin(), orders.end(), config.order) == orders.end()) {
@@ -174,6 +180,8 @@ void check_fields(const AdapterConfig& config, AdapterProblems& problems) {
   if (!is_routed_method(method)) return;
 
   problems.require_at_least("n_skills", config.n_skills, 1, method);
+  problems.require_at_most("n_skills", config.n_skills, kMaxAdapterSize);
+  problems.require_at_most("n_tasks", config.n_tasks, kMaxAdapterSize);
   problems.require_at_least("n_tasks", config.n_tasks, 1, method);
   check_splits(config, problems);
   if (!(config.temperature > 0.0) || !std::isfinite(config.temperature)) {

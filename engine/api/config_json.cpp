@@ -1,6 +1,7 @@
 // ExperimentConfig to and from JSON (config.h): every section is read with the shared
 // field reader (json_fields.h), so one ConfigError lists every problem of a document.
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -117,6 +118,10 @@ ExperimentConfig config_from_json_text(const std::string& text, const std::strin
 }
 
 ExperimentConfig config_from_file(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    throw ConfigError({{"", "is a directory, not a configuration file"}}, path);
+  }
   std::ifstream in(path);
   if (!in) throw ConfigError({{"", "cannot open the file"}}, path);
   std::stringstream buffer;

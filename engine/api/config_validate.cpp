@@ -8,6 +8,7 @@
 
 #include "json_fields.h"
 #include "tensorpoly/config.h"
+#include "tensorpoly/limits.h"
 #include "tensorpoly/model_preset.h"
 
 namespace tensorpoly {
@@ -32,8 +33,9 @@ void check_top_level(const ExperimentConfig& c, ProblemList& problems) {
   if (!std::regex_match(c.device, device_pattern)) {
     problems.add("device", "must be one of auto, cpu, cuda, cuda:N, got \"" + c.device + "\"");
   }
-  if (c.threads < 0) {
-    problems.add("threads", "must be >= 0 (0 = one per core), got " + std::to_string(c.threads));
+  if (c.threads < 0 || c.threads > kMaxThreads) {
+    problems.add("threads", "must be in [0, " + std::to_string(kMaxThreads) +
+                                "] (0 = one per core), got " + std::to_string(c.threads));
   }
 }
 
@@ -85,7 +87,10 @@ void check_counts(const ExperimentConfig& c, ProblemList& problems) {
       {"few_shot.batch_size", c.few_shot.batch_size},
       {"few_shot.k", c.few_shot.k}};
   for (const auto& [field, value] : positive) {
-    if (value < 1) problems.add(field, "must be >= 1, got " + std::to_string(value));
+    if (value < 1 || value > kMaxBatchSize) {
+      problems.add(field, "must be in [1, " + std::to_string(kMaxBatchSize) + "], got " +
+                              std::to_string(value));
+    }
   }
 }
 

@@ -115,14 +115,19 @@ class PathTracker {
     switch (event) {
       case json::parse_event_t::key:
         key_ = parsed.get<std::string>();
+        // The parser keeps the last of two equal keys without a word: a typo'd copy
+        // of a field would silently override the first.
+        if (!keys_.empty() && !keys_.back().insert(key_).second) duplicates_.push_back(path());
         break;
       case json::parse_event_t::object_start:
         if (!first_) parents_.push_back(key_);
         first_ = false;
         key_.clear();
+        keys_.emplace_back();
         break;
       case json::parse_event_t::object_end:
         if (!parents_.empty()) parents_.pop_back();
+        if (!keys_.empty()) keys_.pop_back();
         key_.clear();
         break;
       default:
@@ -137,11 +142,14 @@ class PathTracker {
     }
     return key_.empty() ? path : field_path(path, key_);
   }
+  const std::vector<std::string>& duplicates() const { return duplicates_; }
 
  private:
-  std::vector<std::string> parents_;  // keys of the enclosing objects below the root
-  std::string key_;                   // the key of the value being parsed
-  bool first_ = true;                 // the root object has no key
+  std::vector<std::set<std::string>> keys_;  // the keys seen in each open object
+  std::vector<std::string> duplicates_;      // paths of keys given twice in one object
+  std::vector<std::string> parents_;         // keys of the enclosing objects below the root
+  std::string key_;                          // the key of the value being parsed
+  bool first_ = true;                        // the root object has no key
 };
 
 }  // namespace
@@ -152,12 +160,20 @@ bool parse_document(const std::string& text, json& out, ProblemList& problems) {
     out = json::parse(text, [&](int /*depth*/, json::parse_event_t event, json& parsed) {
       return tracker.on_event(event, parsed);
     });
-    return true;
+    for (const std::string& field : tracker.duplicates()) {
+      problems.add(field, "given more than once in the same object (only one may be)");
+    }
+    return tracker.duplicates().empty();
   } catch (const json::out_of_range& error) {
     std::ostringstream limit;
     limit << std::numeric_limits<double>::max();
+    // nlohmann's text reads "[json.exception.out_of_range.406] number overflow parsing
+    // '1e400'": the part after its id names the number.
+    const std::string what = error.what();
+    const size_t id_end = what.find("] ");
     problems.add(tracker.path(),
-                 std::string("number beyond ±") + limit.str() + " (" + error.what() + ")");
+                 std::string("number beyond ±") + limit.str() + " (" +
+                     (id_end == std::string::npos ? what : what.substr(id_end + 2)) + ")");
   } catch (const json::exception& error) {
     problems.add("", std::string("invalid JSON: ") + error.what());
   }

@@ -4,11 +4,11 @@
 #include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <set>
 
 #include "tensorpoly/config.h"
 #include "tensorpoly/model_preset.h"
+#include "tensorpoly/name_pattern.h"
 
 namespace tensorpoly {
 
@@ -133,12 +133,12 @@ ParameterCounts estimate_resolved(const ExperimentConfig& config) {
   const bool full_fine_tune = config.base.unfreeze;
   if (full_fine_tune) counts.trainable = base;
   if (adapter.method != "none") {
-    const std::regex module_regex(adapter.module_regex);
-    const std::regex layer_regex(adapter.layer_regex);
+    const NamePattern module_regex(adapter.module_regex, "adapter.module_regex");
+    const NamePattern layer_regex(adapter.layer_regex, "adapter.layer_regex");
     std::vector<AdaptedLayerShape> adapted;
     int64_t layer_norms = 0;
     for (const auto& p : projections) {
-      if (!std::regex_match(p.owner, module_regex) || !std::regex_match(p.child, layer_regex)) {
+      if (!module_regex.full_match(p.owner) || !layer_regex.full_match(p.child)) {
         continue;
       }
       adapted.push_back({p.owner + "." + p.child, p.in, p.out});

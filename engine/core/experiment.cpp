@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <string>
@@ -38,6 +39,11 @@ void Experiment::prepare() {
       {"train.resume_from", &config.train.resume_from},
       {"base.checkpoint", &config.base.checkpoint}};
   for (const auto& [field, path] : files) {
+    std::error_code error;
+    if (!path->empty() && std::filesystem::is_directory(*path, error)) {
+      throw SetupError(std::string(field) + ": '" + *path +
+                       "' is a directory, not a checkpoint file");
+    }
     if (!path->empty() && !std::ifstream(*path)) {
       throw SetupError(std::string(field) + ": cannot open checkpoint '" + *path + "' (" +
                        std::strerror(errno) + ")");

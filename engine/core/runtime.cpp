@@ -16,6 +16,8 @@
 #include <string>
 #include <thread>
 
+#include "tensorpoly/limits.h"
+
 namespace tensorpoly {
 namespace {
 
@@ -139,9 +141,9 @@ RuntimeInfo runtime_info() {
 }
 
 void configure_threads(int intra_op_threads) {
-  if (intra_op_threads < 0) {
-    throw std::invalid_argument("threads: must be >= 0 (0 = one per core), got " +
-                                std::to_string(intra_op_threads));
+  if (intra_op_threads < 0 || intra_op_threads > kMaxThreads) {
+    throw std::invalid_argument("threads: must be in [0, " + std::to_string(kMaxThreads) +
+                                "] (0 = one per core), got " + std::to_string(intra_op_threads));
   }
   // LibTorch's own default counts physical cores as cpuinfo sees them, which on
   // a 2-vCPU virtual machine is 1: use every core the process may run on.

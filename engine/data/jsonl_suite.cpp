@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -42,6 +43,11 @@ bool read_string(const nlohmann::json& object, const char* field, const std::str
 
 std::vector<JsonlRecord> read_jsonl(const std::string& path, std::vector<std::string>& problems) {
   std::vector<JsonlRecord> records;
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    problems.push_back(path + ": is a directory, not a JSONL file");
+    return records;
+  }
   std::ifstream file(path, std::ios::binary);
   if (!file) {
     problems.push_back(path + ": cannot open the file");
@@ -54,7 +60,11 @@ std::vector<JsonlRecord> read_jsonl(const std::string& path, std::vector<std::st
     nlohmann::json object;
     try {
       object = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& error) {
+    } catch (const nlohmann::json::out_of_range&) {
+      // "1e400": valid JSON, but no C++ number holds it.
+      problems.push_back(at + ": a number beyond double's range (about ±1.8e308)");
+      continue;
+    } catch (const nlohmann::json::exception& error) {
       // nlohmann's message starts with "[json.exception.parse_error.101] parse error at ...".
       std::string message = error.what();
       const auto start = message.find("] ");

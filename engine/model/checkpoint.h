@@ -41,7 +41,7 @@ std::vector<std::string> load_safetensors(T5ModelImpl& model, const std::string&
                                           const LoadOptions& options = {});
 
 // A plain LibTorch archive (torch::serialize::OutputArchive) of every parameter
-// and buffer, keyed by its name.
+// and buffer, keyed by its name; written whole, read checked (checkpoint_file.h).
 void save_checkpoint(const torch::nn::Module& module, const std::string& path);
 std::vector<std::string> load_checkpoint(torch::nn::Module& module, const std::string& path,
                                          const LoadOptions& options = {});

@@ -101,7 +101,12 @@ Entry parse_entry(const std::string& path, const std::string& name, const nlohma
          "data_offsets " + offsets->dump() + " point outside the data (" +
              std::to_string(data_bytes) + " bytes after the header; truncated file?)");
   }
-  const uint64_t expected = numel * torch::elementSize(entry.type);
+  // numel is below 2^62, but times an 8-byte element it may not fit in 64 bits.
+  uint64_t expected = 0;
+  if (__builtin_mul_overflow(numel, static_cast<uint64_t>(torch::elementSize(entry.type)),
+                             &expected)) {
+    fail(path, name, "shape " + shape_string(entry.shape) + " of " + dtype_name + " is too large");
+  }
   if (entry.end - entry.begin != expected) {
     fail(path, name,
          "dtype " + dtype_name + " and shape " + shape_string(entry.shape) + " need " +

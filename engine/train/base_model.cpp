@@ -6,12 +6,12 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "data/pretrain_data.h"
 #include "data/random.h"
 #include "model/checkpoint.h"
+#include "model/checkpoint_file.h"
 #include "train/checkpointing.h"
 #include "train/losses.h"
 
@@ -130,16 +130,24 @@ BaseModelSource prepare_base_model(const ExperimentConfig& config, const std::st
   if (config.base.pretrain_steps == 0) return source;  // random base
   const std::string path = base_cache_path(config, alphabet, tokenizer);
   if (file_exists(path)) {
-    source.checkpoint = path;
-    if (sink) {
-      StageProgress progress;
-      progress.stage = "base";
-      progress.step = progress.total_steps = config.base.pretrain_steps;
-      progress.loss = std::nan("");
+    StageProgress progress;
+    progress.stage = "base";
+    progress.step = progress.total_steps = config.base.pretrain_steps;
+    progress.loss = std::nan("");
+    try {
+      // A damaged cache file (truncated, changed on disk) would fail every later run:
+      // it is checked whole here and, if damaged, built again in its place.
+      model::read_checkpoint_tensors(path);
+      source.checkpoint = path;
       progress.message = "cached base model " + path;
-      sink->on_progress(progress);
+      if (sink) sink->on_progress(progress);
+      return source;
+    } catch (const std::runtime_error& error) {
+      progress.message =
+          std::string("the cached base model is damaged, pre-training it again: ") + error.what();
+      progress.step = 0;
+      if (sink) sink->on_progress(progress);
     }
-    return source;
   }
 
   // Build it.
@@ -212,26 +220,19 @@ BaseModelSource prepare_base_model(const ExperimentConfig& config, const std::st
   }
   source.copy_exact_match = copy_exact_match(*model, tokenizer, alphabet, mix, 256, device);
   make_directories(base_cache_directory(config));
-  const std::string temporary = path + ".partial";
   model->to(torch::kCPU);
-  model::save_checkpoint(*model, temporary);
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    throw std::runtime_error("cannot move the base checkpoint into place: " + path);
-  }
-  std::ofstream sidecar(path.substr(0, path.size() - 3) + ".json");
-  sidecar << nlohmann::json{{"model", config.model},
-                            {"alphabet", alphabet},
-                            {"pretrain_steps", total},
-                            {"copy_steps", copy_steps},
-                            {"learning_rate", config.base.learning_rate},
-                            {"batch_size", config.base.batch_size},
-                            {"data", to_json(mix)},
-                            {"copy_exact_match", source.copy_exact_match},
-                            {"seconds",
-                             std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-                                 .count()}}
-                 .dump(2)
-          << "\n";
+  model::save_checkpoint(*model, path);  // written whole or not at all
+  const nlohmann::json sidecar{
+      {"model", config.model},
+      {"alphabet", alphabet},
+      {"pretrain_steps", total},
+      {"copy_steps", copy_steps},
+      {"learning_rate", config.base.learning_rate},
+      {"batch_size", config.base.batch_size},
+      {"data", to_json(mix)},
+      {"copy_exact_match", source.copy_exact_match},
+      {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}};
+  model::write_file_atomically(path.substr(0, path.size() - 3) + ".json", sidecar.dump(2) + "\n");
   source.checkpoint = path;
   source.built_now = true;
   if (sink) {

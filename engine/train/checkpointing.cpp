@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include <map>
 
 #include "model/checkpoint.h"
+#include "model/checkpoint_file.h"
 #include "tensorpoly/config_diff.h"
 
 namespace tensorpoly::train {
@@ -58,6 +60,38 @@ CheckpointInfo read_info(torch::serialize::InputArchive& archive) {
   return info;
 }
 
+// The metadata covered by the checkpoint's checksum, with the tensors.
+std::string metadata_text(const CheckpointInfo& info) {
+  return std::to_string(info.step) + "\n" + std::to_string(info.seed) + "\n" + info.config_json +
+         "\n" + info.base_checkpoint;
+}
+
+// The loaded AdamW moments must match their parameters and lie inside their storage:
+// the optimizer adopts them as they are, and a short one would be read out of bounds.
+void check_optimizer_state(torch::optim::Optimizer& optimizer, const std::string& path) {
+  auto& states = optimizer.state();
+  for (const auto& group : optimizer.param_groups()) {
+    for (const auto& parameter : group.params()) {
+      const auto found = states.find(c10::guts::to_string(parameter.unsafeGetTensorImpl()));
+      if (found == states.end()) continue;
+      const auto* adam = dynamic_cast<const torch::optim::AdamWParamState*>(found->second.get());
+      if (adam == nullptr) continue;
+      for (const torch::Tensor& moment :
+           {adam->exp_avg(), adam->exp_avg_sq(), adam->max_exp_avg_sq()}) {
+        if (!moment.defined()) continue;
+        std::string problem = model::storage_problem(moment);
+        if (problem.empty() && moment.sizes() != parameter.sizes()) {
+          problem = "has the wrong shape for its parameter";
+        }
+        if (!problem.empty()) {
+          throw std::runtime_error("cannot load '" + path + "': an optimizer state tensor " +
+                                   problem);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void make_directories(const std::string& path) {
@@ -79,11 +113,15 @@ void save_training_checkpoint(const std::string& path, const torch::nn::Module& 
   if (slash != std::string::npos && slash > 0) make_directories(path.substr(0, slash));
   const auto parameters = model.named_parameters(/*recurse=*/true);
   torch::serialize::OutputArchive archive;
+  std::map<std::string, torch::Tensor> written;
   for (const std::string& name : trainable_names) {
     const torch::Tensor* tensor = parameters.find(name);
     TORCH_CHECK(tensor != nullptr, "save_training_checkpoint: no parameter '", name, "'");
-    archive.write(name, tensor->detach().cpu());
+    written[name] = tensor->detach().cpu();
+    archive.write(name, written[name]);
   }
+  archive.write(model::kChecksumKey,
+                c10::IValue(model::tensors_checksum(written, metadata_text(info))));
   archive.write(kStepKey, c10::IValue(info.step));
   archive.write(kSeedKey, c10::IValue(static_cast<int64_t>(info.seed)));
   archive.write(kConfigKey, c10::IValue(info.config_json));
@@ -93,24 +131,23 @@ void save_training_checkpoint(const std::string& path, const torch::nn::Module& 
     optimizer->save(optimizer_archive);
     archive.write(kOptimizerKey, optimizer_archive);
   }
-  const std::string temporary = path + ".partial";
-  try {
-    archive.save_to(temporary);
-  } catch (const c10::Error& error) {
-    throw std::runtime_error("cannot write checkpoint '" + path +
-                             "': " + error.what_without_backtrace());
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    throw std::runtime_error("cannot move checkpoint into place '" + path +
-                             "': " + std::strerror(errno));
-  }
+  model::write_file_atomically(path, model::serialize_archive(archive, path));
 }
 
 CheckpointInfo read_checkpoint_info(const std::string& path) {
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(path, torch::Device(torch::kCPU));
-    return read_info(archive);
+    CheckpointInfo info = read_info(archive);
+    // The whole file is checked here, before a run is recorded: its tensors against
+    // their storage and the checksum written with them.
+    std::map<std::string, torch::Tensor> tensors;
+    for (const std::string& key : archive.keys()) {
+      torch::Tensor tensor;
+      if (!is_metadata(key) && archive.try_read(key, tensor)) tensors[key] = tensor;
+    }
+    model::check_tensors(archive, tensors, metadata_text(info), path);
+    return info;
   } catch (const c10::Error& error) {
     throw std::runtime_error("cannot read checkpoint '" + path +
                              "': " + error.what_without_backtrace());
@@ -158,12 +195,14 @@ CheckpointInfo load_training_checkpoint(const std::string& path, torch::nn::Modu
       torch::Tensor tensor;
       if (archive.try_read(key, tensor)) tensors[key] = tensor;
     }
+    model::check_tensors(archive, tensors, metadata_text(info), path);
     if (optimizer) {
       torch::serialize::InputArchive optimizer_archive;
       if (!archive.try_read(kOptimizerKey, optimizer_archive)) {
         throw std::runtime_error("checkpoint '" + path + "' has no optimizer state");
       }
       optimizer->load(optimizer_archive);
+      check_optimizer_state(*optimizer, path);
     }
   } catch (const c10::Error& error) {
     throw std::runtime_error("cannot read checkpoint '" + path +

@@ -21,12 +21,12 @@ struct CheckpointInfo {
   std::string base_checkpoint;  // the base model's checkpoint ("" = random base)
 };
 
-// Writes atomically (a temporary file renamed into place), creating the folder.
+// Writes atomically (model/checkpoint_file.h: fsynced, renamed), creating the folder.
 void save_training_checkpoint(const std::string& path, const torch::nn::Module& model,
                               const std::vector<std::string>& trainable_names,
                               torch::optim::Optimizer* optimizer, const CheckpointInfo& info);
 
-// Reads the metadata only.
+// Reads the metadata, after checking every tensor and the checksum of the whole file.
 CheckpointInfo read_checkpoint_info(const std::string& path);
 
 // Refuses to resume from `path` (whose metadata is `info`) a run whose training would not

@@ -4,6 +4,7 @@
 #include <torch/version.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cmath>
@@ -13,6 +14,7 @@
 
 #include "adapters/inject.h"
 #include "data/random.h"
+#include "model/checkpoint_file.h"
 #include "tensorpoly/runtime.h"
 #include "train/checkpointing.h"
 #include "train/evaluation.h"
@@ -60,6 +62,13 @@ Trainer::Trainer(ExperimentConfig config)
   train_tasks_ = suite_->task_indices("train");
   heldout_tasks_ = suite_->task_indices("heldout");
   if (train_tasks_.empty()) throw std::runtime_error("suite: no training task");
+  // Without a validation example every evaluation would be empty and read "loss 0".
+  if (std::all_of(train_tasks_.begin(), train_tasks_.end(),
+                  [&](int task) { return suite_->validation_examples(task).empty(); })) {
+    throw std::runtime_error(
+        "suite: no training task has a validation example: give suite.validation (a JSONL "
+        "file) or suite.validation_ratio > 0 with two or more examples per task");
+  }
   config_.adapter.n_tasks = suite_->n_tasks();
   data::BatcherOptions options;
   options.batch_size = config_.train.batch_size;
@@ -70,7 +79,15 @@ Trainer::Trainer(ExperimentConfig config)
                                                          : config_.train.checkpoint_dir;
   if (!config_.train.resume_from.empty()) {
     start_step_ = read_checkpoint_info(config_.train.resume_from).step;
+    if (start_step_ < 0 || start_step_ > config_.train.steps) {
+      throw std::runtime_error("train.resume_from: checkpoint '" + config_.train.resume_from +
+                               "' is at step " + std::to_string(start_step_) +
+                               ", outside train.steps (" + std::to_string(config_.train.steps) +
+                               "); raise train.steps to train on from it");
+    }
   }
+  if (config_.train.steps > start_step_)
+    model::require_writable_directory(checkpoint_dir_, "train.checkpoint_dir");
 }
 
 bool Trainer::prepare(EventSink* sink, RunControl* control) {

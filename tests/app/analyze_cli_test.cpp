@@ -303,6 +303,7 @@ TEST(AnalyzeCli, ConflictingOrInvalidOptionsExitTwo) {
        "--clusters expects a cluster count (an integer from 0 to 2147483647; 0 = the number of "
        "known families), got '-2'"},
       {"--clusters 99999999999", "--clusters expects a cluster count"},
+      {"--clusters 999999", "tasks to cluster"},  // more clusters than tasks
       {"--threshold -0.5", "--threshold expects a distance (a number >= 0), got '-0.5'"},
       {"--threshold nan", "--threshold expects a distance (a number >= 0), got 'nan'"},
       {"--scope sideways", "--scope expects all, encoder or decoder, got 'sideways'"},

@@ -57,13 +57,12 @@ TEST(IntegerOptionParser, MessageStatesTheRangeAndTheMeaningOfSpecialValues) {
             "--n expects a level (an integer from 1 to 9), got 'x'");
   EXPECT_EQ(message({"n", "", 0, INT64_MAX, "0 = all"}),
             "--n expects an integer >= 0 (0 = all), got 'x'");
-  EXPECT_EQ(message(threads_option()),
-            "--threads expects a thread count (an integer from 0 to 2147483647; 0 = one per core), "
-            "got 'x'");
   EXPECT_EQ(
-      usage_error([] { parse_integer(threads_option(), "2147483648"); }),
-      "--threads expects a thread count (an integer from 0 to 2147483647; 0 = one per core), got "
-      "'2147483648'");
+      message(threads_option()),
+      "--threads expects a thread count (an integer from 0 to 1024; 0 = one per core), got 'x'");
+  EXPECT_EQ(usage_error([] { parse_integer(threads_option(), "2147483648"); }),
+            "--threads expects a thread count (an integer from 0 to 1024; 0 = one per core), got "
+            "'2147483648'");
 }
 
 TEST(IntegerOptionParser, ReadsEitherOptionFormAndFallsBackWhenAbsent) {

@@ -138,7 +138,8 @@ TEST(TrainCommand, UnknownOptionExitsTwoNamingItAndTheAllowedOnes) {
   const CliResult typo = run_cli("train --preset tiny --no-db --step 5");
   EXPECT_EQ(typo.exit_code, 2) << typo.all;
   EXPECT_TRUE(contains(typo.all, "unknown option '--step' for train")) << typo.all;
-  EXPECT_TRUE(contains(typo.all, "--config, --db, --no-db, --preset, --threads")) << typo.all;
+  EXPECT_TRUE(contains(typo.all, "--config, --db, --no-db, --preset, --store-wait, --threads"))
+      << typo.all;
   const CliResult with_value = run_cli("train --preset tiny --no-db --steps=5");
   EXPECT_EQ(with_value.exit_code, 2) << with_value.all;
   EXPECT_TRUE(contains(with_value.all, "unknown option '--steps'")) << with_value.all;
@@ -270,7 +271,7 @@ TEST(BenchCommand, BadIntegerValueExitsTwoNamingTheOptionTheRangeAndTheValue) {
        "--src-len expects a length in tokens (a positive integer), got '99999999999999999999'"},
       {"--tgt-len ' 4'", "--tgt-len expects a length in tokens (a positive integer), got ' 4'"},
       {"--threads 3000000000",
-       "--threads expects a thread count (an integer from 0 to 2147483647; 0 = one per core), got "
+       "--threads expects a thread count (an integer from 0 to 1024; 0 = one per core), got "
        "'3000000000'"},
   };
   for (const auto& [options, message] : cases) {

@@ -10,6 +10,7 @@
 #include <QPushButton>
 #include <QScrollArea>
 #include <QScrollBar>
+#include <QSignalSpy>
 #include <QSpinBox>
 #include <QTest>
 #include <algorithm>
@@ -115,7 +116,10 @@ TEST(ExperimentForm, AnInvalidFieldKeepsRunDisabledAndIsExplainedNextToIt) {
 TEST(ExperimentForm, ParameterCountsFollowTheFields) {
   testing::ensureApplication();
   ExperimentForm form;
+  // The estimate runs off the GUI thread; its answer arrives as parametersEstimated().
+  QSignalSpy estimated(&form, &ExperimentForm::parametersEstimated);
   ASSERT_EQ(form.loadPreset("default"), QString());
+  ASSERT_TRUE(estimated.wait(30000));
   const ParameterCounts before = form.parameters();
   EXPECT_GT(before.trainable, 0);
   EXPECT_GT(before.per_task, 0);
@@ -124,6 +128,8 @@ TEST(ExperimentForm, ParameterCountsFollowTheFields) {
   auto* skills = qobject_cast<QSpinBox*>(form.fieldWidget("adapter.n_skills"));
   ASSERT_NE(skills, nullptr);
   skills->setValue(skills->value() * 2);
+  EXPECT_EQ(form.parameters().trainable, 0);  // until the new estimate is back
+  ASSERT_TRUE(estimated.wait(30000));
   const ParameterCounts after = form.parameters();
   EXPECT_GT(after.trainable, before.trainable);
   EXPECT_EQ(after.trainable, estimate_parameters(form.config()).trainable);

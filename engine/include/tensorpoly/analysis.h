@@ -27,12 +27,21 @@ struct Matrix {
   std::vector<double> values;  // size rows * cols
 
   Matrix() = default;
+  // Throws std::invalid_argument for a negative shape or one whose size overflows.
   Matrix(int64_t rows, int64_t cols, double fill = 0.0);
-  double& at(int64_t row, int64_t col) { return values[static_cast<size_t>(row * cols + col)]; }
+  // Bounds-checked: throws std::out_of_range outside [0, rows) x [0, cols).
+  double& at(int64_t row, int64_t col) {
+    check_index(row, col);
+    return values[static_cast<size_t>(row * cols + col)];
+  }
   double at(int64_t row, int64_t col) const {
+    check_index(row, col);
     return values[static_cast<size_t>(row * cols + col)];
   }
   const double* row(int64_t r) const { return values.data() + r * cols; }
+
+ private:
+  void check_index(int64_t row, int64_t col) const;
 };
 
 // ---------------------------------------------------------------------------
@@ -43,8 +52,8 @@ enum class LayerScope { kAll, kEncoder, kDecoder };
 // Which adapted layers make up a task's routing vector. All filters combine.
 struct LayerSelection {
   LayerScope scope = LayerScope::kAll;  // kEncoder: names starting "encoder.", kDecoder: "decoder."
-  std::string pattern;  // ECMAScript std::regex searched in the layer name; "" = any
-  std::string layer;    // exactly this layer name; "" = any
+  std::string pattern;                  // RE2 regex searched in the layer name; "" = any
+  std::string layer;                    // exactly this layer name; "" = any
 };
 
 // Per task, its routing weights concatenated over the selected layers, each

@@ -85,7 +85,7 @@ TEST(ExperimentConfig, ReportsEveryProblemAtOnce) {
     FAIL() << "no error";
   } catch (const ConfigError& error) {
     ASSERT_EQ(error.problems().size(), 3u) << error.what();
-    EXPECT_TRUE(contains(error.what(), "threads: must be >= 0"));
+    EXPECT_TRUE(contains(error.what(), "threads: must be in [0, 1024]"));
     EXPECT_TRUE(contains(error.what(), "train.warmup_fraction: must be in [0, 1]"));
     EXPECT_TRUE(contains(error.what(), "train.max_grad_norm: must be >= 0"));
   }

@@ -16,16 +16,18 @@
 // otherwise a call only copies the event under a mutex the writer holds for O(1)
 // (bench_sessions' BM_RecorderInsertMetrics reports the slowest on_step as
 // max_on_step_ms). Nothing is ever dropped. If the writer fails (disk full, file
-// removed), the next on_* call throws StoreError with the reason; after close() they
-// throw StoreError too.
+// removed, the store locked by another connection for longer than
+// `busy_retry`), the next on_* call throws StoreError with the reason and on_run_ended
+// records the run as "failed" with it; after close() they throw StoreError too.
 //
 // Order: on_step/on_eval/on_routing/on_checkpoint before the first on_run_started
 // throw std::logic_error (they belong to no run). on_run_ended before any run is
 // accepted and records nothing: the engine reports a run that failed before it
 // started (its trainer could not be built) with RunEnded alone.
 //
-// Liveness: while a run is recorded, the Recorder holds an exclusive flock() on
-// "<db>.run-<id>.lock". A read-write Store::open marks a "running" run whose lock
+// Liveness: while a run is recorded, the Recorder holds an exclusive lock on one byte
+// of the database file (sessions/run_lock.h: the file's identity, whatever name or
+// link it is opened by). A read-write Store::open marks a "running" run whose lock
 // is free (its writer is gone: crashed or killed) as "interrupted".
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
@@ -45,6 +47,11 @@ struct RecorderOptions {
   std::chrono::milliseconds flush_interval{250};
   size_t flush_rows = 20000;       // commit as soon as this many rows wait
   size_t queue_capacity = 200000;  // rows; producers wait beyond this
+  // How long a commit is retried, with growing pauses, while another connection holds
+  // the store (each try also waits the connection's 5 s busy timeout). Past it the
+  // writer fails: the next event throws StoreError and the run ends "failed" with
+  // the reason.
+  std::chrono::milliseconds busy_retry{120000};
   // Called on the writer thread after each committed transaction that advanced the
   // run, with the run id and the last committed step. Keep it short (post a message
   // to the GUI thread); it must not call back into the Recorder.
@@ -66,11 +73,16 @@ class Recorder : public EventSink {
   void on_eval(const EvalResult& event) override;
   void on_routing(const RoutingSnapshot& event) override;
   void on_checkpoint(const CheckpointSaved& event) override;
-  // Queues the final status and waits until everything is committed.
+  // Queues the final status and waits until everything is committed. When the writer
+  // has failed, ends the run "failed" with the reason instead (flush() and close()
+  // still throw the writer's error).
   void on_run_ended(const RunEnded& event) override;
 
   int64_t run_id() const;          // 0 before the first on_run_started
   int64_t committed_step() const;  // last step committed for the current run (-1: none)
+  // Why recording failed ("" while it has not): the writer's error, or why the last
+  // on_run_started could not record its run.
+  std::string failure() const;
 
   // Waits until every queued event is committed. Throws StoreError if the writer failed.
   void flush();

@@ -31,6 +31,13 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The store is locked by another connection (SQLITE_BUSY / SQLITE_LOCKED past the
+// connection's busy timeout): the same operation may succeed later.
+class StoreBusyError : public StoreError {
+ public:
+  using StoreError::StoreError;
+};
+
 enum class OpenMode { kReadWrite, kReadOnly };
 
 // The local database is "main"; an attached one is called by the name given to
@@ -232,8 +239,15 @@ class Store {
   // `out_path` (which must not exist). The run keeps its id there.
   void export_run(const RunRef& run, const std::string& out_path) const;
   // Copies every run of the store file at `path` into the main database, each
-  // with a new id, all in one transaction. Returns the new ids.
-  std::vector<int64_t> import_runs(const std::string& path);
+  // with a new id, all in one transaction. Returns the new ids. Every row of the file
+  // is validated first (status, steps, routing shapes; StoreError naming the file and
+  // row). A run already present (same name, method, creation time, config, seed and
+  // steps: imported before) is not copied again; its id here goes to `present`.
+  std::vector<int64_t> import_runs(const std::string& path,
+                                   std::vector<int64_t>* present = nullptr);
+  // The checks of import_runs on the file at `path` alone, read-only: run them before
+  // opening the target so that a bad file leaves the target untouched.
+  static void check_import_source(const std::string& path);
 
   sqlite3* handle() const { return db_; }
 
