@@ -11,6 +11,7 @@ packages=(
   libtorch-dev               # LibTorch 1.13 (CPU)
   libopenblas0-openmp        # optimized BLAS sharing LibTorch's OpenMP pool
   libsqlite3-dev nlohmann-json3-dev
+  libsentencepiece-dev       # the tokenizer of Hugging Face T5 checkpoint folders
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy    # scripts/check-format.sh, scripts/check-tidy.sh
 )

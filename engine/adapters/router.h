@@ -47,10 +47,6 @@ class RouterImpl : public torch::nn::Module {
   std::string scope_;
 };
 
-// Task ids for a batch of `batch_size` rows: as given when the sizes agree, each
-// id repeated k times consecutively when the batch has k× more rows (beam search).
-torch::Tensor expand_task_ids(const torch::Tensor& task_ids, int64_t batch_size, int64_t n_tasks);
-
 // The weights of `router` as a torch-free matrix: kSkills [T, S], kSplits and
 // kOrders [Q, T, S].
 RoutingMatrix to_routing_matrix(const RouterImpl& router, const std::string& name);
