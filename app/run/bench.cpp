@@ -12,10 +12,9 @@ namespace tensorpoly::app {
 namespace {
 
 int bench(const std::vector<std::string>& args) {
-  const OptionSpec spec{
-      {"preset", "method", "batch", "src-len", "tgt-len", "steps", "warmup", "threads", "device",
-       "precision", "peak-tflops"},
-      {}};
+  const OptionSpec spec{{"preset", "method", "batch", "src-len", "tgt-len", "steps", "warmup",
+                         "threads", "device", "precision", "peak-tflops"},
+                        {}};
   const std::vector<std::string> positional = positional_arguments(args, "bench", spec);
   if (!positional.empty()) {
     throw std::invalid_argument("unexpected argument '" + positional.front() +
@@ -40,26 +39,25 @@ int bench(const std::vector<std::string>& args) {
   }
   const BenchResult result = run_training_benchmark(options);
   // ordered_json keeps the documented field order.
-  const nlohmann::ordered_json line = {{"impl", "libtorch"},
-                                       {"torch", result.torch_version},
-                                       {"preset", options.preset},
-                                       {"method", options.method},
-                                       {"steps_per_s", result.steps_per_s},
-                                       {"tokens_per_s", result.tokens_per_s},
-                                       {"ms_per_step_median", result.ms_per_step_median},
-                                       {"peak_rss_mb", result.peak_rss_mb},
-                                       {"trainable_params", result.trainable_params},
-                                       {"total_params", result.total_params},
-                                       {"precision", options.precision},
-                                       {"device", result.device},
-                                       {"model_tflops_per_step", result.model_flops_per_step / 1e12},
-                                       {"achieved_tflops", result.achieved_tflops},
-                                       {"peak_tflops", result.peak_tflops > 0
-                                                           ? nlohmann::ordered_json(result.peak_tflops)
-                                                           : nlohmann::ordered_json()},
-                                       {"peak_source", result.peak_source},
-                                       {"mfu", result.mfu >= 0 ? nlohmann::ordered_json(result.mfu)
-                                                               : nlohmann::ordered_json()}};
+  const nlohmann::ordered_json line = {
+      {"impl", "libtorch"},
+      {"torch", result.torch_version},
+      {"preset", options.preset},
+      {"method", options.method},
+      {"steps_per_s", result.steps_per_s},
+      {"tokens_per_s", result.tokens_per_s},
+      {"ms_per_step_median", result.ms_per_step_median},
+      {"peak_rss_mb", result.peak_rss_mb},
+      {"trainable_params", result.trainable_params},
+      {"total_params", result.total_params},
+      {"precision", options.precision},
+      {"device", result.device},
+      {"model_tflops_per_step", result.model_flops_per_step / 1e12},
+      {"achieved_tflops", result.achieved_tflops},
+      {"peak_tflops", result.peak_tflops > 0 ? nlohmann::ordered_json(result.peak_tflops)
+                                             : nlohmann::ordered_json()},
+      {"peak_source", result.peak_source},
+      {"mfu", result.mfu >= 0 ? nlohmann::ordered_json(result.mfu) : nlohmann::ordered_json()}};
   std::cout << line.dump() << std::endl;
   return kExitOk;
 }

@@ -1,12 +1,13 @@
 // tensorpoly-run generate: greedy outputs of a Hugging Face T5 model folder for the
 // texts given, one JSON line per text — the quickest check that a checkpoint loaded right.
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "tensorpoly/generate.h"
+
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "run/command.h"
 #include "run/options.h"
-#include "tensorpoly/generate.h"
 
 namespace tensorpoly::app {
 namespace {
@@ -20,8 +21,8 @@ int generate(const std::vector<std::string>& args) {
     throw std::invalid_argument("generate needs --checkpoint DIR (a Hugging Face T5 model folder)");
   }
   if (texts.empty()) throw std::invalid_argument("generate needs at least one TEXT");
-  options.max_new_tokens = integer_option(
-      args, {"max-new-tokens", "a token count", 1, 1 << 20}, options.max_new_tokens);
+  options.max_new_tokens =
+      integer_option(args, {"max-new-tokens", "a token count", 1, 1 << 20}, options.max_new_tokens);
   options.device = option_value(args, "device", options.device);
   options.precision = option_value(args, "precision", options.precision);
   options.threads = static_cast<int>(integer_option(args, threads_option(), options.threads));

@@ -51,8 +51,8 @@ double gpu_peak_tflops(const std::string& gpu_name, const std::string& precision
     if (upper.find(peak.name) == std::string::npos) continue;
     if (precision == "fp32") return peak.fp32;
     // V100 and T4 have no bfloat16 tensor cores.
-    if (precision == "bf16" && (upper.find("V100") != std::string::npos ||
-                                upper.find("T4") != std::string::npos)) {
+    if (precision == "bf16" &&
+        (upper.find("V100") != std::string::npos || upper.find("T4") != std::string::npos)) {
       return 0.0;
     }
     return peak.half;

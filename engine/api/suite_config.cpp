@@ -24,8 +24,8 @@ const std::vector<std::string>& synthetic_fields() {
 }
 const std::vector<std::string>& jsonl_fields() {
   static const std::vector<std::string> fields = {
-      "train", "validation", "validation_ratio", "heldout_tasks", "max_source_length",
-      "max_target_length"};
+      "train",         "validation",        "validation_ratio",
+      "heldout_tasks", "max_source_length", "max_target_length"};
   return fields;
 }
 
@@ -113,8 +113,8 @@ void check_jsonl(const JsonlSuiteConfig& c, const std::string& where, ProblemLis
     problems.add(field("validation_ratio"),
                  "give either " + field("validation") + " or a split ratio, not both");
   }
-  const std::pair<const char*, int64_t> limits[] = {
-      {"max_source_length", c.max_source_length}, {"max_target_length", c.max_target_length}};
+  const std::pair<const char*, int64_t> limits[] = {{"max_source_length", c.max_source_length},
+                                                    {"max_target_length", c.max_target_length}};
   for (const auto& [name, value] : limits) {
     if (value < 0 || value > kMaxSequenceLength) {
       problems.add(field(name), "must be in [0, " + std::to_string(kMaxSequenceLength) +

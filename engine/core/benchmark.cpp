@@ -49,8 +49,8 @@ std::string nvidia_gpu_name() {
 void fill_utilisation(const BenchOptions& options, const ModelPreset& preset,
                       const torch::Device& device, BenchResult& result) {
   result.model_flops_per_step =
-      training_step_flops(preset, options.batch_size, options.source_length,
-                          options.target_length, options.method == "none");
+      training_step_flops(preset, options.batch_size, options.source_length, options.target_length,
+                          options.method == "none");
   result.achieved_tflops = result.model_flops_per_step * result.steps_per_s / 1e12;
   if (options.peak_tflops > 0) {
     result.peak_tflops = options.peak_tflops;

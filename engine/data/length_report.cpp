@@ -51,15 +51,16 @@ int64_t LengthReport::over_target() const {
 std::string LengthReport::summary() const {
   std::string text = "token limits: source " + std::to_string(max_source_length) +
                      (source_from_data ? " (from the data)" : "") + ", target " +
-                     std::to_string(max_target_length) + (target_from_data ? " (from the data)" : "");
+                     std::to_string(max_target_length) +
+                     (target_from_data ? " (from the data)" : "");
   if (over_source() == 0 && over_target() == 0) return text + "; no example is over a limit";
   if (over_source() > 0) {
-    text += "; " + std::to_string(over_source()) +
-            " input(s) over the source limit, cut to it: " + over_list(tasks, &TaskLengths::over_source);
+    text += "; " + std::to_string(over_source()) + " input(s) over the source limit, cut to it: " +
+            over_list(tasks, &TaskLengths::over_source);
   }
   if (over_target() > 0) {
-    text += "; " + std::to_string(over_target()) +
-            " target(s) over the target limit, cut to it: " + over_list(tasks, &TaskLengths::over_target);
+    text += "; " + std::to_string(over_target()) + " target(s) over the target limit, cut to it: " +
+            over_list(tasks, &TaskLengths::over_target);
   }
   return text;
 }
@@ -74,7 +75,8 @@ LengthReport measure_lengths(const TaskSuite& suite, const Tokenizer& tokenizer,
     auto& measured = per_task[static_cast<size_t>(task)];
     const int64_t pool = suite.n_train_examples(task);
     for (int64_t draw = 0; draw < pool; ++draw) {
-      measured.push_back(measure(tokenizer, suite.train_example(task, static_cast<uint64_t>(draw))));
+      measured.push_back(
+          measure(tokenizer, suite.train_example(task, static_cast<uint64_t>(draw))));
     }
     for (const Example& example : suite.validation_examples(task)) {
       measured.push_back(measure(tokenizer, example));

@@ -15,7 +15,7 @@ namespace tensorpoly::data {
 
 struct TaskLengths {
   std::string task;
-  int64_t examples = 0;       // measured (training pool, validation; choices as targets)
+  int64_t examples = 0;  // measured (training pool, validation; choices as targets)
   int64_t longest_source = 0;
   int64_t longest_target = 0;
   int64_t over_source = 0;  // examples whose input exceeds the source limit

@@ -90,9 +90,9 @@ bool Trainer::prepare(EventSink* sink, RunControl* control) {
   if (base_.stopped) return false;
   model_ = make_random_model(config_);
   if (tokenizer_->vocab_size() > model_->config().vocab) {
-    throw std::runtime_error("model: the tokenizer has " + std::to_string(tokenizer_->vocab_size()) +
-                             " ids but the model's vocabulary only " +
-                             std::to_string(model_->config().vocab));
+    throw std::runtime_error(
+        "model: the tokenizer has " + std::to_string(tokenizer_->vocab_size()) +
+        " ids but the model's vocabulary only " + std::to_string(model_->config().vocab));
   }
   load_base_weights(*model_, base_);
   base_names_.clear();

@@ -23,7 +23,7 @@ struct BenchOptions {
   std::string device = "auto";
   std::string precision = "fp32";  // fp32, bf16 (CPU or CUDA), fp16 (CUDA, loss scaling off)
   double peak_tflops = 0;          // the device's peak for `precision`; 0 = from the table
-  int64_t n_tasks = 16;  // a uniformly random task per example
+  int64_t n_tasks = 16;            // a uniformly random task per example
   uint64_t seed = 0;
 };
 
