@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "data/sentencepiece_tokenizer.h"
 
-#include <sentencepiece_processor.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "data/sentencepiece_model.h"
 #include "tensorpoly/hf_config.h"
 
 namespace tensorpoly::data {
@@ -167,18 +166,13 @@ std::string strip_unicode_whitespace(const std::string& text) {
   return strip_right(strip_left(text));
 }
 
-SentencePieceTokenizer::SentencePieceTokenizer(const std::string& folder)
-    : processor_(std::make_unique<sentencepiece::SentencePieceProcessor>()) {
+SentencePieceTokenizer::SentencePieceTokenizer(const std::string& folder) {
   const fs::path path = fs::path(folder) / kHfTokenizerFile;
   if (!fs::is_regular_file(path)) {
     throw CheckpointError(path.string() + ": no SentencePiece model (" + kHfTokenizerFile +
                           ") in the checkpoint folder");
   }
-  const auto status = processor_->Load(path.string());
-  if (!status.ok()) {
-    throw CheckpointError(path.string() + ": not a SentencePiece model (" + status.ToString() +
-                          ")");
-  }
+  processor_ = std::make_unique<SentencePieceModel>(path.string());
   if (processor_->pad_id() != kPadId || processor_->eos_id() != kEosId ||
       processor_->unk_id() != kUnkId) {
     throw CheckpointError(path.string() + ": pad, eos and unk have ids " +
@@ -186,7 +180,7 @@ SentencePieceTokenizer::SentencePieceTokenizer(const std::string& folder)
                           std::to_string(processor_->eos_id()) + ", " +
                           std::to_string(processor_->unk_id()) + "; T5 needs 0, 1, 2");
   }
-  n_pieces_ = processor_->GetPieceSize();
+  n_pieces_ = processor_->piece_size();
   added_ = read_added_tokens(folder, n_pieces_);
   std::sort(added_.begin(), added_.end(), [](const AddedToken& a, const AddedToken& b) {
     return a.content.size() != b.content.size() ? a.content.size() > b.content.size()
@@ -203,10 +197,10 @@ SentencePieceTokenizer::SentencePieceTokenizer(const std::string& folder)
                             std::to_string(it->second) + " and " + std::to_string(token.id) + ")");
     }
     if (token.id < n_pieces_ &&
-        processor_->IdToPiece(static_cast<int>(token.id)) != token.content) {
+        processor_->id_to_piece(static_cast<int>(token.id)) != token.content) {
       throw CheckpointError(folder + ": added token '" + token.content + "' has id " +
                             std::to_string(token.id) + ", which is the piece '" +
-                            processor_->IdToPiece(static_cast<int>(token.id)) + "' of " +
+                            processor_->id_to_piece(static_cast<int>(token.id)) + "' of " +
                             kHfTokenizerFile);
     }
     vocab_size_ = std::max(vocab_size_, token.id + 1);
@@ -276,10 +270,7 @@ std::vector<int64_t> SentencePieceTokenizer::encode(const std::string& text) con
       continue;
     }
     if (part.text.empty()) continue;
-    const auto status = processor_->Encode(part.text, &piece_ids);
-    if (!status.ok()) {
-      throw std::runtime_error("SentencePiece could not encode a text: " + status.ToString());
-    }
+    piece_ids = processor_->encode(part.text);
     ids.insert(ids.end(), piece_ids.begin(), piece_ids.end());
   }
   return ids;
@@ -290,15 +281,10 @@ std::string SentencePieceTokenizer::decode(const std::vector<int64_t>& ids) cons
   for (const int64_t id : ids) {
     if (id == kEosId) break;
     if (id == kPadId || id == kUnkId || id < 0 || id >= n_pieces_) continue;
-    if (processor_->IsControl(static_cast<int>(id))) continue;
+    if (processor_->is_control(static_cast<int>(id))) continue;
     pieces.push_back(static_cast<int>(id));
   }
-  std::string text;
-  const auto status = processor_->Decode(pieces, &text);
-  if (!status.ok()) {
-    throw std::runtime_error("SentencePiece could not decode ids: " + status.ToString());
-  }
-  return clean_up_tokenization(strip_unicode_whitespace(text));
+  return clean_up_tokenization(strip_unicode_whitespace(processor_->decode(pieces)));
 }
 
 std::string SentencePieceTokenizer::token(int64_t id) const {
@@ -306,7 +292,7 @@ std::string SentencePieceTokenizer::token(int64_t id) const {
     if (added.id == id) return added.content;
   }
   if (id < 0 || id >= n_pieces_) return {};
-  return processor_->IdToPiece(static_cast<int>(id));
+  return processor_->id_to_piece(static_cast<int>(id));
 }
 
 std::unique_ptr<Tokenizer> make_tokenizer(const std::string& model_checkpoint) {

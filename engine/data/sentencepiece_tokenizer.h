@@ -22,11 +22,9 @@
 
 #include "data/tokenizer.h"
 
-namespace sentencepiece {
-class SentencePieceProcessor;
-}
-
 namespace tensorpoly::data {
+
+class SentencePieceModel;  // data/sentencepiece_model.h
 
 class SentencePieceTokenizer : public Tokenizer {
  public:
@@ -55,7 +53,7 @@ class SentencePieceTokenizer : public Tokenizer {
   };
 
  private:
-  std::unique_ptr<sentencepiece::SentencePieceProcessor> processor_;
+  std::unique_ptr<SentencePieceModel> processor_;
   std::vector<AddedToken> added_;      // longest content first
   std::vector<int64_t> sentinel_ids_;  // by sentinel index
   int64_t n_pieces_ = 0;
