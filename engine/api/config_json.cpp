@@ -69,7 +69,6 @@ ExperimentConfig read_config(const json& j, ProblemList& problems) {
   r.read("seed", c.seed);
   r.read("device", c.device);
   r.read("threads", c.threads);
-  r.read("precision", c.precision);
   if (j.is_object() && j.contains("model") && j["model"].is_object()) {
     r.read_object("model", [&](const json& value, const std::string& path) {
       JsonFields model(value, path, problems);
@@ -84,6 +83,7 @@ ExperimentConfig read_config(const json& j, ProblemList& problems) {
   } else {
     r.read("model", c.model);
   }
+  r.read("precision", c.precision);
   r.read_object("adapter", [&](const json& value, const std::string&) {
     c.adapter = adapter_config_from_json(value);
   });
