@@ -12,6 +12,7 @@ packages=(
   libopenblas0-openmp        # optimized BLAS sharing LibTorch's OpenMP pool
   libsqlite3-dev nlohmann-json3-dev
   libre2-dev                 # linear-time matching of user regexes (module/layer names)
+  libsentencepiece-dev       # the tokenizer of Hugging Face T5 checkpoint folders
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   clang-format clang-tidy    # scripts/check-format.sh, scripts/check-tidy.sh
   clang libclang-rt-14-dev   # scripts/sanitize.sh, scripts/fuzz.sh: ASan, UBSan, libFuzzer

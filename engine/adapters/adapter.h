@@ -24,7 +24,9 @@ namespace tensorpoly::adapters {
 
 class AdapterImpl : public ProjectionImpl {
  public:
-  // Reads the task ids from the shared TaskContext (dense methods ignore them).
+  // Reads the task ids, grouped, from the shared TaskContext (dense methods ignore them).
+  // Reads no tensor value back to the host: the grouping was worked out when the ids
+  // were set (task_context.h).
   torch::Tensor forward(const torch::Tensor& x) override;
   // x: [B, ..., in], task_ids: [B'] with B a multiple of B' (repeat_interleave).
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& task_ids);
@@ -61,15 +63,15 @@ class AdapterImpl : public ProjectionImpl {
  protected:
   AdapterImpl(const AdapterConfig& config, const LinearProjectionImpl& base,
               std::shared_ptr<TaskContext> context);
-  // (x A_b B_b) / r for x [B, L, in] (three dimensions, batch first).
-  virtual torch::Tensor low_rank_update(const torch::Tensor& x, const torch::Tensor& task_ids) = 0;
-  virtual torch::Tensor low_rank_update_naive(const torch::Tensor& x,
-                                              const torch::Tensor& task_ids) {
-    return low_rank_update(x, task_ids);
+  // (x A_b B_b) / r for x [B, L, in] (three dimensions, batch first); `tasks` is null
+  // when no task ids are set (dense methods need none).
+  virtual torch::Tensor low_rank_update(const torch::Tensor& x, const TaskGrouping* tasks) = 0;
+  virtual torch::Tensor low_rank_update_naive(const torch::Tensor& x, const TaskGrouping* tasks) {
+    return low_rank_update(x, tasks);
   }
   virtual torch::Tensor low_rank_update_per_example(const torch::Tensor& x,
-                                                    const torch::Tensor& task_ids) {
-    return low_rank_update(x, task_ids);
+                                                    const TaskGrouping* tasks) {
+    return low_rank_update(x, tasks);
   }
   // Initial value U(−std, std), std = gain/√in, gain = calculate_gain("leaky_relu", √5) = √(1/3).
   torch::Tensor kaiming_uniform(torch::IntArrayRef shape) const;
@@ -80,7 +82,8 @@ class AdapterImpl : public ProjectionImpl {
 
  private:
   enum class Formulation { kOptimised, kPerExample, kNaive };
-  torch::Tensor run(const torch::Tensor& x, const torch::Tensor& task_ids, Formulation formulation);
+  torch::Tensor run(const torch::Tensor& x, const std::shared_ptr<const TaskGrouping>& tasks,
+                    Formulation formulation);
 
   std::shared_ptr<TaskContext> context_;
   int64_t min_rows_per_task_group_ = kDefaultMinRowsPerTaskGroup;
@@ -90,8 +93,9 @@ class AdapterImpl : public ProjectionImpl {
 class DenseAdapterImpl : public AdapterImpl {
  protected:
   using AdapterImpl::AdapterImpl;
+  // Built in float32 (Float32Scope) under autocast.
   virtual std::pair<torch::Tensor, torch::Tensor> dense_factors() = 0;
-  torch::Tensor low_rank_update(const torch::Tensor& x, const torch::Tensor& task_ids) override;
+  torch::Tensor low_rank_update(const torch::Tensor& x, const TaskGrouping* tasks) override;
 };
 
 // poly, mhr, tensorpoly-1, tensorpoly-2: A_b, B_b mixed from the routing weights of
@@ -110,24 +114,29 @@ class RoutedAdapterImpl : public AdapterImpl {
                     std::shared_ptr<RouterImpl> router);
   // weights [N, Q, S] -> A [N, in, r], B [N, r, out]: the one-layer formulation.
   virtual std::pair<torch::Tensor, torch::Tensor> task_factors(const torch::Tensor& weights) = 0;
-  // A [U, in, r], B [U, r, out] for the routing's distinct tasks (unique_ids). By default
+  // A [U, in, r], B [U, r, out] for the grouping's distinct tasks (unique_ids). By default
   // routes them and calls task_factors(); tensor-product methods ask their factor bank.
-  virtual std::pair<torch::Tensor, torch::Tensor> routed_factors(const TaskRouting& routing);
-  torch::Tensor low_rank_update(const torch::Tensor& x, const torch::Tensor& task_ids) override;
-  torch::Tensor low_rank_update_naive(const torch::Tensor& x,
-                                      const torch::Tensor& task_ids) override;
+  // Called in float32 (Float32Scope).
+  virtual std::pair<torch::Tensor, torch::Tensor> routed_factors(const TaskGrouping& tasks);
+  torch::Tensor low_rank_update(const torch::Tensor& x, const TaskGrouping* tasks) override;
+  torch::Tensor low_rank_update_naive(const torch::Tensor& x, const TaskGrouping* tasks) override;
   // One routing per example, task_factors() once for the whole batch, batched products.
   torch::Tensor low_rank_update_per_example(const torch::Tensor& x,
-                                            const torch::Tensor& task_ids) override;
+                                            const TaskGrouping* tasks) override;
 
  private:
   bool sampling() const { return is_training() && config_.relaxed_bernoulli; }
-  torch::Tensor task_ids_for(const torch::Tensor& x, const torch::Tensor& task_ids) const;
-  // The routing of task_ids, checked against this layer (ids in [0, n_tasks)).
-  const TaskRouting& checked_routing(const torch::Tensor& task_ids);
-  // (x A_b B_b) / r with A, B of the distinct tasks and `inverse` each row's task among them.
+  // The grouping, checked: defined, ids in [0, n_tasks), x's rows a multiple of its rows.
+  const TaskGrouping& checked(const TaskGrouping* tasks, const torch::Tensor& x) const;
+  // The task id of every row of x [rows], on the router's device.
+  torch::Tensor task_ids_for(const torch::Tensor& x, const TaskGrouping& tasks) const;
+  // Routing and task_factors() in float32 (Float32Scope), for ids [N].
+  std::pair<torch::Tensor, torch::Tensor> factors(const torch::Tensor& ids, bool relaxed,
+                                                  double temperature);
+  // (x A_b B_b) / r for x with one row per task id of `tasks`, A [U, in, r] and B [U, r, out]
+  // of its distinct tasks.
   torch::Tensor mixed_update(const torch::Tensor& x, const torch::Tensor& a, const torch::Tensor& b,
-                             const torch::Tensor& inverse) const;
+                             const TaskGrouping& tasks) const;
 
   std::shared_ptr<RouterImpl> router_;
 };

@@ -246,10 +246,12 @@ void FactorBank::build_factors(Stack& stack, const TaskContext& context) {
 }
 
 const std::vector<torch::Tensor>& FactorBank::mixed(Stack& stack, const TaskContext& context,
-                                                    const TaskRouting& routing) {
+                                                    const TaskGrouping& tasks) {
+  // The grouping's ids (kept alive by the stack, so their identity cannot be reused) and
+  // their version say whether the mix is for the same task ids.
   const bool same_routing = stack.routing_source.defined() &&
-                            stack.routing_source.is_same(routing.source) &&
-                            stack.routing_version == routing.source_version;
+                            stack.routing_source.is_same(tasks.task_ids) &&
+                            stack.routing_version == tasks.task_ids._version();
   if (!stack.routes_leaves && stack.factors.empty()) build_factors(stack, context);
   if (!stack.mix.empty() && same_routing &&
       (stack.routes_leaves || stack.mix_factor_generation == stack.factor_generation)) {
@@ -260,7 +262,7 @@ const std::vector<torch::Tensor>& FactorBank::mixed(Stack& stack, const TaskCont
   const auto n_jobs = static_cast<int64_t>(stack.jobs.size());
   const auto weights = [&] {
     const PhaseScope phase(Phase::kRoutingMix);
-    return stack.routing_weights(routing.unique_ids);  // [J, U, Q, S]
+    return stack.routing_weights(tasks.unique_ids);  // [J, U, Q, S]
   }();
   const int64_t n_tasks = weights.size(1);
   torch::Tensor built;
@@ -297,15 +299,14 @@ const std::vector<torch::Tensor>& FactorBank::mixed(Stack& stack, const TaskCont
     ++factor_builds_;
   }
   stack.mix.record(built.unbind(0), std::move(stamps), context);
-  stack.routing_source = routing.source;
-  stack.routing_version = routing.source_version;
+  stack.routing_source = tasks.task_ids;
+  stack.routing_version = tasks.task_ids._version();
   ++mix_builds_;
   return stack.mix.tensors;
 }
 
 std::pair<torch::Tensor, torch::Tensor> FactorBank::routed_factors(
-    const TensorProductAdapterImpl& member, const TaskContext& context,
-    const TaskRouting& routing) {
+    const TensorProductAdapterImpl& member, const TaskContext& context, const TaskGrouping& tasks) {
   if (!organised_) organise();
   if (checked_context_ != &context || checked_forward_ != context.forward_id) {
     drop_stale(context);
@@ -315,8 +316,8 @@ std::pair<torch::Tensor, torch::Tensor> FactorBank::routed_factors(
   const auto slot = slots_.find(&member);
   TORCH_CHECK(slot != slots_.end(), "FactorBank: the layer is not a member of this bank");
   const auto [a_slot, b_slot] = slot->second;
-  const torch::Tensor a = mixed(*stacks_[a_slot.first], context, routing)[a_slot.second];
-  const torch::Tensor b = mixed(*stacks_[b_slot.first], context, routing)[b_slot.second];
+  const torch::Tensor a = mixed(*stacks_[a_slot.first], context, tasks)[a_slot.second];
+  const torch::Tensor b = mixed(*stacks_[b_slot.first], context, tasks)[b_slot.second];
   return {a.transpose(1, 2), b};  // [U, in, r], [U, r, out]
 }
 

@@ -43,11 +43,11 @@ class FactorBank {
   // Stacks the members form (after the first request).
   size_t stack_count() const;
 
-  // A [U, in, r] and B [U, r, out] of `member` for the distinct tasks of `routing`,
+  // A [U, in, r] and B [U, r, out] of `member` for the distinct tasks of `tasks`,
   // during the forward pass `context` is in.
   std::pair<torch::Tensor, torch::Tensor> routed_factors(const TensorProductAdapterImpl& member,
                                                          const TaskContext& context,
-                                                         const TaskRouting& routing);
+                                                         const TaskGrouping& tasks);
 
   // How often the stacks were built since the bank was made (for tests): factor
   // constructions and routing mixes.
@@ -59,7 +59,7 @@ class FactorBank {
   void organise();
   void drop_stale(const TaskContext& context);
   const std::vector<torch::Tensor>& mixed(Stack& stack, const TaskContext& context,
-                                          const TaskRouting& routing);
+                                          const TaskGrouping& tasks);
   void build_factors(Stack& stack, const TaskContext& context);
 
   std::vector<TensorProductAdapterImpl*> members_;

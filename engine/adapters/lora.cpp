@@ -16,7 +16,7 @@ std::pair<torch::Tensor, torch::Tensor> LoraImpl::dense_factors() {
 }
 
 torch::Tensor LoraImpl::low_rank_update_naive(const torch::Tensor& x,
-                                              const torch::Tensor& /*task_ids*/) {
+                                              const TaskGrouping* /*tasks*/) {
   const auto delta_weight = lora_b.matmul(lora_a).div(config_.rank);  // [out, in]
   return x.matmul(delta_weight.t());
 }

@@ -17,8 +17,7 @@ class LoraImpl : public DenseAdapterImpl {
  protected:
   std::pair<torch::Tensor, torch::Tensor> dense_factors() override;
   // The merged-weight form x (lora_b · lora_a / r)ᵀ.
-  torch::Tensor low_rank_update_naive(const torch::Tensor& x,
-                                      const torch::Tensor& task_ids) override;
+  torch::Tensor low_rank_update_naive(const torch::Tensor& x, const TaskGrouping* tasks) override;
 };
 
 }  // namespace tensorpoly::adapters

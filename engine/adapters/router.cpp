@@ -44,25 +44,6 @@ torch::Tensor RouterImpl::eval_weights() const {
   return route_rows(module_logits, /*relaxed=*/false, 1.0);
 }
 
-torch::Tensor expand_task_ids(const torch::Tensor& task_ids, int64_t batch_size, int64_t n_tasks) {
-  TORCH_CHECK(task_ids.defined(),
-              "adapter: no task ids (set TaskContext::task_ids before the forward)");
-  TORCH_CHECK(task_ids.dim() == 1 && task_ids.numel() >= 1,
-              "adapter: task_ids must be a non-empty vector [B], got shape ", task_ids.sizes());
-  TORCH_CHECK(!task_ids.is_floating_point() && !task_ids.is_complex(),
-              "adapter: task_ids must be integers, got ", task_ids.scalar_type());
-  const int64_t n_ids = task_ids.size(0);
-  TORCH_CHECK(batch_size % n_ids == 0, "adapter: batch of ", batch_size,
-              " rows is not a multiple of the ", n_ids, " task ids");
-  auto ids = task_ids.to(torch::kLong);
-  const auto [min_id, max_id] = torch::aminmax(ids);
-  TORCH_CHECK(min_id.item<int64_t>() >= 0 && max_id.item<int64_t>() < n_tasks,
-              "adapter: task ids must lie in [0, ", n_tasks, "), got [", min_id.item<int64_t>(),
-              ", ", max_id.item<int64_t>(), "]");
-  if (batch_size != n_ids) ids = ids.repeat_interleave(batch_size / n_ids);
-  return ids;
-}
-
 RoutingMatrix to_routing_matrix(const RouterImpl& router, const std::string& name) {
   torch::NoGradGuard no_grad;
   auto weights = router.eval_weights();  // [T, Q, S]

@@ -51,10 +51,6 @@ class RouterImpl : public torch::nn::Module {
 // with the 1e-12 of adapters.md §1.1.
 torch::Tensor normalised_sigmoid(const torch::Tensor& logits);
 
-// Task ids for a batch of `batch_size` rows: as given when the sizes agree, each
-// id repeated k times consecutively when the batch has k× more rows (beam search).
-torch::Tensor expand_task_ids(const torch::Tensor& task_ids, int64_t batch_size, int64_t n_tasks);
-
 // The weights of `router` as a torch-free matrix: kSkills [T, S], kSplits and
 // kOrders [Q, T, S].
 RoutingMatrix to_routing_matrix(const RouterImpl& router, const std::string& name);

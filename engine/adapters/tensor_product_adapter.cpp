@@ -44,8 +44,8 @@ TensorProductAdapterImpl::FactorInputs TensorProductAdapterImpl::factor_inputs(S
 }
 
 std::pair<torch::Tensor, torch::Tensor> TensorProductAdapterImpl::routed_factors(
-    const TaskRouting& routing) {
-  return bank_->routed_factors(*this, *task_context(), routing);
+    const TaskGrouping& tasks) {
+  return bank_->routed_factors(*this, *task_context(), tasks);
 }
 
 namespace {

@@ -55,8 +55,8 @@ class TensorProductAdapterImpl : public RoutedAdapterImpl {
   template <typename Initialise>
   void register_factor_parameters(Initialise initialise, bool second_norm);
 
-  // From the bank: the factors of this layer mixed for the routing's distinct tasks.
-  std::pair<torch::Tensor, torch::Tensor> routed_factors(const TaskRouting& routing) override;
+  // From the bank: the factors of this layer mixed for the grouping's distinct tasks.
+  std::pair<torch::Tensor, torch::Tensor> routed_factors(const TaskGrouping& tasks) override;
 
  private:
   std::shared_ptr<FactorBank> bank_;

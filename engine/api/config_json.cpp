@@ -13,6 +13,7 @@ namespace tensorpoly {
 namespace {
 
 using json = nlohmann::json;
+using config_fields::field_path;
 using config_fields::JsonFields;
 using config_fields::ProblemList;
 
@@ -70,7 +71,21 @@ ExperimentConfig read_config(const json& j, ProblemList& problems) {
   r.read("seed", c.seed);
   r.read("device", c.device);
   r.read("threads", c.threads);
-  r.read("model", c.model);
+  if (j.is_object() && j.contains("model") && j["model"].is_object()) {
+    r.read_object("model", [&](const json& value, const std::string& path) {
+      JsonFields model(value, path, problems);
+      model.read("checkpoint", c.model_checkpoint);
+      model.reject_unknown();
+      if (c.model_checkpoint.empty()) {
+        problems.add(field_path(path, "checkpoint"),
+                     "a Hugging Face model folder is required (or give a preset name as "
+                     "\"model\")");
+      }
+    });
+  } else {
+    r.read("model", c.model);
+  }
+  r.read("precision", c.precision);
   r.read_object("adapter", [&](const json& value, const std::string&) {
     c.adapter = adapter_config_from_json(value);
   });
@@ -136,7 +151,9 @@ json to_json(const ExperimentConfig& c) {
               {"seed", c.seed},
               {"device", c.device},
               {"threads", c.threads},
-              {"model", c.model},
+              {"precision", c.precision},
+              {"model", c.model_checkpoint.empty() ? json(c.model)
+                                                   : json{{"checkpoint", c.model_checkpoint}}},
               {"adapter", adapter_config_to_json(c.adapter)},
               {"suite", to_json(c.suite)},
               {"train",

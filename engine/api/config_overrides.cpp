@@ -48,6 +48,12 @@ std::string apply_override(json& document, const std::string& override_text, std
   if (path.empty() || path.back().empty()) return "empty field name";
   json* node = &document;
   std::string walked;
+  // "model" is a preset name or {"checkpoint": DIR}: model.checkpoint=DIR turns a name
+  // into the object.
+  if (path.size() > 1 && path[0] == "model" && document.contains("model") &&
+      document["model"].is_string()) {
+    document["model"] = json::object();
+  }
   for (size_t i = 0; i + 1 < path.size(); ++i) {
     walked += (walked.empty() ? "" : ".") + path[i];
     if (!node->contains(path[i]) || !(*node)[path[i]].is_object()) {

@@ -2,6 +2,7 @@
 // across sections; the sections' own checks (adapter, suite, pre-training data) add to the
 // same problem list.
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include <algorithm>
 #include <cmath>
 #include <regex>
 #include <sstream>
@@ -24,10 +25,20 @@ std::string number_text(double value) {
 
 void check_top_level(const ExperimentConfig& c, ProblemList& problems) {
   if (c.name.empty()) problems.add("name", "must not be empty");
-  try {
-    (void)model_preset(c.model);
-  } catch (const std::invalid_argument& error) {
-    problems.add("model", error.what());
+  if (c.model_checkpoint.empty()) {
+    try {
+      (void)model_preset(c.model);
+    } catch (const std::invalid_argument& error) {
+      problems.add("model", error.what());
+    }
+  } else if (!c.base.checkpoint.empty()) {
+    problems.add("base.checkpoint",
+                 "must be empty when the model is a checkpoint folder (the folder's weights "
+                 "are the base)");
+  }
+  const auto& allowed = precisions();
+  if (std::find(allowed.begin(), allowed.end(), c.precision) == allowed.end()) {
+    problems.add("precision", "must be one of fp32, bf16, fp16, got \"" + c.precision + "\"");
   }
   static const std::regex device_pattern("auto|cpu|cuda|cuda:[0-9]+");
   if (!std::regex_match(c.device, device_pattern)) {
@@ -118,6 +129,11 @@ void check_across_sections(const ExperimentConfig& c, ProblemList& problems) {
 }
 
 }  // namespace
+
+const std::vector<std::string>& precisions() {
+  static const std::vector<std::string> names = {"fp32", "bf16", "fp16"};
+  return names;
+}
 
 void validate(const ExperimentConfig& config) {
   ProblemList problems;

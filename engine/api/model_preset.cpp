@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "tensorpoly/model_preset.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <utility>
 
@@ -50,19 +51,32 @@ void validate_model_preset(const ModelPreset& preset) {
                                 "': relative_attention_num_buckets must be at least 4, got " +
                                 std::to_string(preset.relative_attention_num_buckets));
   }
+  const auto& projections = feed_forward_projections();
+  if (std::find(projections.begin(), projections.end(), preset.feed_forward_proj) ==
+      projections.end()) {
+    throw std::invalid_argument("model preset '" + preset.name + "': feed_forward_proj \"" +
+                                preset.feed_forward_proj +
+                                "\" is not supported (supported: \"gated-gelu\", \"relu\")");
+  }
   if (!(preset.layer_norm_epsilon > 0.0)) {
     throw std::invalid_argument("model preset '" + preset.name +
                                 "': layer_norm_epsilon must be positive");
   }
 }
 
+const std::vector<std::string>& feed_forward_projections() {
+  static const std::vector<std::string> names = {"gated-gelu", "relu"};
+  return names;
+}
+
 int64_t base_parameter_count(const ModelPreset& preset) {
   const int64_t d = preset.d_model;
   const int64_t inner = preset.inner_dim();
-  const int64_t feed_forward = 3 * preset.d_ff * d;
+  const int64_t feed_forward = (preset.gated_feed_forward() ? 3 : 2) * preset.d_ff * d;
   const int64_t encoder_block = 4 * inner * d + feed_forward + 2 * d;
   const int64_t decoder_block = 8 * inner * d + feed_forward + 3 * d;
-  return 2 * preset.vocab * d + preset.n_encoder_layers * encoder_block +
+  const int64_t embeddings = (preset.tie_word_embeddings ? 1 : 2) * preset.vocab * d;
+  return embeddings + preset.n_encoder_layers * encoder_block +
          preset.n_decoder_layers * decoder_block +
          2 * preset.relative_attention_num_buckets * preset.n_heads + 2 * d;
 }

@@ -92,7 +92,7 @@ ExperimentConfig resolve_parameter_matching(ExperimentConfig config) {
 namespace {
 
 ParameterCounts estimate_resolved(const ExperimentConfig& config) {
-  const ModelPreset& preset = model_preset(config.model);
+  const ModelPreset preset = model_shape(config);
   AdapterConfig adapter = config.adapter;
   adapter.n_tasks = expected_task_count(config);
 
@@ -109,8 +109,12 @@ ParameterCounts estimate_resolved(const ExperimentConfig& config) {
     projections.push_back({owner, "o", inner, d});
   };
   auto feed_forward = [&](const std::string& owner) {
-    projections.push_back({owner, "wi_0", d, ff});
-    projections.push_back({owner, "wi_1", d, ff});
+    if (preset.gated_feed_forward()) {
+      projections.push_back({owner, "wi_0", d, ff});
+      projections.push_back({owner, "wi_1", d, ff});
+    } else {
+      projections.push_back({owner, "wi", d, ff});
+    }
     projections.push_back({owner, "wo", ff, d});
   };
   for (int64_t i = 0; i < preset.n_encoder_layers; ++i) {

@@ -23,8 +23,9 @@ const std::vector<std::string>& synthetic_fields() {
   return fields;
 }
 const std::vector<std::string>& jsonl_fields() {
-  static const std::vector<std::string> fields = {"train", "validation", "validation_ratio",
-                                                  "heldout_tasks"};
+  static const std::vector<std::string> fields = {
+      "train",         "validation",        "validation_ratio",
+      "heldout_tasks", "max_source_length", "max_target_length"};
   return fields;
 }
 
@@ -114,6 +115,14 @@ void check_jsonl(const JsonlSuiteConfig& c, const std::string& where, ProblemLis
     problems.add(field("validation_ratio"),
                  "give either " + field("validation") + " or a split ratio, not both");
   }
+  const std::pair<const char*, int64_t> limits[] = {{"max_source_length", c.max_source_length},
+                                                    {"max_target_length", c.max_target_length}};
+  for (const auto& [name, value] : limits) {
+    if (value < 0 || value > kMaxSequenceLength) {
+      problems.add(field(name), "must be in [0, " + std::to_string(kMaxSequenceLength) +
+                                    "] tokens (0 = from the data), got " + std::to_string(value));
+    }
+  }
   std::set<std::string> names;
   for (const auto& name : c.heldout_tasks) {
     if (name.empty()) problems.add(field("heldout_tasks"), "task names must not be empty");
@@ -150,6 +159,8 @@ void read_jsonl(JsonFields& reader, JsonlSuiteConfig& c) {
   reader.read("seed", c.seed);
   reader.read("task_prefix", c.task_prefix);
   reader.read("heldout_tasks", c.heldout_tasks);
+  reader.read("max_source_length", c.max_source_length);
+  reader.read("max_target_length", c.max_target_length);
 }
 
 }  // namespace
@@ -203,7 +214,9 @@ nlohmann::json to_json(const SuiteConfig& config) {
             {"validation_ratio", c.validation_ratio},
             {"seed", c.seed},
             {"task_prefix", c.task_prefix},
-            {"heldout_tasks", c.heldout_tasks}};
+            {"heldout_tasks", c.heldout_tasks},
+            {"max_source_length", c.max_source_length},
+            {"max_target_length", c.max_target_length}};
   }
   const auto& c = config.synthetic;
   return {{"kind", config.kind},

@@ -7,12 +7,15 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <set>
 #include <stdexcept>
 
 #include "adapters/inject.h"
 #include "adapters/phase_profile.h"
+#include "adapters/precision.h"
 #include "model/t5_model.h"
 #include "tensorpoly/config.h"
 #include "tensorpoly/runtime.h"
@@ -52,6 +55,46 @@ void summarise_profiles(const std::vector<adapters::PhaseTimes>& profiles, Bench
   result.profiled_step_ms = median_of([](const adapters::PhaseTimes& t) { return t.total_ms; });
 }
 
+// The name of the first NVIDIA GPU as the driver reports it ("NVIDIA H200"), read from
+// /proc so that a CPU-only LibTorch build needs no CUDA headers; "" when there is none.
+std::string nvidia_gpu_name() {
+  std::error_code error;
+  const std::filesystem::path root = "/proc/driver/nvidia/gpus";
+  if (!std::filesystem::is_directory(root, error)) return {};
+  std::vector<std::filesystem::path> gpus;
+  for (const auto& entry : std::filesystem::directory_iterator(root, error)) {
+    gpus.push_back(entry.path());
+  }
+  std::sort(gpus.begin(), gpus.end());
+  for (const auto& gpu : gpus) {
+    std::ifstream in(gpu / "information");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind("Model:", 0) != 0) continue;
+      const size_t start = line.find_first_not_of(" \t", 6);
+      return start == std::string::npos ? std::string() : line.substr(start);
+    }
+  }
+  return {};
+}
+
+void fill_utilisation(const BenchOptions& options, const ModelPreset& preset,
+                      const torch::Device& device, BenchResult& result) {
+  result.model_flops_per_step =
+      training_step_flops(preset, options.batch_size, options.source_length, options.target_length,
+                          options.method == "none");
+  result.achieved_tflops = result.model_flops_per_step * result.steps_per_s / 1e12;
+  if (options.peak_tflops > 0) {
+    result.peak_tflops = options.peak_tflops;
+    result.peak_source = "--peak-tflops";
+  } else if (device.is_cuda()) {
+    const std::string name = nvidia_gpu_name();
+    result.peak_tflops = gpu_peak_tflops(name, options.precision);
+    if (result.peak_tflops > 0) result.peak_source = name;
+  }
+  if (result.peak_tflops > 0) result.mfu = result.achieved_tflops / result.peak_tflops;
+}
+
 }  // namespace
 
 BenchResult run_training_benchmark(const BenchOptions& options) {
@@ -67,11 +110,19 @@ BenchResult run_training_benchmark(const BenchOptions& options) {
     }
   }
   if (options.warmup_steps < 0) throw std::invalid_argument("--warmup: must be >= 0");
+  if (options.peak_tflops < 0) throw std::invalid_argument("--peak-tflops: must be >= 0");
+  adapters::Precision precision;
+  try {
+    precision = adapters::parse_precision(options.precision);
+  } catch (const std::invalid_argument& error) {
+    throw std::invalid_argument(std::string("--precision: ") + error.what());
+  }
   const ModelPreset& preset = model_preset(options.preset);
   AdapterConfig adapter = paper_adapter_config(options.method);
   adapter.n_tasks = options.n_tasks;
   configure_threads(options.threads);
   const torch::Device device(resolve_device(options.device));
+  adapters::check_precision(precision, device);
 
   torch::manual_seed(options.seed);
   model::T5Model model(preset);
@@ -113,18 +164,23 @@ BenchResult run_training_benchmark(const BenchOptions& options) {
     const auto labels =
         torch::randint(3, vocab, {options.batch_size, options.target_length}, generator_options)
             .to(device);
+    // Task ids stay on the host: the model groups them there (task_context.h).
     const auto task_ids =
-        torch::randint(0, options.n_tasks, {options.batch_size}, generator_options).to(device);
+        torch::randint(0, options.n_tasks, {options.batch_size}, generator_options);
     const auto attention_mask = torch::ones_like(input_ids);
     const auto start = std::chrono::steady_clock::now();
     if (profiler) profiler->begin_step();
     const auto decoder_input_ids = model::shift_right(labels);
     model->set_task_ids(task_ids);
-    const auto logits = model->forward(input_ids, attention_mask, decoder_input_ids);
+    torch::Tensor logits;
+    {
+      const adapters::AutocastScope autocast(device, precision);
+      logits = model->forward(input_ids, attention_mask, decoder_input_ids);
+    }
     torch::Tensor loss;
     {
       const adapters::PhaseScope phase(adapters::Phase::kLoss);
-      loss = train::example_losses(logits, labels).mean();
+      loss = train::example_losses(logits.to(torch::kFloat32), labels).mean();
     }
     {
       const adapters::PhaseScope phase(adapters::Phase::kOptimizer);
@@ -157,6 +213,7 @@ BenchResult run_training_benchmark(const BenchOptions& options) {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   result.peak_rss_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;  // kB on Linux
+  fill_utilisation(options, preset, device, result);
   return result;
 }
 

@@ -14,8 +14,17 @@ constexpr uint64_t kSamplerStream = 6;
 }  // namespace
 
 Batch Batch::to(const torch::Device& device) const {
-  return {input_ids.to(device), attention_mask.to(device), labels.to(device),
-          decoder_input_ids.to(device), task_ids.to(device)};
+  if (!device.is_cuda()) {
+    return {input_ids.to(device), attention_mask.to(device), labels.to(device),
+            decoder_input_ids.to(device), task_ids.to(device)};
+  }
+  // From pinned (page-locked) host memory the copies are asynchronous: the host goes on
+  // preparing work while the batch travels.
+  auto move = [&](const torch::Tensor& t) {
+    return (t.is_pinned() ? t : t.pin_memory()).to(device, /*non_blocking=*/true);
+  };
+  return {move(input_ids), move(attention_mask), move(labels), move(decoder_input_ids),
+          move(task_ids)};
 }
 
 Batch collate_token_ids(const std::vector<std::vector<int64_t>>& inputs,

@@ -31,6 +31,7 @@ struct Batch {
   torch::Tensor task_ids;           // [B]
 
   int64_t size() const { return input_ids.size(0); }
+  // On CUDA through pinned host memory with non-blocking copies.
   Batch to(const torch::Device& device) const;
 };
 

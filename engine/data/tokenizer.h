@@ -1,7 +1,7 @@
 // Tokenizers map text to the ids the T5 model reads and back. Ids follow T5's
-// conventions so that a SentencePiece tokenizer (or a real T5 checkpoint) can take the
-// place of the byte tokenizer behind the same interface: pad = 0 (also the decoder's
-// start token), eos = 1, unk = 2.
+// conventions so that the SentencePiece tokenizer of a real T5 checkpoint
+// (sentencepiece_tokenizer.h) takes the place of the byte tokenizer behind the same
+// interface: pad = 0 (also the decoder's start token), eos = 1, unk = 2.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
@@ -24,8 +24,9 @@ class Tokenizer {
   virtual int64_t vocab_size() const = 0;
   // Text to ids, without the final eos (the batcher appends it).
   virtual std::vector<int64_t> encode(const std::string& text) const = 0;
-  // Ids to text: stops at the first eos, skips pad; unknown ids decode to U+FFFD and
-  // sentinels to "<extra_id_N>".
+  // Ids to text: stops at the first eos, skips pad; the rest as each tokenizer says
+  // (bytes: unknown ids as U+FFFD, sentinels as "<extra_id_N>"; SentencePiece: special
+  // tokens skipped, as Hugging Face's skip_special_tokens).
   virtual std::string decode(const std::vector<int64_t>& ids) const = 0;
   // Sentinels mark masked spans in T5's span-denoising objective.
   virtual int64_t n_sentinels() const = 0;

@@ -26,13 +26,7 @@ constexpr DtypeName kDtypes[] = {
     {"BOOL", torch::kBool},
 };
 
-struct Entry {
-  std::string name;
-  torch::ScalarType type;
-  std::vector<int64_t> shape;
-  uint64_t begin = 0;
-  uint64_t end = 0;
-};
+using Entry = SafetensorsEntry;
 
 [[noreturn]] void fail(const std::string& path, const std::string& message) {
   throw std::runtime_error("safetensors file '" + path + "': " + message);
@@ -118,7 +112,7 @@ Entry parse_entry(const std::string& path, const std::string& name, const nlohma
 
 }  // namespace
 
-std::map<std::string, torch::Tensor> read_safetensors(const std::string& path) {
+SafetensorsHeader read_safetensors_header(const std::string& path) {
   std::error_code error;
   const uint64_t file_bytes = std::filesystem::file_size(path, error);
   if (error) fail(path, "cannot read (" + error.message() + ")");
@@ -172,12 +166,24 @@ std::map<std::string, torch::Tensor> read_safetensors(const std::string& path) {
                std::to_string(by_offset[i - 1]->end) + "]");
     }
   }
+  SafetensorsHeader result;
+  result.path = path;
+  result.data_start = 8 + header_bytes;
+  result.file_bytes = file_bytes;
+  result.entries = std::move(entries);
+  return result;
+}
 
+std::map<std::string, torch::Tensor> read_safetensors(const std::string& path) {
+  const SafetensorsHeader header = read_safetensors_header(path);
+  std::ifstream file(path, std::ios::binary);
+  if (!file) fail(path, "cannot open");
+  const std::vector<Entry>& entries = header.entries;
   std::map<std::string, torch::Tensor> tensors;
   for (const Entry& entry : entries) {
     torch::Tensor tensor = torch::empty(entry.shape, torch::TensorOptions().dtype(entry.type));
     if (entry.end > entry.begin) {
-      file.seekg(static_cast<std::streamoff>(8 + header_bytes + entry.begin));
+      file.seekg(static_cast<std::streamoff>(header.data_start + entry.begin));
       file.read(static_cast<char*>(tensor.data_ptr()),
                 static_cast<std::streamsize>(entry.end - entry.begin));
       if (!file) fail(path, entry.name, "could not read its bytes");

@@ -14,8 +14,32 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace tensorpoly::model {
+
+// One tensor of a file's header, checked against the file: its byte range
+// [begin, end) (counted from the first data byte) lies inside the file, matches
+// shape × dtype, and overlaps no other tensor.
+struct SafetensorsEntry {
+  std::string name;
+  torch::ScalarType type = torch::kFloat32;
+  std::vector<int64_t> shape;
+  uint64_t begin = 0;
+  uint64_t end = 0;
+};
+
+struct SafetensorsHeader {
+  std::string path;
+  uint64_t data_start = 0;  // file offset of the first data byte: 8 + header length
+  uint64_t file_bytes = 0;
+  std::vector<SafetensorsEntry> entries;  // in the header's order
+};
+
+// Reads and checks the header only (no tensor data), so that a loader can check names and
+// shapes of several files first and then copy tensor by tensor (e.g. from a mapping of
+// the file), converting each to the dtype it needs.
+SafetensorsHeader read_safetensors_header(const std::string& path);
 
 // Every tensor of the file, on the CPU, by name.
 std::map<std::string, torch::Tensor> read_safetensors(const std::string& path);

@@ -75,7 +75,7 @@ torch::Tensor CrossAttentionLayerImpl::forward(const torch::Tensor& hidden,
 }
 
 FeedForwardLayerImpl::FeedForwardLayerImpl(const ModelPreset& config) {
-  DenseReluDense = register_module("DenseReluDense", GatedGeluFeedForward(config));
+  DenseReluDense = register_module("DenseReluDense", T5FeedForward(config));
   layer_norm = register_module("layer_norm", RmsNorm(config.d_model, config.layer_norm_epsilon));
 }
 
@@ -179,14 +179,23 @@ T5ModelImpl::T5ModelImpl(const ModelPreset& config) : config_(config) {
   shared = register_module("shared", torch::nn::Embedding(config.vocab, config.d_model));
   encoder = register_module("encoder", T5Stack(config, /*is_decoder=*/false));
   decoder = register_module("decoder", T5Stack(config, /*is_decoder=*/true));
-  lm_head = register_module(
-      "lm_head",
-      torch::nn::Linear(torch::nn::LinearOptions(config.d_model, config.vocab).bias(false)));
+  if (!config.tie_word_embeddings) {
+    lm_head = register_module(
+        "lm_head",
+        torch::nn::Linear(torch::nn::LinearOptions(config.d_model, config.vocab).bias(false)));
+  }
   torch::NoGradGuard no_grad;
   shared->weight.normal_(0.0, 1.0);
   // N(0, 1/d_model) as Mesh TensorFlow's T5 v1.1 (HF's std 1 would start with
   // logits of size √d_model).
-  lm_head->weight.normal_(0.0, 1.0 / std::sqrt(static_cast<double>(config.d_model)));
+  if (lm_head) lm_head->weight.normal_(0.0, 1.0 / std::sqrt(static_cast<double>(config.d_model)));
+}
+
+torch::Tensor T5ModelImpl::output_logits(const torch::Tensor& decoder_hidden) {
+  if (lm_head) return lm_head->forward(decoder_hidden);
+  // HF: sequence_output * model_dim**-0.5, then the head tied to the shared embedding.
+  const double scale = 1.0 / std::sqrt(static_cast<double>(config_.d_model));
+  return torch::nn::functional::linear(decoder_hidden * scale, shared->weight);
 }
 
 torch::Tensor T5ModelImpl::encode(const torch::Tensor& input_ids,
@@ -205,7 +214,7 @@ torch::Tensor T5ModelImpl::decode(const torch::Tensor& decoder_input_ids,
               decoder_input_ids.size(0), " != encoder batch ", encoder_hidden.size(0));
   const torch::Tensor hidden =
       decoder->decode(shared->forward(decoder_input_ids), encoder_hidden, attention_mask, cache);
-  return lm_head->forward(hidden);
+  return output_logits(hidden);
 }
 
 torch::Tensor T5ModelImpl::forward(const torch::Tensor& input_ids,
@@ -269,7 +278,9 @@ GreedyOutput T5ModelImpl::greedy_generate(const torch::Tensor& input_ids,
 void T5ModelImpl::set_task_ids(const torch::Tensor& task_ids) {
   TORCH_CHECK(!task_ids.defined() || task_ids.dim() == 1,
               "T5Model::set_task_ids: task ids must be [B], got ", task_ids.sizes());
-  task_context_->task_ids = task_ids;
+  // Grouped by task now, on the host, so that no adapted layer reads ids back in the
+  // forward (adapters/task_context.h).
+  task_context_->set(task_ids, shared->weight.device());
 }
 
 torch::Tensor sequence_loss(const torch::Tensor& logits, const torch::Tensor& labels) {

@@ -1,4 +1,4 @@
-// The T5 v1.1 encoder–decoder, with Hugging Face's module names so that real
+// The T5 encoder–decoder (v1.1 and the original), with Hugging Face's module names so that real
 // checkpoints load by name ("encoder.block.3.layer.0.SelfAttention.q.weight",
 // "decoder.block.1.layer.1.EncDecAttention.k.weight",
 // "encoder.block.0.layer.1.DenseReluDense.wi_0.weight", "shared.weight",
@@ -8,7 +8,9 @@
 // CrossAttn(norm(h), encoder); h += FF(norm(h)). The relative position bias is
 // computed once per stack and forward, from block 0's table, and shared by every
 // block; cross-attention has no position bias. The embedding is shared by both
-// stacks; lm_head is a separate matrix, applied without rescaling.
+// stacks. Untied (v1.1, the presets): lm_head is a separate matrix, applied without
+// rescaling. Tied (the original T5): there is no lm_head; the logits are
+// (decoder output · d_model^-0.5) · sharedᵀ, as Hugging Face computes them.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
@@ -53,7 +55,7 @@ class FeedForwardLayerImpl : public torch::nn::Module {
   explicit FeedForwardLayerImpl(const ModelPreset& config);
   torch::Tensor forward(const torch::Tensor& hidden);
 
-  GatedGeluFeedForward DenseReluDense{nullptr};
+  T5FeedForward DenseReluDense{nullptr};
   RmsNorm layer_norm{nullptr};
 };
 TORCH_MODULE(FeedForwardLayer);
@@ -151,19 +153,24 @@ class T5ModelImpl : public torch::nn::Module {
                                int64_t max_new_tokens, int64_t eos_token_id = 1,
                                int64_t pad_token_id = 0);
 
-  // The task id of every row of the next forward passes ([B] integers), stored
-  // in task_context(), which inject_adapters() hands to every adapter. Greedy
-  // generation keeps one row per input row, so the same ids serve it.
+  // The task id of every row of the next forward passes ([B] integers, best on the
+  // CPU: they are grouped by task there and moved to the model's device), stored in
+  // task_context(), which inject_adapters() hands to every adapter. Greedy generation
+  // keeps one row per input row, so the same ids serve it.
   void set_task_ids(const torch::Tensor& task_ids);
   const torch::Tensor& task_ids() const { return task_context_->task_ids; }
   const std::shared_ptr<adapters::TaskContext>& task_context() const { return task_context_; }
 
   const ModelPreset& config() const { return config_; }
 
+  // Logits [B, T, vocab] of decoder outputs [B, T, d_model] (lm_head, or the tied
+  // embedding after the d_model^-0.5 scaling).
+  torch::Tensor output_logits(const torch::Tensor& decoder_hidden);
+
   torch::nn::Embedding shared{nullptr};
   T5Stack encoder{nullptr};
   T5Stack decoder{nullptr};
-  torch::nn::Linear lm_head{nullptr};
+  torch::nn::Linear lm_head{nullptr};  // null when config().tie_word_embeddings
 
  private:
   ModelPreset config_;

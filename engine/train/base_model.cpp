@@ -6,12 +6,14 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "data/pretrain_data.h"
 #include "data/random.h"
 #include "model/checkpoint.h"
 #include "model/checkpoint_file.h"
+#include "model/hf_checkpoint.h"
 #include "train/checkpointing.h"
 #include "train/losses.h"
 
@@ -75,12 +77,17 @@ std::string base_cache_path(const ExperimentConfig& config, const std::string& a
 
 model::T5Model make_random_model(const ExperimentConfig& config) {
   torch::manual_seed(data::mix_keys({config.base.data.seed, data::hash_string("base-init")}));
-  return model::T5Model(model_preset(config.model));
+  return model::T5Model(model_shape(config));
 }
 
 void load_base_weights(model::T5ModelImpl& model, const BaseModelSource& source) {
   if (source.checkpoint.empty()) return;  // the caller built it with make_random_model
   const std::string& path = source.checkpoint;
+  struct stat info {};
+  if (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
+    model::load_hf_weights(model, path);  // a Hugging Face model folder (model.checkpoint)
+    return;
+  }
   const std::string suffix = ".safetensors";
   if (path.size() > suffix.size() &&
       path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0) {
@@ -120,6 +127,14 @@ BaseModelSource prepare_base_model(const ExperimentConfig& config, const std::st
                                    const data::Tokenizer& tokenizer, const torch::Device& device,
                                    EventSink* sink, RunControl* control) {
   BaseModelSource source;
+  if (!config.model_checkpoint.empty()) {
+    // A Hugging Face model folder is its own base: no pre-training, no cache.
+    if (!std::filesystem::is_directory(config.model_checkpoint)) {
+      throw CheckpointError("model.checkpoint: no such folder '" + config.model_checkpoint + "'");
+    }
+    source.checkpoint = config.model_checkpoint;
+    return source;
+  }
   if (!config.base.checkpoint.empty()) {
     if (!file_exists(config.base.checkpoint)) {
       throw std::runtime_error("base.checkpoint: no such file '" + config.base.checkpoint + "'");

@@ -247,6 +247,9 @@ class HeldoutAdaptation {
   RunStatus adapt_task(int task) {
     const auto examples = data::few_shot_examples(trainer_.suite(), task, config_.k);
     data::BatcherOptions options;
+    // The token limits in force for the run (JSONL suites: suite.max_*_length).
+    options.max_input_length = trainer_.batcher_options().max_input_length;
+    options.max_target_length = trainer_.batcher_options().max_target_length;
     options.batch_size = config_.batch_size;
     options.tasks = {task};
     const data::Batcher batcher(trainer_.suite(), trainer_.tokenizer(), options);
@@ -259,19 +262,15 @@ class HeldoutAdaptation {
     if (!emit_eval(task, 0)) return stopped(task, 0);
     if (adapting_.empty()) return RunStatus::kFinished;  // method "none": nothing adapts
     const auto start = Clock::now();
-    auto& model = trainer_.model();
     for (int64_t s = 1; s <= config_.steps; ++s) {
       if (!control_.wait_until_runnable()) return stopped(task, s - 1);
       torch::manual_seed(
           data::mix_keys({trainer_.config().seed, data::hash_string("few-shot-step"),
                           data::hash_string(task_name(task)), static_cast<uint64_t>(s)}));
-      const data::Batch batch =
-          batcher.collate(batch_examples(examples, task, s)).to(trainer_.device());
-      model.set_task_ids(batch.task_ids);
-      const auto loss = example_losses(model.forward(batch.input_ids, batch.attention_mask,
-                                                     batch.decoder_input_ids),
-                                       batch.labels)
-                            .mean();
+      const data::Batch cpu_batch = batcher.collate(batch_examples(examples, task, s));
+      const data::Batch batch = cpu_batch.to(trainer_.device());
+      const auto loss =
+          example_losses(trainer_.batch_logits(batch, cpu_batch.task_ids), batch.labels).mean();
       const double loss_value = loss.item<double>();
       if (!std::isfinite(loss_value)) {
         return diverged(task, s, "tensor 'loss' is " + number_text(loss_value));

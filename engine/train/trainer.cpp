@@ -14,6 +14,7 @@
 
 #include "adapters/inject.h"
 #include "data/random.h"
+#include "data/sentencepiece_tokenizer.h"
 #include "model/checkpoint_file.h"
 #include "tensorpoly/runtime.h"
 #include "train/checkpointing.h"
@@ -54,10 +55,15 @@ std::string describe_value(double value) {
 }  // namespace
 
 Trainer::Trainer(ExperimentConfig config)
-    : config_(std::move(config)), device_(resolve_device(config_.device)) {
+    : config_(std::move(config)),
+      device_(resolve_device(config_.device)),
+      precision_(adapters::parse_precision(config_.precision)),
+      loss_scaler_(precision_ == adapters::Precision::kFp16) {
   validate(config_);
   config_ = resolve_parameter_matching(std::move(config_));  // a form's config may be stale
-  tokenizer_ = std::make_unique<data::ByteTokenizer>();
+  adapters::check_precision(precision_, device_);
+  // The tokenizer follows the model: a checkpoint folder brings its own.
+  tokenizer_ = data::make_tokenizer(config_.model_checkpoint);
   suite_ = data::make_task_suite(config_.suite);
   train_tasks_ = suite_->task_indices("train");
   heldout_tasks_ = suite_->task_indices("heldout");
@@ -74,6 +80,14 @@ Trainer::Trainer(ExperimentConfig config)
   options.batch_size = config_.train.batch_size;
   options.seed = config_.seed;
   options.tasks = train_tasks_;
+  if (config_.suite.kind == "jsonl") {
+    const JsonlSuiteConfig& jsonl = config_.suite.jsonl;
+    length_report_ = data::measure_lengths(*suite_, *tokenizer_, jsonl.max_source_length,
+                                           jsonl.max_target_length, kDefaultMaxSourceLength,
+                                           kDefaultMaxTargetLength);
+    options.max_input_length = length_report_.max_source_length;
+    options.max_target_length = length_report_.max_target_length;
+  }
   batcher_ = std::make_unique<data::Batcher>(*suite_, *tokenizer_, options);
   checkpoint_dir_ = config_.train.checkpoint_dir.empty() ? default_checkpoint_dir(config_)
                                                          : config_.train.checkpoint_dir;
@@ -94,6 +108,11 @@ bool Trainer::prepare(EventSink* sink, RunControl* control) {
   base_ = prepare_base_model(config_, suite_->alphabet(), *tokenizer_, device_, sink, control);
   if (base_.stopped) return false;
   model_ = make_random_model(config_);
+  if (tokenizer_->vocab_size() > model_->config().vocab) {
+    throw std::runtime_error(
+        "model: the tokenizer has " + std::to_string(tokenizer_->vocab_size()) +
+        " ids but the model's vocabulary only " + std::to_string(model_->config().vocab));
+  }
   load_base_weights(*model_, base_);
   base_names_.clear();
   for (const auto& item : model_->named_parameters()) base_names_.insert(item.key());
@@ -199,9 +218,7 @@ StepResult Trainer::train_step(int64_t step) {
   result.tokens = cpu_batch.attention_mask.sum().item<int64_t>() +
                   cpu_batch.labels.ne(data::kIgnoreIndex).sum().item<int64_t>();
   const data::Batch batch = cpu_batch.to(device_);
-  model_->set_task_ids(batch.task_ids);
-  const auto logits =
-      model_->forward(batch.input_ids, batch.attention_mask, batch.decoder_input_ids);
+  const auto logits = batch_logits(batch, cpu_batch.task_ids);
   const ExampleLosses losses = example_losses(logits, batch.labels);
   const torch::Tensor loss = losses.mean();
   result.loss = loss.item<double>();
@@ -234,18 +251,32 @@ StepResult Trainer::train_step(int64_t step) {
   }
   if (!optimizer_) return result;  // nothing trains (evaluation-only configurations)
   optimizer_->zero_grad();
-  loss.backward();
+  if (loss_scaler_.enabled()) {
+    (loss * loss_scaler_.scale()).backward();
+  } else {
+    loss.backward();
+  }
   std::vector<torch::Tensor> norms;
   std::vector<torch::Tensor> parameters;
   for (const auto& group : groups_) {
     for (const auto& parameter : group.parameters) {
       if (!parameter.grad().defined()) continue;
+      if (loss_scaler_.enabled()) parameter.grad().div_(loss_scaler_.scale());
       parameters.push_back(parameter);
       norms.push_back(parameter.grad().detach().norm(2).to(torch::kFloat));
     }
   }
   const torch::Tensor total_norm = norms.empty() ? torch::zeros({}) : torch::stack(norms).norm(2);
   result.grad_norm = total_norm.item<double>();
+  if (loss_scaler_.enabled()) {
+    // fp16: an overflow means the scale was too large, not that training diverged.
+    loss_scaler_.update(!std::isfinite(result.grad_norm));
+    if (!std::isfinite(result.grad_norm)) {
+      result.skipped = true;
+      optimizer_->zero_grad();
+      return result;
+    }
+  }
   if (!std::isfinite(result.grad_norm)) {
     const std::string tensor = find_non_finite_gradient();
     result.divergence =
@@ -272,6 +303,7 @@ std::vector<TaskEvaluation> Trainer::evaluate(const std::vector<int>& tasks) {
   EvalOptions options;
   options.max_examples = config_.train.eval_examples;
   options.batch_size = config_.train.eval_batch_size;
+  const adapters::AutocastScope autocast(device_, precision_);
   return *evaluate_tasks(*model_, *suite_, *batcher_, tasks, options, device_);
 }
 
@@ -282,10 +314,22 @@ std::optional<std::vector<TaskEvaluation>> Trainer::evaluate(const std::vector<i
   options.max_examples = config_.train.eval_examples;
   options.batch_size = config_.train.eval_batch_size;
   options.before_batch = [&control] { return control.wait_until_runnable(); };
+  const adapters::AutocastScope autocast(device_, precision_);
   return evaluate_tasks(*model_, *suite_, *batcher_, tasks, options, device_);
 }
 
 double Trainer::seconds_since_run_start() const { return seconds_since(run_start_); }
+
+torch::Tensor Trainer::batch_logits(const data::Batch& batch, const torch::Tensor& host_task_ids) {
+  model_->set_task_ids(host_task_ids);
+  torch::Tensor logits;
+  {
+    const adapters::AutocastScope autocast(device_, precision_);
+    logits = model_->forward(batch.input_ids, batch.attention_mask, batch.decoder_input_ids);
+  }
+  // The loss in float32 whatever the forward's precision (as autocast's fp32 list).
+  return logits.to(torch::kFloat32);
+}
 
 bool Trainer::emit_evaluation(const std::vector<int>& tasks, const std::string& split, int64_t step,
                               EventSink& sink, RunControl& control) {
@@ -326,6 +370,13 @@ RunEnded Trainer::run(EventSink& sink, RunControl& control) {
   int64_t last_checkpoint = -1;
   try {
     sink.on_run_started(run_started());
+    if (!length_report_.tasks.empty()) {
+      StageProgress lengths;
+      lengths.stage = "data";
+      lengths.loss = std::nan("");
+      lengths.message = length_report_.summary();
+      sink.on_progress(lengths);
+    }
     if (!prepare(&sink, &control)) {
       ended.status = RunStatus::kStopped;
       ended.message = "stopped while pre-training the base model";

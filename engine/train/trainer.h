@@ -20,13 +20,16 @@
 #include <utility>
 #include <vector>
 
+#include "adapters/precision.h"
 #include "data/batcher.h"
+#include "data/length_report.h"
 #include "data/task_suite.h"
 #include "data/tokenizer.h"
 #include "model/t5_model.h"
 #include "tensorpoly/config.h"
 #include "tensorpoly/events.h"
 #include "train/base_model.h"
+#include "train/loss_scale.h"
 #include "train/optim_groups.h"
 #include "train/run_control.h"
 
@@ -40,6 +43,7 @@ struct StepResult {
   double learning_rate = 0.0;                       // adapter (or base) group, after the schedule
   int64_t tokens = 0;                               // input + target tokens, padding excluded
   std::string divergence;                           // non-empty: what was not finite
+  bool skipped = false;  // fp16: the scaled gradients overflowed; no update, scale lowered
 };
 
 class Trainer {
@@ -84,6 +88,16 @@ class Trainer {
   // The file the base weights came from; "" for a random base.
   const std::string& base_checkpoint() const { return base_.checkpoint; }
   double seconds_since_run_start() const;
+  // JSONL suites: the token limits in force and the examples over them (empty report
+  // for the synthetic suite, whose strings are far below the batcher's limits).
+  const data::LengthReport& length_report() const { return length_report_; }
+  // The training batcher's options (batch size, token limits); few-shot adaptation uses
+  // its token limits.
+  const data::BatcherOptions& batcher_options() const { return batcher_->options(); }
+  // Logits [B, T, vocab] of a batch on the device, in float32: the forward pass runs under
+  // autocast in the configured precision (config.precision). `host_task_ids` are the
+  // batch's task ids still on the CPU, grouped there without waiting on the device.
+  torch::Tensor batch_logits(const data::Batch& batch, const torch::Tensor& host_task_ids);
 
  private:
   std::string find_non_finite_parameter() const;  // "" when every parameter is finite
@@ -95,8 +109,11 @@ class Trainer {
 
   ExperimentConfig config_;
   torch::Device device_;
+  adapters::Precision precision_;
+  LossScaler loss_scaler_;  // enabled for fp16 only
   std::unique_ptr<data::Tokenizer> tokenizer_;
   std::unique_ptr<data::TaskSuite> suite_;
+  data::LengthReport length_report_;
   std::unique_ptr<data::Batcher> batcher_;  // training tasks
   std::vector<int> train_tasks_;
   std::vector<int> heldout_tasks_;

@@ -191,7 +191,16 @@ TEST(BenchCommand, PrintsOneJsonLineWithEveryField) {
   EXPECT_NEAR(json["tokens_per_s"].get<double>(), json["steps_per_s"].get<double>() * 2 * (8 + 4),
               1e-6 * json["tokens_per_s"].get<double>());
   EXPECT_LT(json["trainable_params"].get<int64_t>(), json["total_params"].get<int64_t>());
-  EXPECT_EQ(json.size(), 10u);
+  // Precision and model FLOPs utilisation: no peak is known for a CPU without the flag.
+  EXPECT_EQ(json["precision"], "fp32");
+  EXPECT_EQ(json["device"], "cpu");
+  EXPECT_GT(json["model_tflops_per_step"].get<double>(), 0.0);
+  EXPECT_NEAR(json["achieved_tflops"].get<double>(),
+              json["model_tflops_per_step"].get<double>() * json["steps_per_s"].get<double>(),
+              1e-6 * json["achieved_tflops"].get<double>());
+  EXPECT_TRUE(json["peak_tflops"].is_null());
+  EXPECT_TRUE(json["mfu"].is_null());
+  EXPECT_EQ(json.size(), 17u);
 
   const CliResult full = run_cli(
       "bench --method none --batch 2 --src-len 8 --tgt-len 4 --steps 1 "
@@ -199,6 +208,18 @@ TEST(BenchCommand, PrintsOneJsonLineWithEveryField) {
   ASSERT_EQ(full.exit_code, 0) << full.all;
   const auto whole = nlohmann::json::parse(full.out);
   EXPECT_EQ(whole["trainable_params"], whole["total_params"]);
+
+  const CliResult peak = run_cli(
+      "bench --batch 2 --src-len 8 --tgt-len 4 --steps 1 --warmup 0 --threads 1 --device cpu "
+      "--precision bf16 --peak-tflops 2");
+  ASSERT_EQ(peak.exit_code, 0) << peak.all;
+  const auto measured = nlohmann::json::parse(peak.out);
+  EXPECT_EQ(measured["precision"], "bf16");
+  EXPECT_EQ(measured["peak_source"], "--peak-tflops");
+  EXPECT_NEAR(measured["mfu"].get<double>(), measured["achieved_tflops"].get<double>() / 2, 1e-9);
+  const CliResult fp16 = run_cli("bench --precision fp16 --device cpu");
+  EXPECT_EQ(fp16.exit_code, 2) << fp16.all;
+  EXPECT_TRUE(contains(fp16.all, "precision fp16 needs a CUDA device")) << fp16.all;
 }
 
 TEST(BenchCommand, ProfileAddsPerPhaseMillisecondsThatAddUpToTheStep) {
@@ -245,8 +266,8 @@ TEST(BenchCommand, UnknownOptionExitsTwoNamingItAndTheAllowedOnes) {
   EXPECT_FALSE(contains(typo.all, "\"impl\"")) << typo.all;
   EXPECT_TRUE(contains(typo.all, "unknown option '--step' for bench")) << typo.all;
   EXPECT_TRUE(contains(typo.all,
-                       "--batch, --device, --method, --preset, --profile, --src-len, --steps, "
-                       "--tgt-len, --threads, --warmup"))
+                       "--batch, --device, --method, --peak-tflops, --precision, --preset, "
+                       "--profile, --src-len, --steps, --tgt-len, --threads, --warmup"))
       << typo.all;
   const CliResult single_dash = run_cli("bench -s 5");
   EXPECT_EQ(single_dash.exit_code, 2) << single_dash.all;

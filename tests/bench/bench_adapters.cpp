@@ -187,11 +187,11 @@ LayerSet make_layer_set(const std::string& preset_name, bool batched, int64_t ta
 
 void build_factors(LayerSet& set) {
   const ForwardScope forward_pass(set.context.get());
-  const TaskRouting& routing = set.context->routing(set.context->task_ids);
+  const TaskGrouping& tasks = *set.context->grouping(torch::kCPU);
   std::vector<torch::Tensor> sums;
   sums.reserve(2 * set.layers.size());
   for (const auto& layer : set.layers) {
-    const auto [a, b] = layer->factor_bank()->routed_factors(*layer, *set.context, routing);
+    const auto [a, b] = layer->factor_bank()->routed_factors(*layer, *set.context, tasks);
     sums.push_back(a.sum());
     sums.push_back(b.sum());
   }

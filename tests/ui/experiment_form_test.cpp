@@ -44,6 +44,14 @@ TEST(ExperimentForm, EveryBuiltInPresetLoadsAndIsValid) {
   for (int i = 0; i < names.size(); ++i) EXPECT_EQ(combo->itemText(i + 1), names[i]);
   for (const QString& name : names) {
     EXPECT_EQ(form.loadPreset(name), QString()) << name.toStdString();
+    if (name == QStringLiteral("hf-t5")) {
+      // It names a checkpoint folder the user copies in; until then that is the one
+      // problem the form shows.
+      ASSERT_EQ(form.problems().size(), 1) << form.problems().join("; ").toStdString();
+      EXPECT_TRUE(form.problems().front().contains(QStringLiteral("models/t5-v1_1-base")))
+          << form.problems().front().toStdString();
+      continue;
+    }
     EXPECT_TRUE(form.isValid()) << name.toStdString() << ": "
                                 << form.problems().join("; ").toStdString();
   }

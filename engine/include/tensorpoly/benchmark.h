@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "tensorpoly/model_preset.h"
+
 namespace tensorpoly {
 
 struct BenchOptions {
@@ -20,7 +22,9 @@ struct BenchOptions {
   int64_t warmup_steps = 3;    // unmeasured steps first
   int threads = 0;             // 0 = one per core
   std::string device = "auto";
-  int64_t n_tasks = 16;  // a uniformly random task per example
+  std::string precision = "fp32";  // fp32, bf16 (CPU or CUDA), fp16 (CUDA, loss scaling off)
+  double peak_tflops = 0;          // the device's peak for `precision`; 0 = from the table
+  int64_t n_tasks = 16;            // a uniformly random task per example
   uint64_t seed = 0;
   // Time every step phase by phase (base, factor construction, routing mix, adapter
   // products, loss, optimizer; forward and backward). Adds a little overhead per step.
@@ -51,7 +55,25 @@ struct BenchResult {
   std::vector<PhaseProfile> phases;
   double backward_other_ms = 0;
   double profiled_step_ms = 0;
+  double model_flops_per_step = 0;  // training_step_flops() of the shapes
+  double achieved_tflops = 0;       // model_flops_per_step × steps/s / 1e12
+  double peak_tflops = 0;           // the flag's, or the table's; 0 when unknown
+  std::string peak_source;          // "--peak-tflops", the GPU's name, or "" when unknown
+  double mfu = -1;                  // achieved / peak (model FLOPs utilisation); -1 unknown
 };
+
+// Matrix-product FLOPs of one training step of the base model (2 per multiply-add):
+// every projection, the attention scores and mixes, and the output layer, for `batch`
+// rows of source_length + target_length tokens; the backward pass counts once more for
+// the activations' gradients and once more again when the base trains
+// (`base_trains`, method none). Adapters and element-wise work are left out (small).
+double training_step_flops(const ModelPreset& preset, int64_t batch, int64_t source_length,
+                           int64_t target_length, bool base_trains);
+
+// Dense peak TFLOP/s of a known NVIDIA GPU for a precision ("fp32": without tensor
+// cores, as LibTorch's default allows no TF32; "bf16", "fp16": tensor cores), matched by
+// a name such as "NVIDIA H200" or "NVIDIA A100-SXM4-80GB"; 0 when unknown.
+double gpu_peak_tflops(const std::string& gpu_name, const std::string& precision);
 
 // Throws std::invalid_argument for bad options (naming the option).
 BenchResult run_training_benchmark(const BenchOptions& options);

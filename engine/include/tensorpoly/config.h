@@ -4,7 +4,10 @@
 // validate and show it without LibTorch.
 //
 // JSON form (every field optional; defaults are the CPU setup of the issue):
-//   {"name": "...", "seed": 0, "device": "auto", "threads": 0, "model": "t5-mini",
+//   {"name": "...", "seed": 0, "device": "auto", "threads": 0, "precision": "fp32",
+//    "model": "t5-mini" (a built-in preset) or {"checkpoint": "DIR"} (a Hugging Face T5
+//             model folder: config.json, spiece.model, model.safetensors or shards; see
+//             hf_config.h — its weights are the base and its tokenizer replaces the bytes),
 //    "adapter":  {AdapterConfig, see adapter_config.h; n_tasks is set from the suite},
 //    "suite":    {SuiteConfig, see suite_config.h},
 //    "train":    {"steps": 2000, "batch_size": 32, "adapter_learning_rate": 1e-3,
@@ -31,6 +34,7 @@
 #include "tensorpoly/adapter_config.h"
 #include "tensorpoly/config_problem.h"
 #include "tensorpoly/events.h"
+#include "tensorpoly/model_preset.h"
 #include "tensorpoly/suite_config.h"
 
 namespace tensorpoly {
@@ -99,6 +103,14 @@ struct ExperimentConfig {
   std::string device = "auto";    // auto, cpu, cuda, cuda:N
   int threads = 0;                // intra-op threads; 0 = one per core
   std::string model = "t5-mini";  // a ModelPreset name (model_preset.h)
+  // A Hugging Face T5 model folder (hf_config.h); when set it is the model (shape from its
+  // config.json, weights as the base, its SentencePiece tokenizer) and `model` is unused.
+  // Only its existence is checked when it is used, so a config naming a folder that is
+  // not there still parses.
+  std::string model_checkpoint;
+  // Compute precision: "fp32"; "bf16" or "fp16" run the forward and backward under
+  // autocast (CUDA; bf16 also on CPU) with fp32 weights, fp16 with dynamic loss scaling.
+  std::string precision = "fp32";
   AdapterConfig adapter;
   SuiteConfig suite;
   TrainingConfig train;
@@ -148,6 +160,13 @@ int64_t expected_task_count(const ExperimentConfig& config);
 // poly S 8, r 1; mhr S 8, r 1, 8 splits; lora r 1 (Poly with one skill); tlora r 16,
 // order 4 (TensorPoly-I with one skill); none. Throws ConfigError for an unknown method.
 AdapterConfig paper_adapter_config(const std::string& method);
+
+// The allowed values of ExperimentConfig::precision: fp32, bf16, fp16.
+const std::vector<std::string>& precisions();
+
+// The model's shape: the preset's, or read from the checkpoint folder's config.json
+// (throws CheckpointError, hf_config.h, for a missing or bad folder).
+ModelPreset model_shape(const ExperimentConfig& config);
 
 // Parameter counts of the configured model in closed form (adapters.md §5 and
 // base_parameter_count), without building it: what the GUI form shows. A config with

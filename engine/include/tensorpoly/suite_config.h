@@ -7,7 +7,8 @@
 //    "min_length": 4, "max_length": 8, "alphabet": "abcdefgh", "task_prefix": "id",
 //    "steps": 2, "n_validation": 64, "n_train_examples": 0}
 //   {"kind": "jsonl", "train": "train.jsonl", "validation": "valid.jsonl",
-//    "validation_ratio": 0.0, "seed": 0, "task_prefix": false, "heldout_tasks": ["x"]}
+//    "validation_ratio": 0.0, "seed": 0, "task_prefix": false, "heldout_tasks": ["x"],
+//    "max_source_length": 0, "max_target_length": 0}
 // Errors are ConfigErrors (config_problem.h) naming the field: "suite.n_tasks: must be >= 1".
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
@@ -60,7 +61,16 @@ struct JsonlSuiteConfig {
   uint64_t seed = 0;
   bool task_prefix = false;                // JSONL inputs are usually full prompts already
   std::vector<std::string> heldout_tasks;  // task names given split "heldout"
+  // Token limits, eos included; 0 = the longest example of the files (inputs; targets and
+  // choices), capped at kDefaultMaxSourceLength / kDefaultMaxTargetLength. Longer
+  // examples are cut to the limit, and counted and reported per task when the run starts.
+  int64_t max_source_length = 0;
+  int64_t max_target_length = 0;
 };
+
+inline constexpr int64_t kDefaultMaxSourceLength = 512;  // T0's input limit
+inline constexpr int64_t kDefaultMaxTargetLength = 128;
+inline constexpr int64_t kMaxSequenceLength = 1 << 16;  // what a limit may be set to
 
 struct SuiteConfig {
   std::string kind = "synthetic";  // "synthetic" or "jsonl"

@@ -198,7 +198,8 @@ const std::vector<std::pair<std::string, std::string>>& method_presets() {
 }
 
 TEST(ExperimentConfig, EveryPresetIsATestPresetOrAMethodPreset) {
-  std::vector<std::string> listed = {"tiny"};
+  // tiny: for tests; hf-t5: a Hugging Face checkpoint folder (the user's) on T0-style data.
+  std::vector<std::string> listed = {"tiny", "hf-t5"};
   for (const auto& [preset, method] : method_presets()) listed.push_back(preset);
   std::sort(listed.begin(), listed.end());
   std::vector<std::string> names = preset_names();  // by file name: "lora-matched" first

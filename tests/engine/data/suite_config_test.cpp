@@ -45,8 +45,10 @@ TEST(SuiteConfig, ParsesEveryFieldAndRoundTrips) {
 
   const auto jsonl = nlohmann::json::parse(R"({"kind": "jsonl", "train": "t.jsonl",
       "validation": "", "validation_ratio": 0.1, "seed": 4, "task_prefix": true,
-      "heldout_tasks": ["x"]})");
+      "heldout_tasks": ["x"], "max_source_length": 256, "max_target_length": 0})");
   const auto parsed = suite_config_from_json(jsonl);
+  EXPECT_EQ(parsed.jsonl.max_source_length, 256);
+  EXPECT_EQ(parsed.jsonl.max_target_length, 0);  // from the data
   EXPECT_EQ(parsed.jsonl.train_path, "t.jsonl");
   EXPECT_DOUBLE_EQ(parsed.jsonl.validation_ratio, 0.1);
   EXPECT_EQ(parsed.jsonl.heldout_tasks, std::vector<std::string>{"x"});
@@ -68,6 +70,14 @@ TEST(SuiteConfig, TaskPrefixModes) {
             std::string::npos);
   // The few-shot example count moved to few_shot.k; the old field says where.
   EXPECT_NE(error_of({{"n_few_shot", 8}}).find("suite.n_few_shot: replaced by few_shot.k"),
+            std::string::npos);
+}
+
+TEST(SuiteConfig, TokenLimitsAreJsonlFieldsWithinRange) {
+  EXPECT_NE(error_of({{"kind", "jsonl"}, {"train", "t.jsonl"}, {"max_source_length", -1}})
+                .find("suite.max_source_length: must be in [0, 65536] tokens (0 = from the data)"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"max_target_length", 64}}).find("only used with kind 'jsonl'"),
             std::string::npos);
 }
 
