@@ -19,19 +19,23 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 mode=${1:-run}
 
 pack() {
-  local dir=$1 multiarch=/usr/lib/x86_64-linux-gnu
-  mkdir -p "$dir/include" "$dir/lib/cmake"
+  # Debian's layout (lib/x86_64-linux-gnu, its cmake/ folders) is kept, so that the CMake
+  # package files find their headers and libraries relative to themselves.
+  local dir=$1 multiarch=lib/x86_64-linux-gnu
+  mkdir -p "$dir/include" "$dir/$multiarch/cmake"
   cp -r /usr/include/nlohmann /usr/include/gtest /usr/include/gmock "$dir/include/"
   cp /usr/include/sqlite3.h /usr/include/sqlite3ext.h /usr/include/sentencepiece_processor.h \
     /usr/include/sentencepiece_trainer.h "$dir/include/"
-  cp -a "$multiarch"/libsqlite3.so* "$multiarch"/libsentencepiece.so* "$multiarch"/libgtest*.a \
-    "$multiarch"/libgmock*.a "$dir/lib/"
+  cp -a /usr/$multiarch/libsqlite3.so* /usr/$multiarch/libsentencepiece.so* \
+    /usr/$multiarch/libgtest*.a /usr/$multiarch/libgmock*.a "$dir/$multiarch/"
   local json_cmake
   json_cmake=$(dirname "$(find /usr/share/cmake /usr/lib -name nlohmann_jsonConfig.cmake | head -1)")
-  cp -r "$json_cmake" "$dir/lib/cmake/nlohmann_json"
-  cp -r "$multiarch/cmake/GTest" "$dir/lib/cmake/GTest"
-  # The GTest CMake files name the libraries by their Debian paths: point them here.
-  sed -i "s|$multiarch/|\${_IMPORT_PREFIX}/lib/|g" "$dir"/lib/cmake/GTest/*.cmake
+  if [[ $json_cmake == /usr/share/* ]]; then
+    mkdir -p "$dir/share/cmake" && cp -r "$json_cmake" "$dir/share/cmake/"
+  else
+    cp -r "$json_cmake" "$dir/$multiarch/cmake/"
+  fi
+  cp -r /usr/$multiarch/cmake/GTest "$dir/$multiarch/cmake/"
   echo "packed into $dir ($(du -sh "$dir" | cut -f1))"
 }
 
@@ -47,7 +51,7 @@ run() {
     echo "this PyTorch uses the old C++ ABI; the carried Debian libraries need the new one" >&2
     exit 1
   fi
-  export LD_LIBRARY_PATH=$deps/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  export LD_LIBRARY_PATH=$deps/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
   local build=$root/build-gpu jobs shared=()
   jobs=$(nproc)
   # The fixtures: ../shared beside the checkout (the default), or shared/ inside it.
