@@ -32,8 +32,8 @@ echo "JSON report: ${db%.sqlite}-report.json"
 report=$("$run" study-report --name default-study --db "$db" --json | tr -d ' \n')
 ids=$(sed -n 's/.*"method":"tensorpoly-1"[^}]*"runs":\[\([0-9,]*\)\].*/\1/p' <<<"$report")
 for id in ${ids//,/ }; do
-  agreement=$("$run" analyze --run "$id" --db "$db" | tr -d ' \n' |
-    sed -n 's/.*"computed_on":"\([^"]*\)".*"agreement":\({[^}]*}\).*/\1 \2/p')
+  agreement=$("$run" analyze --run "$id" --db "$db" | tr -d '\n' | sed 's/  */ /g' |
+    sed -n 's/.*"computed_on": "\([^"]*\)".*"agreement": \({[^}]*}\).*/\1: \2/p')
   echo "TensorPoly-I run $id: $agreement"
 done
 elapsed=$((SECONDS - start))

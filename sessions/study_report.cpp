@@ -66,6 +66,7 @@ RunOutcome run_outcome(const Store& store, const RunRef& run) {
   }
   auto exact_match_of = [](const std::map<int, EvaluationRow>& rows) {
     std::vector<EvaluationRow> list;
+    list.reserve(rows.size());
     for (const auto& entry : rows) list.push_back(entry.second);
     return evaluation_means(list).first;
   };
@@ -103,6 +104,7 @@ std::vector<MethodSummary> summarize_study(const Store& store, const std::string
     if (!chosen || chosen->run.id < run.run.id) chosen = &run;
   }
   std::vector<std::string> order;
+  order.reserve(first_run.size());
   for (const auto& entry : first_run) order.push_back(entry.first);
   std::sort(order.begin(), order.end(), [&](const std::string& a, const std::string& b) {
     return first_run.at(a) < first_run.at(b);
@@ -123,6 +125,7 @@ std::vector<MethodSummary> summarize_study(const Store& store, const std::string
     summary.median_wall_time_s = analysis::median(wall_times);
     for (const StudyMetric& metric : study_metrics()) {
       std::vector<double> values;
+      values.reserve(outcomes.size());
       for (const RunOutcome& outcome : outcomes) values.push_back(outcome.*metric.field);
       summary.metrics.push_back(analysis::mean_interval(values));
     }

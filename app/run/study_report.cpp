@@ -79,6 +79,7 @@ void print_table(const std::string& study, const std::vector<sessions::MethodSum
             << "': mean over seeds [95% Student-t confidence interval; n/a below 2 seeds]\n";
   print_row(headings);
   std::vector<std::string> rule;
+  rule.reserve(widths.size());
   for (size_t width : widths) rule.emplace_back(width, '-');
   print_row(rule);
   for (const auto& row : rows) print_row(row);

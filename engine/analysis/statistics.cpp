@@ -51,8 +51,10 @@ double beta_continued_fraction(double a, double b, double x) {
 double regularized_incomplete_beta(double a, double b, double x) {
   if (x <= 0.0) return 0.0;
   if (x >= 1.0) return 1.0;
-  const double front = std::exp(std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) +
-                                a * std::log(x) + b * std::log1p(-x));
+  // lgamma's only shared state is the sign it stores in signgam, unused here (a, b > 0).
+  const double minus_log_beta =
+      std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b);  // NOLINT(concurrency-mt-unsafe)
+  const double front = std::exp(minus_log_beta + a * std::log(x) + b * std::log1p(-x));
   // The fraction converges fast for x < (a + 1) / (a + b + 2); use the symmetry otherwise.
   if (x < (a + 1.0) / (a + b + 2.0)) return front * beta_continued_fraction(a, b, x) / a;
   return 1.0 - front * beta_continued_fraction(b, a, 1.0 - x) / b;

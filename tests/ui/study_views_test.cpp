@@ -9,6 +9,7 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QPushButton>
+#include <QSignalSpy>
 #include <QSpinBox>
 #include <QTableWidget>
 #include <cmath>
@@ -201,7 +202,11 @@ TEST(StudyViews, FormComputesTheMatchedRank) {
   ASSERT_NE(match, nullptr);
   EXPECT_EQ(match->currentIndex(), 0);
   EXPECT_EQ(form.config().adapter.rank, 1);
+  // The matched rank comes with the estimate, off the GUI thread: only the latest edit's
+  // answer is applied and announced.
+  QSignalSpy estimated(&form, &ExperimentForm::parametersEstimated);
   match->setCurrentIndex(match->findData(QStringLiteral("tensorpoly-1")));
+  ASSERT_TRUE(estimated.wait(30000));
   EXPECT_EQ(form.config().adapter.match_parameters_of, "tensorpoly-1");
   EXPECT_EQ(form.config().adapter.rank, 12);  // t5-mini, 21 tasks: see LoraMatchedRank...
   EXPECT_TRUE(form.parameterText().contains(QLocale().toString(165888)))
