@@ -36,7 +36,7 @@ struct AdapterConfig {
   // One router per adapted layer ("layer"), per transformer block ("block": the
   // layer's name up to "block.<i>"), or one for the whole model ("model").
   std::string router_granularity = "layer";
-  // Full-match regexes (std::regex, ECMAScript) over the owner module's full
+  // Full-match regexes (RE2 syntax: tensorpoly/name_pattern.h) over the owner module's full
   // name and over the projection's child name.
   std::string module_regex = ".*SelfAttention|.*EncDecAttention|.*DenseReluDense";
   std::string layer_regex = "q|k|v|o|wi_1.*|wi_0.*|wo";
