@@ -75,6 +75,11 @@ Trainer::Trainer(ExperimentConfig config)
         "suite: no training task has a validation example: give suite.validation (a JSONL "
         "file) or suite.validation_ratio > 0 with two or more examples per task");
   }
+  // Few-shot adaptation comes after training: a held-out task with fewer than k distinct
+  // examples is bad input, refused here rather than after the whole run.
+  if (config_.few_shot.steps > 0) {
+    for (int task : heldout_tasks_) data::few_shot_examples(*suite_, task, config_.few_shot.k);
+  }
   config_.adapter.n_tasks = suite_->n_tasks();
   data::BatcherOptions options;
   options.batch_size = config_.train.batch_size;

@@ -86,11 +86,26 @@ TEST(TrainCommand, TheHfPresetRunsOnTheT0ExampleWithACheckpointFolder) {
       shell_word((hf_fixtures() / "hf-pub-b").string()) + " suite.train=" + shell_word(data) +
       " train.steps=3 train.batch_size=4 train.eval_every=0 train.eval_batch_size=8"
       " train.checkpoint_dir=" +
-      shell_word(scratch) + " few_shot.steps=2 few_shot.batch_size=2 few_shot.eval_every=0");
+      shell_word(scratch) +
+      " few_shot.steps=2 few_shot.k=4 few_shot.batch_size=2 few_shot.eval_every=0");
   ASSERT_EQ(result.exit_code, 0) << result.all;
   EXPECT_NE(result.all.find("[data] token limits: source "), std::string::npos) << result.all;
   EXPECT_NE(result.all.find("run finished at step 3"), std::string::npos) << result.all;
   fs::remove_all(scratch);
+}
+
+TEST(TrainCommand, FewShotKBeyondAHeldOutTasksExamplesExitsTwoBeforeTraining) {
+  // The example's held-out tasks have five examples each; the default k is 32.
+  const std::string data =
+      (fs::path(TENSORPOLY_SOURCE_DIR) / "resources" / "t0" / "t0-example.jsonl").string();
+  const CliResult result = run_cli(
+      "train --preset hf-t5 --no-db device=cpu threads=1 model.checkpoint=" +
+      shell_word((hf_fixtures() / "hf-pub-b").string()) + " suite.train=" + shell_word(data) +
+      " train.steps=3 train.batch_size=4 few_shot.steps=2");
+  EXPECT_EQ(result.exit_code, 2) << result.all;
+  EXPECT_NE(result.err.find("few_shot.k"), std::string::npos) << result.all;
+  EXPECT_NE(result.err.find("super_glue_rte_does_it_follow"), std::string::npos) << result.all;
+  EXPECT_EQ(result.all.find("step 1/3"), std::string::npos) << "trained before refusing";
 }
 
 }  // namespace
