@@ -16,6 +16,7 @@
 #include <stdexcept>
 
 #include "model/checkpoint_file.h"
+#include "model/module_tensors.h"
 #include "model/safetensors.h"
 
 namespace tensorpoly::model {
@@ -36,18 +37,6 @@ std::string shape_string(torch::IntArrayRef shape) {
   std::ostringstream text;
   text << shape;
   return text.str();
-}
-
-// Every parameter and buffer of the module, by full name.
-std::map<std::string, torch::Tensor> model_tensors(const torch::nn::Module& module) {
-  std::map<std::string, torch::Tensor> tensors;
-  for (const auto& item : module.named_parameters(/*recurse=*/true)) {
-    tensors[item.key()] = item.value();
-  }
-  for (const auto& item : module.named_buffers(/*recurse=*/true)) {
-    tensors[item.key()] = item.value();
-  }
-  return tensors;
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "model/module_tensors.h"
 #include "model/safetensors.h"
 
 namespace tensorpoly::model {
@@ -170,18 +171,6 @@ std::map<std::string, Located> locate(const std::vector<SafetensorsHeader>& head
     }
   }
   return stored;
-}
-
-// Every parameter and buffer of the model, by full name.
-std::map<std::string, torch::Tensor> model_tensors(const torch::nn::Module& module) {
-  std::map<std::string, torch::Tensor> tensors;
-  for (const auto& item : module.named_parameters(/*recurse=*/true)) {
-    tensors[item.key()] = item.value();
-  }
-  for (const auto& item : module.named_buffers(/*recurse=*/true)) {
-    tensors[item.key()] = item.value();
-  }
-  return tensors;
 }
 
 }  // namespace
