@@ -428,6 +428,8 @@ TEST(Trainer, PauseHoldsTheRunAndResumeContinuesIt) {
   std::this_thread::sleep_for(std::chrono::milliseconds(600));
   const int64_t during_pause = sink.last_step.load();
   EXPECT_LE(during_pause, paused_at + 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_LE(sink.last_step.load(), paused_at + 1);  // still held
   experiment.resume();
   while (sink.last_step.load() < during_pause + 2) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
